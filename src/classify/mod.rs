@@ -1,0 +1,333 @@
+//! Failure classification: (reply code, enhanced code, diagnostic text, relay,
+//! recipient domain, SMTP stage) -> [`Verdict`] { bucket, reason, rule, evidence }.
+//!
+//! Pure and I/O free. The rules live in a table (see [`rules`]); this module compiles
+//! their text patterns once into a `RegexSet`, so one scan of a reply tests every rule,
+//! and then walks the table in order: the first rule whose conditions all hold wins.
+
+pub mod rules;
+pub mod vocabulary;
+
+use std::sync::Arc;
+
+use regex::{Regex, RegexSet, RegexSetBuilder};
+
+use crate::codes;
+use crate::model::{Bucket, EnhancedCode, Event, ReplyCode, SmtpStage, Verdict};
+pub use rules::{Rule, RuleError};
+
+/// What the classifier looks at.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Diagnosis<'a> {
+    pub reply_code: Option<ReplyCode>,
+    pub enhanced_code: Option<EnhancedCode>,
+    pub text: &'a str,
+    pub relay: Option<&'a str>,
+    pub domain: Option<&'a str>,
+    pub stage: Option<SmtpStage>,
+}
+
+impl<'a> Diagnosis<'a> {
+    /// A diagnosis from a bare text, with the codes extracted from it.
+    pub fn from_text(text: &'a str) -> Diagnosis<'a> {
+        let found = codes::extract(text);
+        Diagnosis {
+            reply_code: found.reply,
+            enhanced_code: found.enhanced,
+            text,
+            relay: None,
+            domain: None,
+            stage: detect_stage(text),
+        }
+    }
+
+    /// The failure class: the reply code's when there is one, else the enhanced
+    /// code's. A 5xx greeting that Postfix deferred (`554 ... dsn=4.7.1`) is class 5:
+    /// the remote meant it.
+    pub fn class(&self) -> Option<u8> {
+        self.reply_code
+            .map(ReplyCode::class)
+            .or(self.enhanced_code.map(|e| e.class))
+    }
+}
+
+/// The SMTP stage named in Postfix's "(in reply to X command)" or implied by
+/// "refused to talk to me" (the greeting) and connection errors.
+pub fn detect_stage(text: &str) -> Option<SmtpStage> {
+    let b = text.as_bytes();
+    if let Some(pos) = memchr::memmem::rfind(b, b"in reply to ") {
+        let rest = &b[pos + 12..];
+        let word = |w: &[u8]| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w);
+        return if word(b"RCPT") {
+            Some(SmtpStage::Rcpt)
+        } else if word(b"MAIL") {
+            Some(SmtpStage::Mail)
+        } else if word(b"end of DATA") || word(b"DATA") || word(b"BDAT") {
+            Some(SmtpStage::Data)
+        } else if word(b"HELO") || word(b"EHLO") || word(b"LHLO") || word(b"STARTTLS") {
+            Some(SmtpStage::Helo)
+        } else {
+            None
+        };
+    }
+    if memchr::memmem::find(b, b"refused to talk to me").is_some()
+        || memchr::memmem::find(b, b"initial server greeting").is_some()
+    {
+        return Some(SmtpStage::Connect);
+    }
+    None
+}
+
+/// The remote server's own words: Postfix's "host X[ip] said: " prefix and
+/// "(in reply to ... command)" suffix removed, so patterns never match our own wrapper
+/// or the relay's host name.
+pub fn inner_reply(text: &str) -> &str {
+    let mut inner = text;
+    for marker in [" said: ", "refused to talk to me: "] {
+        if let Some(pos) = inner.find(marker) {
+            inner = &inner[pos + marker.len()..];
+            break;
+        }
+    }
+    if let Some(pos) = inner.rfind(" (in reply to ") {
+        inner = &inner[..pos];
+    }
+    inner.trim()
+}
+
+/// The compiled rule table.
+pub struct Classifier {
+    rules: Vec<Rule>,
+    /// `text_set` pattern i belongs to rule `text_rule[i]`.
+    text_set: RegexSet,
+    text_rule: Vec<usize>,
+    /// The same patterns one by one, for evidence.
+    text_regex: Vec<Option<Regex>>,
+    fallback_rule: Arc<str>,
+}
+
+impl std::fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Classifier")
+            .field("rules", &self.rules.len())
+            .finish()
+    }
+}
+
+impl Classifier {
+    /// The built-in table alone.
+    pub fn builtin() -> Classifier {
+        let rules = rules::parse_rules(rules::BUILTIN_RULES, rules::BUILTIN_NAME)
+            .expect("the built-in rule table is valid (tested)");
+        Classifier::new(rules).expect("the built-in rule table compiles (tested)")
+    }
+
+    /// User rules in front of the built-in ones.
+    pub fn with_user_rules(user: Vec<Rule>) -> Result<Classifier, RuleError> {
+        let mut all = user;
+        all.extend(
+            rules::parse_rules(rules::BUILTIN_RULES, rules::BUILTIN_NAME)
+                .expect("the built-in rule table is valid (tested)"),
+        );
+        let mut seen = std::collections::HashMap::new();
+        for rule in &all {
+            if let Some((origin, line)) = seen.insert(rule.id.clone(), (rule.origin.clone(), rule.line))
+            {
+                // User rules come first, so the earlier place is the user's file.
+                return Err(RuleError::Invalid {
+                    file: origin.to_string(),
+                    line,
+                    message: format!(
+                        "rule {:?}: duplicate id (also at {}:{})",
+                        &*rule.id, rule.origin, rule.line
+                    ),
+                });
+            }
+        }
+        Classifier::new(all)
+    }
+
+    pub fn new(rules: Vec<Rule>) -> Result<Classifier, RuleError> {
+        let mut patterns = Vec::new();
+        let mut text_rule = Vec::new();
+        let mut text_regex = Vec::with_capacity(rules.len());
+        for (i, rule) in rules.iter().enumerate() {
+            match &rule.text {
+                Some(p) => {
+                    let re = rules::compile_pattern(p).map_err(|message| RuleError::Invalid {
+                        file: rule.origin.to_string(),
+                        line: rule.line,
+                        message,
+                    })?;
+                    patterns.push(p.clone());
+                    text_rule.push(i);
+                    text_regex.push(Some(re));
+                }
+                None => text_regex.push(None),
+            }
+        }
+        let text_set = RegexSetBuilder::new(&patterns)
+            .case_insensitive(true)
+            .size_limit(64 << 20)
+            .dfa_size_limit(64 << 20)
+            .build()
+            .map_err(|e| RuleError::Invalid {
+                file: "<rules>".into(),
+                line: 0,
+                message: format!("the rule patterns together do not compile: {e}"),
+            })?;
+        Ok(Classifier {
+            rules,
+            text_set,
+            text_rule,
+            text_regex,
+            fallback_rule: Arc::from("fallback.unclassified"),
+        })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Classifies one failure; returns the verdict and the index of the rule that
+    /// matched (None for the fallback).
+    pub fn classify_indexed(&self, d: &Diagnosis<'_>) -> (Verdict, Option<usize>) {
+        let inner = inner_reply(d.text);
+        let matched_text = if self.text_rule.is_empty() {
+            Vec::new()
+        } else {
+            let mut hit = vec![false; self.rules.len()];
+            for set_index in self.text_set.matches(inner).iter() {
+                hit[self.text_rule[set_index]] = true;
+            }
+            hit
+        };
+        let class = d.class();
+        let hard = class.map_or(true, |c| c == 5);
+        for (i, rule) in self.rules.iter().enumerate() {
+            if rule.text.is_some() && !matched_text.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            if !conditions_hold(rule, d, class) {
+                continue;
+            }
+            let evidence = self.evidence(i, rule, d, inner);
+            return (
+                Verdict {
+                    bucket: rule.bucket,
+                    reason: rule.reason,
+                    rule: rule.id.clone(),
+                    evidence,
+                    hard,
+                },
+                Some(i),
+            );
+        }
+        (
+            Verdict {
+                bucket: Bucket::Unknown,
+                reason: "unclassified",
+                rule: self.fallback_rule.clone(),
+                evidence: String::new(),
+                hard,
+            },
+            None,
+        )
+    }
+
+    pub fn classify(&self, d: &Diagnosis<'_>) -> Verdict {
+        self.classify_indexed(d).0
+    }
+
+    /// Classifies a failure event in place (no-op for deliveries).
+    pub fn classify_event(&self, event: &mut Event) {
+        if !event.action.is_failure() {
+            return;
+        }
+        let domain = event.recipient_domain();
+        let text = event.diagnostic.as_deref().unwrap_or("");
+        let d = Diagnosis {
+            reply_code: event.reply_code,
+            enhanced_code: event.enhanced_code,
+            text,
+            relay: event.relay_host.as_deref(),
+            domain: Some(domain.as_str()),
+            stage: event.smtp_stage.or_else(|| detect_stage(text)),
+        };
+        event.verdict = Some(self.classify(&d));
+    }
+
+    fn evidence(&self, i: usize, rule: &Rule, d: &Diagnosis<'_>, inner: &str) -> String {
+        if let Some(Some(re)) = self.text_regex.get(i)
+            && let Some(m) = re.find(inner)
+        {
+            return format!("text \"{}\"", m.as_str());
+        }
+        let mut parts = Vec::new();
+        if !rule.enhanced.is_empty()
+            && let Some(e) = d.enhanced_code
+        {
+            parts.push(format!("enhanced {e}"));
+        }
+        if (!rule.reply.is_empty() || rule.class.is_some() || parts.is_empty())
+            && let Some(r) = d.reply_code
+        {
+            parts.push(format!("reply {r}"));
+        }
+        if parts.is_empty()
+            && let Some(e) = d.enhanced_code
+        {
+            parts.push(format!("enhanced {e}"));
+        }
+        if rule.relay.is_some()
+            && let Some(relay) = d.relay
+        {
+            parts.push(format!("relay {relay}"));
+        }
+        if rule.domain.is_some()
+            && let Some(domain) = d.domain
+        {
+            parts.push(format!("domain {domain}"));
+        }
+        parts.join(", ")
+    }
+}
+
+fn conditions_hold(rule: &Rule, d: &Diagnosis<'_>, class: Option<u8>) -> bool {
+    if let Some(want) = rule.class
+        && class != Some(want)
+    {
+        return false;
+    }
+    if !rule.reply.is_empty()
+        && !d
+            .reply_code
+            .is_some_and(|r| rule.reply.iter().any(|p| p.matches(r.value())))
+    {
+        return false;
+    }
+    if !rule.enhanced.is_empty()
+        && !d
+            .enhanced_code
+            .is_some_and(|e| rule.enhanced.iter().any(|p| p.matches(e)))
+    {
+        return false;
+    }
+    if !rule.stage.is_empty() && !d.stage.is_some_and(|s| rule.stage.contains(&s)) {
+        return false;
+    }
+    if let Some(re) = &rule.relay
+        && !d.relay.is_some_and(|r| re.is_match(r))
+    {
+        return false;
+    }
+    if let Some(re) = &rule.domain
+        && !d.domain.is_some_and(|r| re.is_match(r))
+    {
+        return false;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests;

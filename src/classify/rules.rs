@@ -1,0 +1,359 @@
+//! The rule table: the file format, its loading and validation.
+//!
+//! Rules are TOML, one `[[rule]]` table each, first match wins. The built-in table is
+//! `rules.toml` beside this file, embedded in the binary; `--rules FILE` puts a user's
+//! table in front of it. Every error names the file and the line of the rule.
+//!
+//! ```toml
+//! [[rule]]
+//! id = "gmail.rate_limited"          # unique, stable; shown as the evidence
+//! reason = "reputation_throttled"    # from the vocabulary; sets the bucket
+//! bucket = "list_rot"                # optional override of the reason's bucket
+//! reply = ["421", "45x", "5xx"]      # optional: exact, digit wildcards with x
+//! enhanced = ["4.7.28", "5.7.", "5.7.606-5.7.649", "x.1.1"]   # optional
+//! class = 4                          # optional: failure class (4 or 5)
+//! text = 'rate (that )?limit'        # optional: case-insensitive regex on the reply
+//! relay = 'google\.com$'             # optional: regex on the relay host name
+//! domain = '^(gmail|googlemail)\.com$'  # optional: regex on the recipient domain
+//! stage = ["connect", "helo", "mail"]   # optional: SMTP stage the reply answered
+//! samples = ["421 4.7.28 ... rate limited ..."]   # texts this rule must win on
+//! note = "why; RFC 3463 section or provider documentation"
+//! ```
+
+use std::path::Path;
+use std::sync::Arc;
+
+use regex::{Regex, RegexBuilder};
+use serde::Deserialize;
+
+use crate::classify::vocabulary;
+use crate::model::{Bucket, EnhancedCode, SmtpStage};
+
+/// The built-in table.
+pub const BUILTIN_RULES: &str = include_str!("rules.toml");
+pub const BUILTIN_NAME: &str = "<built-in rules.toml>";
+
+/// Limits on user-supplied patterns, so a hostile rules file cannot exhaust memory.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+const PATTERN_MAX_LEN: usize = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{file}:{line}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{file}: {message}")]
+    Io { file: String, message: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTable {
+    #[serde(default)]
+    rule: Vec<toml::Spanned<RawRule>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: String,
+    reason: String,
+    bucket: Option<String>,
+    #[serde(default)]
+    reply: Vec<String>,
+    #[serde(default)]
+    enhanced: Vec<String>,
+    class: Option<u8>,
+    text: Option<String>,
+    relay: Option<String>,
+    domain: Option<String>,
+    #[serde(default)]
+    stage: Vec<String>,
+    #[serde(default)]
+    samples: Vec<RawSample>,
+    note: Option<String>,
+}
+
+/// A sample: a bare diagnostic text, or a table giving the context too.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawSample {
+    Text(String),
+    Full {
+        text: String,
+        relay: Option<String>,
+        domain: Option<String>,
+        stage: Option<String>,
+    },
+}
+
+/// A pattern on a three-digit reply code: each position a digit or `x`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyPattern([Option<u8>; 3]);
+
+impl ReplyPattern {
+    fn parse(text: &str) -> Option<ReplyPattern> {
+        let b = text.as_bytes();
+        if b.len() != 3 {
+            return None;
+        }
+        let mut out = [None; 3];
+        for (slot, c) in out.iter_mut().zip(b) {
+            *slot = match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'x' | b'X' => None,
+                _ => return None,
+            };
+        }
+        Some(ReplyPattern(out))
+    }
+
+    pub fn matches(&self, code: u16) -> bool {
+        let digits = [(code / 100) as u8, ((code / 10) % 10) as u8, (code % 10) as u8];
+        self.0
+            .iter()
+            .zip(digits)
+            .all(|(want, got)| want.is_none_or(|w| w == got))
+    }
+}
+
+/// A pattern on an enhanced code: exact, a prefix ending in `.`, a range, with an
+/// optional `x` for "any class".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnhancedPattern {
+    Exact(Option<u8>, u16, u16),
+    Subject(Option<u8>, u16),
+    Range(EnhancedCode, EnhancedCode),
+}
+
+impl EnhancedPattern {
+    fn parse(text: &str) -> Option<EnhancedPattern> {
+        if let Some((lo, hi)) = text.split_once('-') {
+            let lo = EnhancedCode::parse(lo)?;
+            let hi = EnhancedCode::parse(hi)?;
+            return (lo.class == hi.class && lo.subject == hi.subject && lo.detail <= hi.detail)
+                .then_some(EnhancedPattern::Range(lo, hi));
+        }
+        let mut parts = text.split('.');
+        let class = match parts.next()? {
+            "x" | "X" => None,
+            c @ ("2" | "4" | "5") => Some(c.as_bytes()[0] - b'0'),
+            _ => return None,
+        };
+        let subject: u16 = parts.next()?.parse().ok().filter(|s| *s <= 999)?;
+        let pattern = match parts.next()? {
+            "" => EnhancedPattern::Subject(class, subject),
+            d => EnhancedPattern::Exact(class, subject, d.parse().ok().filter(|d| *d <= 999)?),
+        };
+        parts.next().is_none().then_some(pattern)
+    }
+
+    pub fn matches(&self, code: EnhancedCode) -> bool {
+        let class_ok = |c: &Option<u8>| c.is_none_or(|c| c == code.class);
+        match self {
+            EnhancedPattern::Exact(c, s, d) => class_ok(c) && *s == code.subject && *d == code.detail,
+            EnhancedPattern::Subject(c, s) => class_ok(c) && *s == code.subject,
+            EnhancedPattern::Range(lo, hi) => {
+                code.class == lo.class
+                    && code.subject == lo.subject
+                    && (lo.detail..=hi.detail).contains(&code.detail)
+            }
+        }
+    }
+}
+
+/// A validated rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: Arc<str>,
+    pub reason: &'static str,
+    pub bucket: Bucket,
+    pub reply: Vec<ReplyPattern>,
+    pub enhanced: Vec<EnhancedPattern>,
+    pub class: Option<u8>,
+    /// The text pattern as written (compiled into the classifier's set).
+    pub text: Option<String>,
+    pub relay: Option<Regex>,
+    pub domain: Option<Regex>,
+    pub stage: Vec<SmtpStage>,
+    pub samples: Vec<RawSample>,
+    pub note: Option<String>,
+    /// Where the rule was written, for error messages and `explain`.
+    pub origin: Arc<str>,
+    pub line: usize,
+}
+
+fn line_of(src: &str, offset: usize) -> usize {
+    src.get(..offset).map_or(1, |s| s.bytes().filter(|&b| b == b'\n').count() + 1)
+}
+
+/// Compiles a case-insensitive pattern with size limits.
+pub fn compile_pattern(pattern: &str) -> Result<Regex, String> {
+    if pattern.len() > PATTERN_MAX_LEN {
+        return Err(format!(
+            "pattern is {} bytes, more than the limit of {PATTERN_MAX_LEN}",
+            pattern.len()
+        ));
+    }
+    RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => {
+                format!("pattern compiles to more than {limit} bytes; simplify it")
+            }
+            other => format!("invalid pattern: {}", other.to_string().replace('\n', " ")),
+        })
+}
+
+/// Parses and validates a rule table. `origin` names it in errors.
+pub fn parse_rules(src: &str, origin: &str) -> Result<Vec<Rule>, RuleError> {
+    let table: RawTable = toml::from_str(src).map_err(|e| RuleError::Invalid {
+        file: origin.to_string(),
+        line: e.span().map_or(1, |s| line_of(src, s.start)),
+        message: e.message().trim().to_string(),
+    })?;
+    let origin: Arc<str> = Arc::from(origin);
+    let mut rules = Vec::with_capacity(table.rule.len());
+    for spanned in table.rule {
+        let line = line_of(src, spanned.span().start);
+        let raw = spanned.into_inner();
+        let fail = |message: String| RuleError::Invalid {
+            file: origin.to_string(),
+            line,
+            message: format!("rule {:?}: {message}", raw.id),
+        };
+        let (reason, default_bucket) = vocabulary::lookup(&raw.reason)
+            .ok_or_else(|| fail(format!("unknown reason {:?}", raw.reason)))?;
+        let bucket = match &raw.bucket {
+            None => default_bucket,
+            Some(b) => Bucket::parse(b).ok_or_else(|| fail(format!("unknown bucket {b:?}")))?,
+        };
+        let reply = raw
+            .reply
+            .iter()
+            .map(|p| ReplyPattern::parse(p).ok_or_else(|| fail(format!("bad reply pattern {p:?}"))))
+            .collect::<Result<_, _>>()?;
+        let enhanced = raw
+            .enhanced
+            .iter()
+            .map(|p| {
+                EnhancedPattern::parse(p)
+                    .ok_or_else(|| fail(format!("bad enhanced code pattern {p:?}")))
+            })
+            .collect::<Result<_, _>>()?;
+        if raw.class.is_some_and(|c| !matches!(c, 2 | 4 | 5)) {
+            return Err(fail("class must be 2, 4 or 5".into()));
+        }
+        if let Some(text) = &raw.text {
+            compile_pattern(text).map_err(|e| fail(format!("text: {e}")))?;
+        }
+        let optional_regex = |field: &str, p: &Option<String>| {
+            p.as_deref()
+                .map(|p| compile_pattern(p).map_err(|e| fail(format!("{field}: {e}"))))
+                .transpose()
+        };
+        let relay = optional_regex("relay", &raw.relay)?;
+        let domain = optional_regex("domain", &raw.domain)?;
+        let stage = raw
+            .stage
+            .iter()
+            .map(|s| SmtpStage::parse(s).ok_or_else(|| fail(format!("unknown stage {s:?}"))))
+            .collect::<Result<_, _>>()?;
+        if raw.id.trim().is_empty() {
+            return Err(fail("empty id".into()));
+        }
+        rules.push(Rule {
+            id: Arc::from(raw.id.as_str()),
+            reason,
+            bucket,
+            reply,
+            enhanced,
+            class: raw.class,
+            text: raw.text.clone(),
+            relay,
+            domain,
+            stage,
+            samples: raw.samples.clone(),
+            note: raw.note.clone(),
+            origin: origin.clone(),
+            line,
+        });
+    }
+    let mut seen = std::collections::HashMap::new();
+    for rule in &rules {
+        if let Some(first) = seen.insert(rule.id.clone(), rule.line) {
+            return Err(RuleError::Invalid {
+                file: origin.to_string(),
+                line: rule.line,
+                message: format!("rule {:?}: duplicate id (first at line {first})", &*rule.id),
+            });
+        }
+    }
+    Ok(rules)
+}
+
+/// Reads a user rules file.
+pub fn load_rules_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| RuleError::Io {
+        file: name.clone(),
+        message: e.to_string(),
+    })?;
+    let src = String::from_utf8(bytes).map_err(|e| RuleError::Invalid {
+        file: name.clone(),
+        line: 1,
+        message: format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+    })?;
+    parse_rules(&src, &name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_and_enhanced_patterns() {
+        let p = ReplyPattern::parse("45x").unwrap();
+        assert!(p.matches(451) && p.matches(450) && !p.matches(421));
+        assert!(ReplyPattern::parse("5x").is_none());
+        let e = EnhancedPattern::parse("5.7.606-5.7.649").unwrap();
+        assert!(e.matches(EnhancedCode::parse("5.7.620").unwrap()));
+        assert!(!e.matches(EnhancedCode::parse("5.7.650").unwrap()));
+        let s = EnhancedPattern::parse("x.1.").unwrap();
+        assert!(s.matches(EnhancedCode::parse("4.1.7").unwrap()));
+        assert!(EnhancedPattern::parse("5.7.1.1").is_none());
+        assert!(EnhancedPattern::parse("3.7.1").is_none());
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let src = "[[rule]]\nid = \"a\"\nreason = \"user_unknown\"\n\n[[rule]]\nid = \"b\"\nreason = \"nope\"\n";
+        let err = parse_rules(src, "my.toml").unwrap_err().to_string();
+        assert_eq!(err, "my.toml:5: rule \"b\": unknown reason \"nope\"");
+        let src = "[[rule]]\nid = \"a\"\nreason = \"user_unknown\"\ntext = \"(unclosed\"\n";
+        let err = parse_rules(src, "my.toml").unwrap_err().to_string();
+        assert!(err.starts_with("my.toml:1: rule \"a\": text: invalid pattern"), "{err}");
+        let src = "[[rule]]\nid = \"a\"\nreason = \"user_unknown\"\nbogus = 1\n";
+        let err = parse_rules(src, "my.toml").unwrap_err().to_string();
+        assert!(err.starts_with("my.toml:"), "{err}");
+    }
+
+    #[test]
+    fn huge_patterns_are_refused() {
+        let src = format!(
+            "[[rule]]\nid = \"a\"\nreason = \"user_unknown\"\ntext = '{}'\n",
+            "a".repeat(5000)
+        );
+        let err = parse_rules(&src, "big.toml").unwrap_err().to_string();
+        assert!(err.contains("more than the limit"), "{err}");
+        let src = "[[rule]]\nid = \"a\"\nreason = \"user_unknown\"\ntext = '\\w{1000}\\w{1000}\\w{1000}'\n";
+        let err = parse_rules(src, "big.toml").unwrap_err().to_string();
+        assert!(err.contains("compiles to more than"), "{err}");
+    }
+}

@@ -1,0 +1,321 @@
+//! SMTP reply codes (RFC 5321) and enhanced status codes (RFC 3463), and their
+//! extraction from free diagnostic text.
+//!
+//! Diagnostic texts come in many shapes: `host mx[192.0.2.1] said: 550-5.1.1 ...`
+//! (multi-line replies joined), `554 5.7.1 ...`, Exchange's `#5.1.1`, Postfix's own
+//! `dsn=4.4.1`, or no code at all. Extraction is a byte scan, not a regex: it runs on
+//! every failure line of a large log.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+/// A basic SMTP reply code such as 550. Only values RFC 5321 allows: first digit 2-5,
+/// second digit 0-5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReplyCode(u16);
+
+impl ReplyCode {
+    pub fn new(value: u16) -> Option<ReplyCode> {
+        let (first, second) = (value / 100, (value / 10) % 10);
+        ((2..=5).contains(&first) && second <= 5).then_some(ReplyCode(value))
+    }
+
+    pub fn value(self) -> u16 {
+        self.0
+    }
+
+    /// 2, 3, 4 or 5.
+    pub fn class(self) -> u8 {
+        (self.0 / 100) as u8
+    }
+
+    pub fn parse(text: &str) -> Option<ReplyCode> {
+        let b = text.trim().as_bytes();
+        if b.len() != 3 || !b.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        ReplyCode::new(three_digits(b))
+    }
+}
+
+impl fmt::Display for ReplyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl Serialize for ReplyCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u16(self.0)
+    }
+}
+
+/// An RFC 3463 enhanced status code `class.subject.detail`, e.g. 5.1.1 or 4.7.651.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EnhancedCode {
+    pub class: u8,
+    pub subject: u16,
+    pub detail: u16,
+}
+
+impl EnhancedCode {
+    /// RFC 3463: class is 2, 4 or 5; subject and detail have one to three digits.
+    pub fn new(class: u8, subject: u16, detail: u16) -> Option<EnhancedCode> {
+        (matches!(class, 2 | 4 | 5) && subject <= 999 && detail <= 999).then_some(EnhancedCode {
+            class,
+            subject,
+            detail,
+        })
+    }
+
+    /// Parses exactly `c.s.d` (surrounding white space allowed).
+    pub fn parse(text: &str) -> Option<EnhancedCode> {
+        let b = text.trim().as_bytes();
+        match enhanced_at(b, 0) {
+            Some((code, end)) if end == b.len() => Some(code),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for EnhancedCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.class, self.subject, self.detail)
+    }
+}
+
+impl Serialize for EnhancedCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Codes found in a diagnostic text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Codes {
+    pub reply: Option<ReplyCode>,
+    pub enhanced: Option<EnhancedCode>,
+}
+
+/// Markers after which a remote server's own reply starts.
+const REPLY_MARKERS: &[&[u8]] = &[
+    b" said: ",
+    b"refused to talk to me: ",
+    b"The response was: ",
+    b"The error that the other server returned was: ",
+    b"Remote server returned '",
+    b"Remote Server returned '",
+    b"smtp; ",
+    b"SMTP; ",
+];
+
+/// Extracts the reply code and enhanced code from a diagnostic text.
+///
+/// The reply code is taken at the start of the remote reply (after "said:", "smtp;",
+/// or at the very start), or anywhere a three-digit code is directly followed by an
+/// enhanced code ("... 550 5.1.1 ..."). The enhanced code is the one right after the
+/// reply code, else the first well-formed one anywhere (Exchange's "#5.1.1" included).
+/// Both are kept even when their classes disagree (Postfix writes `554 ... dsn=4.7.1`
+/// when it treats a 5xx greeting as temporary).
+pub fn extract(text: &str) -> Codes {
+    let b = text.as_bytes();
+    let mut codes;
+    let mut starts: Vec<usize> = REPLY_MARKERS
+        .iter()
+        .filter_map(|marker| memchr::memmem::find(b, marker).map(|pos| pos + marker.len()))
+        .collect();
+    // The earliest marker is the reply that refused us: "... said: 550 5.7.350 Remote
+    // server returned '550 5.1.1 ...'" quotes the remote's remote after it.
+    starts.sort_unstable();
+    codes = starts
+        .iter()
+        .find_map(|&start| reply_at(b, skip_space(b, start)))
+        .or_else(|| reply_at(b, skip_space(b, 0)))
+        .or_else(|| reply_with_enhanced_anywhere(b))
+        .unwrap_or_default();
+    if codes.enhanced.is_none() {
+        codes.enhanced = enhanced_anywhere(b);
+    }
+    codes
+}
+
+fn skip_space(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'<' | b'"' | b'\'') {
+        i += 1;
+    }
+    i
+}
+
+fn three_digits(b: &[u8]) -> u16 {
+    b.iter().take(3).fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'))
+}
+
+/// A reply code at `i` ("550 ", "550-", "550" at the end), with the enhanced code
+/// right after it if there is one.
+fn reply_at(b: &[u8], i: usize) -> Option<Codes> {
+    let digits = b.get(i..i + 3)?;
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    match b.get(i + 3) {
+        None | Some(b' ' | b'-' | b'\t' | b'\r' | b'\n' | b'"' | b'\'') => {}
+        _ => return None,
+    }
+    let reply = ReplyCode::new(three_digits(digits))?;
+    let after = skip_space(b, i + 4);
+    let enhanced = enhanced_at(b, after)
+        .filter(|&(_, end)| ends_token(b, end))
+        .map(|(code, _)| code);
+    Some(Codes {
+        reply: Some(reply),
+        enhanced,
+    })
+}
+
+/// "... 550 5.1.1 ..." or "... 550-5.1.1 ..." anywhere in the text.
+fn reply_with_enhanced_anywhere(b: &[u8]) -> Option<Codes> {
+    let mut i = 0;
+    while i + 3 < b.len() {
+        if starts_token(b, i)
+            && let Some(codes) = reply_at(b, i)
+            && codes.enhanced.is_some()
+        {
+            return Some(codes);
+        }
+        i += 1;
+    }
+    None
+}
+
+fn starts_token(b: &[u8], i: usize) -> bool {
+    i == 0 || !matches!(b[i - 1], b'0'..=b'9' | b'.' | b'a'..=b'z' | b'A'..=b'Z' | b'_')
+}
+
+fn ends_token(b: &[u8], end: usize) -> bool {
+    match b.get(end) {
+        None => true,
+        Some(b'.') => !b.get(end + 1).is_some_and(u8::is_ascii_digit),
+        Some(c) => !c.is_ascii_alphanumeric() && *c != b'_',
+    }
+}
+
+/// Parses `c.s.d` starting at `i`; returns the code and the index after it.
+fn enhanced_at(b: &[u8], i: usize) -> Option<(EnhancedCode, usize)> {
+    let class = *b.get(i)?;
+    if !matches!(class, b'2' | b'4' | b'5') || b.get(i + 1) != Some(&b'.') {
+        return None;
+    }
+    let (subject, j) = number_at(b, i + 2)?;
+    if b.get(j) != Some(&b'.') {
+        return None;
+    }
+    let (detail, k) = number_at(b, j + 1)?;
+    Some((EnhancedCode::new(class - b'0', subject, detail)?, k))
+}
+
+/// One to three digits at `i`; more digits make it no code.
+fn number_at(b: &[u8], i: usize) -> Option<(u16, usize)> {
+    let mut j = i;
+    let mut value = 0u16;
+    while j < b.len() && b[j].is_ascii_digit() {
+        if j - i == 3 {
+            return None;
+        }
+        value = value * 10 + u16::from(b[j] - b'0');
+        j += 1;
+    }
+    (j > i).then_some((value, j))
+}
+
+/// The first well-formed enhanced code that stands as its own token (not inside an
+/// IP address or a version number).
+fn enhanced_anywhere(b: &[u8]) -> Option<EnhancedCode> {
+    let mut i = 0;
+    while i + 4 < b.len() {
+        if matches!(b[i], b'2' | b'4' | b'5')
+            && (starts_token(b, i) || b[i - 1] == b'#')
+            && let Some((code, end)) = enhanced_at(b, i)
+            && ends_token(b, end)
+        {
+            return Some(code);
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ex(text: &str) -> (Option<u16>, Option<String>) {
+        let c = extract(text);
+        (c.reply.map(|r| r.value()), c.enhanced.map(|e| e.to_string()))
+    }
+
+    #[test]
+    fn extracts_codes_from_real_shapes() {
+        let cases: &[(&str, Option<u16>, Option<&str>)] = &[
+            (
+                "host gmail-smtp-in.l.google.com[127.0.1.1] said: 550-5.1.1 The email account that you tried to reach does not exist. 550 5.1.1 https://support.google.com (in reply to RCPT TO command)",
+                Some(550),
+                Some("5.1.1"),
+            ),
+            ("550 5.7.1 Service unavailable", Some(550), Some("5.7.1")),
+            (
+                "451 4.7.651 The mail server [192.0.2.5] has been temporarily rate limited",
+                Some(451),
+                Some("4.7.651"),
+            ),
+            ("554 delivery error: dd Sorry", Some(554), None),
+            (
+                "550 sorry, no mailbox here by that name (#5.1.1 - chkusr)",
+                Some(550),
+                Some("5.1.1"),
+            ),
+            (
+                "connect to mx.example.com[10.5.1.1]:25: Connection refused",
+                None,
+                None,
+            ),
+            ("Diagnostic: smtp; 552 5.2.2 Mailbox full", Some(552), Some("5.2.2")),
+            (
+                "host x[1.2.3.4] refused to talk to me: 554 5.7.1 blocked using zen.spamhaus.org",
+                Some(554),
+                Some("5.7.1"),
+            ),
+            ("TLSv1.2 with cipher 4.4.4.4", None, None),
+            ("999 5.1.1 bogus", None, Some("5.1.1")),
+            ("remote said 6.1.1 and 5.1.1000", None, None),
+            ("Delivery failed: 550-5.7.26 unauthenticated", Some(550), Some("5.7.26")),
+            ("", None, None),
+        ];
+        for (text, reply, enhanced) in cases {
+            assert_eq!(
+                ex(text),
+                (*reply, enhanced.map(str::to_string)),
+                "text: {text}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_impossible_values() {
+        assert!(ReplyCode::new(199).is_none());
+        assert!(ReplyCode::new(560).is_none());
+        assert!(ReplyCode::new(600).is_none());
+        assert_eq!(ReplyCode::new(421).map(|c| c.class()), Some(4));
+        assert!(EnhancedCode::parse("3.1.1").is_none());
+        assert!(EnhancedCode::parse("5.1").is_none());
+        assert!(EnhancedCode::parse("5.1.1.1").is_none());
+        assert_eq!(EnhancedCode::parse(" 4.7.651 ").map(|c| c.detail), Some(651));
+    }
+
+    #[test]
+    fn keeps_both_codes_when_classes_disagree() {
+        let c = extract("host h[1.2.3.4] refused to talk to me: 554 4.7.1 go away");
+        assert_eq!(c.reply.map(|r| r.class()), Some(5));
+        assert_eq!(c.enhanced.map(|e| e.class), Some(4));
+    }
+}

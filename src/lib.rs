@@ -1,0 +1,11 @@
+//! bouncex: reads mail logs, bounce emails and ESP exports into one SMTP event model,
+//! classifies each failure and reports list rot, reputation and infrastructure KPIs.
+//!
+//! The binary is a thin layer over this library: [`parse`] turns inputs into events and
+//! deliveries, [`classify`] gives each failure a verdict, [`report`] computes every
+//! figure once, and its renderers print it.
+
+pub mod classify;
+pub mod codes;
+pub mod model;
+pub mod time;

@@ -1,0 +1,295 @@
+//! The unified event model every input format is parsed into.
+//!
+//! An [`Event`] is one delivery attempt or final result for one recipient, as one input
+//! line, DSN block or export row told it. A [`Delivery`] gathers the attempts of one
+//! (message, recipient) pair and holds its final [`Outcome`]. Parsers build these; the
+//! classifier fills in [`Verdict`]s; reports only read them.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use crate::codes::{EnhancedCode, ReplyCode};
+pub use crate::time::Timestamp;
+
+/// Where an event came from: the input format, the file and the line (1-based) or
+/// message/row number within it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Source {
+    pub kind: &'static str,
+    pub file: Arc<str>,
+    pub line: u64,
+}
+
+/// What happened to the recipient in this event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Accepted by the next hop or delivered locally.
+    Delivered,
+    /// A temporary failure; the MTA will try again.
+    Deferred,
+    /// A permanent failure; the sender was or will be told.
+    Bounced,
+    /// The MTA gave up after temporary failures (queue lifetime exceeded).
+    Expired,
+    /// A delay warning (DSN `Action: delayed`): evidence of a transient condition.
+    Delayed,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Delivered => "delivered",
+            Action::Deferred => "deferred",
+            Action::Bounced => "bounced",
+            Action::Expired => "expired",
+            Action::Delayed => "delayed",
+        }
+    }
+
+    /// True for actions that report a failure (temporary or permanent).
+    pub fn is_failure(self) -> bool {
+        !matches!(self, Action::Delivered)
+    }
+}
+
+/// The SMTP stage a reply answered, when the input says so
+/// ("in reply to RCPT TO command", "refused to talk to me").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpStage {
+    /// Before or at the greeting banner, or while connecting.
+    Connect,
+    Helo,
+    Mail,
+    Rcpt,
+    /// DATA or end of DATA (BDAT included).
+    Data,
+}
+
+impl SmtpStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpStage::Connect => "connect",
+            SmtpStage::Helo => "helo",
+            SmtpStage::Mail => "mail",
+            SmtpStage::Rcpt => "rcpt",
+            SmtpStage::Data => "data",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<SmtpStage> {
+        Some(match name {
+            "connect" => SmtpStage::Connect,
+            "helo" => SmtpStage::Helo,
+            "mail" => SmtpStage::Mail,
+            "rcpt" => SmtpStage::Rcpt,
+            "data" => SmtpStage::Data,
+            _ => return None,
+        })
+    }
+}
+
+/// Coarse cause of a failure. Spelled in JSON as in the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bucket {
+    ListRot,
+    Reputation,
+    Auth,
+    Infrastructure,
+    Transient,
+    Content,
+    Unknown,
+}
+
+impl Bucket {
+    pub const ALL: [Bucket; 7] = [
+        Bucket::ListRot,
+        Bucket::Reputation,
+        Bucket::Auth,
+        Bucket::Infrastructure,
+        Bucket::Transient,
+        Bucket::Content,
+        Bucket::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bucket::ListRot => "list_rot",
+            Bucket::Reputation => "reputation",
+            Bucket::Auth => "auth",
+            Bucket::Infrastructure => "infrastructure",
+            Bucket::Transient => "transient",
+            Bucket::Content => "content",
+            Bucket::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Bucket> {
+        Bucket::ALL.into_iter().find(|b| b.as_str() == name)
+    }
+}
+
+impl fmt::Display for Bucket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The classifier's answer for one failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub bucket: Bucket,
+    /// Fine reason from the vocabulary (`user_unknown`, `blocklisted`, ...).
+    pub reason: &'static str,
+    /// Id of the rule that matched.
+    pub rule: Arc<str>,
+    /// What the rule matched on: the text fragment, or the code.
+    pub evidence: String,
+    /// True when the failure is permanent for this message (5xx), false when the
+    /// sender may retry.
+    pub hard: bool,
+}
+
+/// One delivery attempt or final result for one recipient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub time: Option<Timestamp>,
+    pub source: Source,
+    pub recipient: String,
+    pub sender: Option<String>,
+    pub queue_id: Option<String>,
+    pub message_id: Option<String>,
+    pub relay_host: Option<String>,
+    pub relay_ip: Option<String>,
+    pub action: Action,
+    pub reply_code: Option<ReplyCode>,
+    pub enhanced_code: Option<EnhancedCode>,
+    pub diagnostic: Option<String>,
+    pub smtp_stage: Option<SmtpStage>,
+    /// Which decoder or agent produced the event (`postfix/smtp`, `rfc3464`, ...).
+    pub agent: Option<String>,
+    pub verdict: Option<Verdict>,
+}
+
+impl Event {
+    /// The part after the last `@`, lowercased; empty when the address has none.
+    pub fn recipient_domain(&self) -> String {
+        domain_of(&self.recipient)
+    }
+}
+
+/// Lowercased domain of an address, or an empty string.
+pub fn domain_of(address: &str) -> String {
+    address
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim_end_matches('>').to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Final outcome of a (message, recipient) pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Delivered,
+    Bounced,
+    /// Gave up after temporary failures.
+    Expired,
+    /// Still pending when the input ended.
+    Deferred,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Delivered => "delivered",
+            Outcome::Bounced => "bounced",
+            Outcome::Expired => "expired",
+            Outcome::Deferred => "deferred",
+        }
+    }
+
+    /// Bounced or expired: the message never reached the recipient.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Outcome::Bounced | Outcome::Expired)
+    }
+}
+
+/// Which headline KPI a failed delivery counts toward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kpi {
+    ListRot,
+    Reputation,
+    Infrastructure,
+    /// Permanent failures whose cause is transient or unknown: part of the legacy rate
+    /// but of none of the three KPIs.
+    Other,
+}
+
+impl Kpi {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kpi::ListRot => "list_rot",
+            Kpi::Reputation => "reputation",
+            Kpi::Infrastructure => "infrastructure",
+            Kpi::Other => "other",
+        }
+    }
+
+    /// The KPI of a failed delivery: expiries are 4xx-origin and so infrastructure
+    /// whatever their cause; permanent failures go by the bucket of their cause.
+    pub fn of(outcome: Outcome, bucket: Bucket) -> Option<Kpi> {
+        match outcome {
+            Outcome::Delivered | Outcome::Deferred => None,
+            Outcome::Expired => Some(Kpi::Infrastructure),
+            Outcome::Bounced => Some(match bucket {
+                Bucket::ListRot => Kpi::ListRot,
+                Bucket::Reputation | Bucket::Auth | Bucket::Content => Kpi::Reputation,
+                Bucket::Infrastructure => Kpi::Infrastructure,
+                Bucket::Transient | Bucket::Unknown => Kpi::Other,
+            }),
+        }
+    }
+}
+
+/// One (message, recipient) pair with its attempts summarised and its final outcome.
+///
+/// Attempts are counted, not kept, so memory stays flat however often a message is
+/// retried; `last` is the event that decided the outcome (for an expiry, the last
+/// temporary failure, whose reply is the cause).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    pub queue_id: Option<String>,
+    pub message_id: Option<String>,
+    pub sender: Option<String>,
+    pub recipient: String,
+    pub outcome: Outcome,
+    /// Delivery attempts seen (deferrals plus the final attempt).
+    pub attempts: u32,
+    pub deferrals: u32,
+    pub first_time: Option<Timestamp>,
+    /// The final event, or for an expiry or a pending delivery the last failure.
+    pub last: Event,
+    /// The last failure reply seen, when the outcome is not a failure itself (delivered
+    /// after deferrals): kept so reports can show what delayed the mail.
+    pub last_failure: Option<Event>,
+}
+
+impl Delivery {
+    /// The cause of a failed delivery: the verdict of its last failure reply.
+    pub fn cause(&self) -> Option<&Verdict> {
+        if self.outcome == Outcome::Delivered {
+            return None;
+        }
+        self.last.verdict.as_ref()
+    }
+
+    pub fn kpi(&self) -> Option<Kpi> {
+        let bucket = self.cause().map_or(Bucket::Unknown, |v| v.bucket);
+        Kpi::of(self.outcome, bucket)
+    }
+}

@@ -1,0 +1,240 @@
+//! UTC timestamps: civil-date arithmetic and the timestamp shapes mail logs use.
+//!
+//! Kept dependency-free and allocation-free: the Postfix parser converts a timestamp on
+//! every line it keeps.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+/// Microseconds since the Unix epoch, UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp(pub i64);
+
+const MICROS_PER_SEC: i64 = 1_000_000;
+const SECS_PER_DAY: i64 = 86_400;
+
+impl Timestamp {
+    /// Builds a timestamp from a civil date and time in UTC; `None` for impossible dates.
+    pub fn from_civil(
+        year: i32,
+        month: u32,
+        day: u32,
+        hour: u32,
+        minute: u32,
+        second: u32,
+        micros: u32,
+    ) -> Option<Timestamp> {
+        if !(1..=12).contains(&month)
+            || day == 0
+            || day > days_in_month(year, month)
+            || hour > 23
+            || minute > 59
+            || second > 60
+            || micros >= 1_000_000
+        {
+            return None;
+        }
+        let days = days_from_civil(year, month, day);
+        let secs = days * SECS_PER_DAY
+            + i64::from(hour) * 3600
+            + i64::from(minute) * 60
+            + i64::from(second);
+        Some(Timestamp(secs * MICROS_PER_SEC + i64::from(micros)))
+    }
+
+    pub fn seconds(self) -> i64 {
+        self.0.div_euclid(MICROS_PER_SEC)
+    }
+
+    /// (year, month, day) of this instant in UTC.
+    pub fn date(self) -> (i32, u32, u32) {
+        civil_from_days(self.seconds().div_euclid(SECS_PER_DAY))
+    }
+
+    /// `YYYY-MM-DD` in UTC.
+    pub fn day_string(self) -> String {
+        let (y, m, d) = self.date();
+        format!("{y:04}-{m:02}-{d:02}")
+    }
+
+    /// Shifts by a number of seconds (an offset such as +02:00 is -7200 to reach UTC).
+    pub fn plus_seconds(self, seconds: i64) -> Timestamp {
+        Timestamp(self.0 + seconds * MICROS_PER_SEC)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// RFC 3339 in UTC, with microseconds only when there are any.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.seconds();
+        let micros = self.0.rem_euclid(MICROS_PER_SEC);
+        let (y, mo, d) = civil_from_days(secs.div_euclid(SECS_PER_DAY));
+        let rem = secs.rem_euclid(SECS_PER_DAY);
+        let (h, mi, s) = (rem / 3600, (rem / 60) % 60, rem % 60);
+        write!(f, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}")?;
+        if micros != 0 {
+            write!(f, ".{micros:06}")?;
+        }
+        f.write_str("Z")
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+pub fn is_leap(year: i32) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+pub fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(year) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// Days since 1970-01-01 (Howard Hinnant's algorithm).
+fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
+    let y = i64::from(year) - i64::from(month <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(days: i64) -> (i32, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y as i32, m, d)
+}
+
+/// Month number from a three-letter English abbreviation ("Nov" -> 11).
+pub fn month_from_abbrev(b: &[u8]) -> Option<u32> {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let b = b.get(..3)?;
+    MONTHS
+        .iter()
+        .position(|m| m.eq_ignore_ascii_case(b))
+        .map(|i| i as u32 + 1)
+}
+
+/// Parses `N` ASCII digits at the start of `b`.
+pub fn digits(b: &[u8], n: usize) -> Option<u32> {
+    let part = b.get(..n)?;
+    part.iter().try_fold(0u32, |acc, d| {
+        d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
+    })
+}
+
+/// Parses an RFC 3339 / ISO 8601 timestamp at the start of `b`:
+/// `2026-11-22T14:52:24.000000+00:00`, `2026-11-22T14:52:24Z`, `2026-11-22T14:52:24+0000`
+/// (journalctl short-iso), or `2026-11-22 14:52:24` (no zone: taken as UTC).
+/// Returns the instant and the number of bytes consumed.
+pub fn parse_rfc3339_prefix(b: &[u8]) -> Option<(Timestamp, usize)> {
+    let year = digits(b, 4)? as i32;
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !matches!(b.get(10), Some(b'T' | b' '))
+    {
+        return None;
+    }
+    let month = digits(b.get(5..)?, 2)?;
+    let day = digits(b.get(8..)?, 2)?;
+    let hour = digits(b.get(11..)?, 2)?;
+    if b.get(13) != Some(&b':') || b.get(16) != Some(&b':') {
+        return None;
+    }
+    let minute = digits(b.get(14..)?, 2)?;
+    let second = digits(b.get(17..)?, 2)?;
+    let mut i = 19;
+    let mut micros = 0u32;
+    if matches!(b.get(i), Some(b'.' | b',')) {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            if i - start < 6 {
+                micros = micros * 10 + u32::from(b[i] - b'0');
+            }
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        for _ in (i - start)..6 {
+            micros *= 10;
+        }
+    }
+    let mut offset_secs = 0i64;
+    match b.get(i) {
+        Some(b'Z' | b'z') => i += 1,
+        Some(&sign @ (b'+' | b'-')) => {
+            let oh = digits(b.get(i + 1..)?, 2)?;
+            let mut j = i + 3;
+            if b.get(j) == Some(&b':') {
+                j += 1;
+            }
+            let om = digits(b.get(j..)?, 2)?;
+            offset_secs = i64::from(oh * 3600 + om * 60);
+            if sign == b'+' {
+                offset_secs = -offset_secs;
+            }
+            i = j + 2;
+        }
+        _ => {}
+    }
+    let ts = Timestamp::from_civil(year, month, day, hour, minute, second, micros)?;
+    Some((ts.plus_seconds(offset_secs), i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_round_trip() {
+        let t = Timestamp::from_civil(2026, 11, 22, 14, 52, 24, 0).unwrap();
+        assert_eq!(t.to_string(), "2026-11-22T14:52:24Z");
+        assert_eq!(t.seconds(), 1_795_359_144);
+        let leap = Timestamp::from_civil(2024, 2, 29, 0, 0, 0, 5).unwrap();
+        assert_eq!(leap.to_string(), "2024-02-29T00:00:00.000005Z");
+        assert!(Timestamp::from_civil(2025, 2, 29, 0, 0, 0, 0).is_none());
+        assert!(Timestamp::from_civil(2025, 13, 1, 0, 0, 0, 0).is_none());
+    }
+
+    #[test]
+    fn parses_rfc3339_variants() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "2026-11-22T14:52:24.000000+00:00 mta1",
+                "2026-11-22T14:52:24Z",
+            ),
+            ("2026-11-22T14:52:24+0100 host", "2026-11-22T13:52:24Z"),
+            ("2026-11-22T14:52:24.5Z", "2026-11-22T14:52:24.500000Z"),
+            ("2026-11-22 14:52:24 x", "2026-11-22T14:52:24Z"),
+            ("2023-02-01T01:02:04.123456-05:30", "2023-02-01T06:32:04.123456Z"),
+        ];
+        for (input, want) in cases {
+            let (ts, _) = parse_rfc3339_prefix(input.as_bytes()).unwrap();
+            assert_eq!(ts.to_string(), *want, "{input}");
+        }
+        assert!(parse_rfc3339_prefix(b"2026-13-22T14:52:24Z").is_none());
+        assert!(parse_rfc3339_prefix(b"Nov 22 14:52:24").is_none());
+    }
+}
