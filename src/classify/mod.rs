@@ -5,6 +5,8 @@
 //! their text patterns once into a `RegexSet`, so one scan of a reply tests every rule,
 //! and then walks the table in order: the first rule whose conditions all hold wins.
 
+pub mod enhanced_meaning;
+pub mod explain;
 pub mod rules;
 pub mod vocabulary;
 

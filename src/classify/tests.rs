@@ -90,3 +90,31 @@ fn user_rules_come_first_and_duplicates_are_refused() {
     let err = Classifier::with_user_rules(dup).unwrap_err().to_string();
     assert!(err.starts_with("dup.toml:1: rule \"class.5xx\": duplicate id"), "{err}");
 }
+
+/// Batch classification for `scripts/check-classifier.py`: one diagnostic per line of
+/// the file named by `BOUNCEX_CLASSIFY_IN`, one NDJSON record per line written to
+/// `BOUNCEX_CLASSIFY_OUT` (the same records as `bouncex classify`). Run with
+/// `cargo test --release --lib -- --ignored classify_batch`.
+#[test]
+#[ignore = "a measurement helper, driven by scripts/check-classifier.py"]
+fn classify_batch() {
+    use std::io::Write;
+    let (Ok(input), Ok(output)) = (
+        std::env::var("BOUNCEX_CLASSIFY_IN"),
+        std::env::var("BOUNCEX_CLASSIFY_OUT"),
+    ) else {
+        eprintln!("set BOUNCEX_CLASSIFY_IN and BOUNCEX_CLASSIFY_OUT");
+        return;
+    };
+    let classifier = Classifier::builtin();
+    let text = std::fs::read(&input).expect("read BOUNCEX_CLASSIFY_IN");
+    let text = String::from_utf8_lossy(&text);
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(&output).expect("create BOUNCEX_CLASSIFY_OUT"),
+    );
+    for line in text.lines() {
+        let record = explain::classify_line(&classifier, line);
+        writeln!(out, "{record}").expect("write BOUNCEX_CLASSIFY_OUT");
+    }
+    out.flush().expect("flush BOUNCEX_CLASSIFY_OUT");
+}

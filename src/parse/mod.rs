@@ -1,0 +1,168 @@
+//! Input formats: the parser trait, the one registry of formats, format detection and
+//! the per-file tallies that account for every line.
+//!
+//! Adding a format is one file in this folder plus one line in [`FORMATS`]; the CLI's
+//! `--input-format` choices and content sniffing come from the registry.
+
+pub mod input;
+pub mod postfix;
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::classify::Classifier;
+use crate::model::{Delivery, Event};
+
+/// Receives what parsers produce, as they produce it, so nothing is collected whole.
+pub trait Sink {
+    /// One delivery attempt or result, failures already classified.
+    fn event(&mut self, event: &Event);
+    /// One (message, recipient) pair whose outcome is known or, at the end of input,
+    /// still pending.
+    fn delivery(&mut self, delivery: &Delivery);
+}
+
+/// Settings every parser gets.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub classifier: &'a Classifier,
+    /// Year for syslog timestamps without one; `None` infers it from the file.
+    pub year: Option<i32>,
+    /// Keep at most this many unrecognized lines per file for `--show-unparsed`.
+    pub keep_unrecognized: usize,
+}
+
+/// What a parser knows about the input it reads.
+#[derive(Debug, Clone)]
+pub struct InputMeta {
+    /// The name shown in reports and `source.file`.
+    pub file: Arc<str>,
+    /// (year, month) of the file's modification time, for syslog years.
+    pub mtime: Option<(i32, u32)>,
+}
+
+/// A line (message, row) that no parser rule understood.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unrecognized {
+    pub line: u64,
+    pub reason: &'static str,
+    pub text: String,
+}
+
+/// How every unit (line, message, row) of one input was accounted for:
+/// `parsed + ignored + unrecognized == total`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Tally {
+    /// Input format name from the registry.
+    pub format: &'static str,
+    pub file: String,
+    /// What a unit is: `lines`, `messages` or `rows`.
+    pub unit: &'static str,
+    pub total: u64,
+    /// Units that produced an event or fed the correlation state.
+    pub parsed: u64,
+    /// Units that are understood and carry nothing for the analysis, by kind.
+    pub ignored: u64,
+    pub ignored_by_kind: BTreeMap<&'static str, u64>,
+    pub unrecognized: u64,
+    /// Events emitted from this input.
+    pub events: u64,
+    /// The first unrecognized units, for `--show-unparsed`.
+    #[serde(skip)]
+    pub unrecognized_samples: Vec<Unrecognized>,
+}
+
+impl Tally {
+    pub fn new(format: &'static str, file: &str, unit: &'static str) -> Tally {
+        Tally {
+            format,
+            file: file.to_string(),
+            unit,
+            ..Tally::default()
+        }
+    }
+
+    pub fn ignore(&mut self, kind: &'static str) {
+        self.ignored += 1;
+        *self.ignored_by_kind.entry(kind).or_insert(0) += 1;
+    }
+
+    pub fn unrecognized(&mut self, line: u64, reason: &'static str, text: &[u8], keep: usize) {
+        self.unrecognized += 1;
+        if self.unrecognized_samples.len() < keep {
+            let shown = &text[..text.len().min(500)];
+            self.unrecognized_samples.push(Unrecognized {
+                line,
+                reason,
+                text: String::from_utf8_lossy(shown).into_owned(),
+            });
+        }
+    }
+
+    /// True when every unit is accounted for exactly once.
+    pub fn balanced(&self) -> bool {
+        self.parsed + self.ignored + self.unrecognized == self.total
+    }
+}
+
+/// Totals a parser reports once all its inputs are read: state left incomplete.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Leftovers {
+    /// Deliveries still pending (no final status) when the input ended.
+    pub pending_deliveries: u64,
+    /// Messages whose queue entry was never removed.
+    pub open_messages: u64,
+    /// Correlation state dropped to bound memory.
+    pub evicted_messages: u64,
+}
+
+/// A parser instance: may keep correlation state across the files it is fed, in order.
+pub trait Parser {
+    fn parse(
+        &mut self,
+        input: &mut dyn BufRead,
+        meta: &InputMeta,
+        sink: &mut dyn Sink,
+    ) -> io::Result<Tally>;
+
+    /// Ends the run: flushes state still open as pending deliveries.
+    fn finish(&mut self, sink: &mut dyn Sink) -> Leftovers;
+}
+
+/// One input format.
+pub trait Format: Sync {
+    /// The one spelling used by `--input-format`, fixtures and JSON `source.kind`.
+    fn name(&self) -> &'static str;
+    /// Whether the first bytes of an input look like this format.
+    fn sniff(&self, head: &[u8]) -> bool;
+    fn parser<'a>(&self, ctx: &'a Context<'a>) -> Box<dyn Parser + 'a>;
+}
+
+/// Every format, in sniffing order.
+pub static FORMATS: &[&dyn Format] = &[&postfix::PostfixFormat];
+
+pub fn format_names() -> Vec<&'static str> {
+    FORMATS.iter().map(|f| f.name()).collect()
+}
+
+pub fn format_by_name(name: &str) -> Option<&'static dyn Format> {
+    FORMATS.iter().copied().find(|f| f.name() == name)
+}
+
+/// The first registered format that claims these bytes.
+pub fn detect(head: &[u8]) -> Option<&'static dyn Format> {
+    FORMATS.iter().copied().find(|f| f.sniff(head))
+}
+
+/// Splits a buffer into lines the way every line-based parser must: LF, CRLF and a
+/// lone CR all end a line; the final line may lack a terminator.
+pub fn trim_line_end(line: &[u8]) -> &[u8] {
+    let mut end = line.len();
+    while end > 0 && matches!(line[end - 1], b'\n' | b'\r') {
+        end -= 1;
+    }
+    &line[..end]
+}

@@ -1,0 +1,225 @@
+//! One syslog line split into time, host, program, pid and message, with no
+//! allocation. Shapes accepted:
+//!
+//! - classic `Nov 22 14:36:29 host postfix/smtp[123]: ...` (day space-padded, zero-padded
+//!   as Postfix's `maillog_file` and journalctl write it, or unpadded);
+//! - RFC 3339 `2026-11-22T14:36:29.123456+00:00 host ...` (rsyslog high precision) and
+//!   journalctl `-o short-iso` `2026-11-22T14:36:29+0000 host ...`;
+//! - an optional `<PRI>` prefix as sent over the network.
+
+use crate::model::Timestamp;
+use crate::time::{digits, month_from_abbrev, parse_rfc3339_prefix};
+
+/// Postfix daemons whose lines we understand; the program's last path component.
+const POSTFIX_DAEMONS: &[&str] = &[
+    "smtp", "lmtp", "local", "virtual", "pipe", "error", "retry", "discard", "qmgr", "nqmgr",
+    "cleanup", "pickup", "bounce", "defer", "trace", "smtpd", "postscreen", "dnsblog", "anvil",
+    "master", "scache", "tlsmgr", "tlsproxy", "proxymap", "trivial-rewrite", "verify", "flush",
+    "showq", "postdrop", "sendmail", "postqueue", "postsuper", "postfix-script", "postlogd",
+    "postmap", "postalias", "oqmgr", "qmqpd", "lmtpd", "spawn", "policyd-spf", "postfix",
+];
+
+#[derive(Debug, Clone)]
+pub struct LogLine<'a> {
+    pub time: Option<Timestamp>,
+    pub host: &'a [u8],
+    /// Full program name: `postfix/smtp`, `postfix-out/smtp`, `postfix/submission/smtpd`.
+    pub program: &'a [u8],
+    pub message: &'a [u8],
+}
+
+impl<'a> LogLine<'a> {
+    /// The last path component of the program: `smtp` for `postfix/relay/smtp`.
+    pub fn agent(&self) -> &str {
+        let last = self
+            .program
+            .rsplit(|&b| b == b'/')
+            .next()
+            .unwrap_or(self.program);
+        std::str::from_utf8(last).unwrap_or("")
+    }
+
+    pub fn program_str(&self) -> String {
+        String::from_utf8_lossy(self.program).into_owned()
+    }
+
+    /// A Postfix daemon: `postfix*/.../daemon`, or a known daemon under any
+    /// `syslog_name` prefix (`postfix-out/smtp`, `mail-relay/qmgr`).
+    pub fn is_postfix(&self) -> bool {
+        let p = self.program;
+        let Some(slash) = memchr::memchr(b'/', p) else {
+            return false;
+        };
+        if p[..slash].starts_with(b"postfix") {
+            return true;
+        }
+        POSTFIX_DAEMONS.contains(&self.agent())
+    }
+
+    /// `6F1E1B4087: rest` -> (queue id, rest). Short ids are upper-case hex; long ids
+    /// (`enable_long_queue_ids`) are 10+ characters of Postfix's base-52 alphabet,
+    /// which has no vowels.
+    pub fn queue_id_and_rest(&self) -> Option<(&'a [u8], &'a [u8])> {
+        let m = self.message;
+        let colon = memchr::memchr(b':', m)?;
+        let id = &m[..colon];
+        let rest = m.get(colon + 1..)?.strip_prefix(b" ")?;
+        if is_queue_id(id) {
+            Some((id, rest))
+        } else {
+            None
+        }
+    }
+}
+
+pub fn is_queue_id(id: &[u8]) -> bool {
+    if !(5..=20).contains(&id.len()) {
+        return false;
+    }
+    if id.iter().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b)) {
+        return true;
+    }
+    id.len() >= 10
+        && id.iter().all(u8::is_ascii_alphanumeric)
+        && id.iter().any(u8::is_ascii_digit)
+        && !id.iter().any(|b| b"aeiouAEIOU".contains(b))
+}
+
+/// Year of syslog timestamps that have none. With a fixed year every line gets it;
+/// otherwise the year starts from the file's modification time (a log ends before
+/// it is last written) and steps forward at each December -> January rollover.
+#[derive(Debug, Clone)]
+pub struct YearGuess {
+    year: i32,
+    last_month: u32,
+    fixed: bool,
+    /// Year of the file's mtime, used to place the first line.
+    anchor: Option<i32>,
+    anchor_month: u32,
+}
+
+impl YearGuess {
+    pub fn fixed(year: i32) -> YearGuess {
+        YearGuess {
+            year,
+            last_month: 0,
+            fixed: true,
+            anchor: None,
+            anchor_month: 12,
+        }
+    }
+
+    /// `anchor` is (year, month) of the file's modification time, when known.
+    pub fn infer(anchor: Option<(i32, u32)>) -> YearGuess {
+        let (year, month) = anchor.unwrap_or((1970, 12));
+        YearGuess {
+            year,
+            last_month: 0,
+            fixed: false,
+            anchor: anchor.map(|a| a.0),
+            anchor_month: month,
+        }
+    }
+
+    pub fn year_for(&mut self, month: u32) -> i32 {
+        if self.fixed {
+            return self.year;
+        }
+        if self.last_month == 0 {
+            // First line: a month after the file's mtime month belongs to last year.
+            if self.anchor.is_some() && month > self.anchor_month {
+                self.year -= 1;
+            }
+        } else if month + 6 < self.last_month {
+            self.year += 1;
+        }
+        self.last_month = month;
+        self.year
+    }
+}
+
+/// Parses a syslog line; `None` when it does not have the shape.
+pub fn parse_syslog_line<'a>(line: &'a [u8], years: &mut YearGuess) -> Option<LogLine<'a>> {
+    let mut b = line;
+    // "<22>Nov 22 ..." from a network syslog.
+    if b.first() == Some(&b'<')
+        && let Some(end) = b.iter().take(6).position(|&c| c == b'>')
+    {
+        b = &b[end + 1..];
+    }
+    let (time, rest) = if b.first().is_some_and(u8::is_ascii_digit) {
+        let (ts, used) = parse_rfc3339_prefix(b)?;
+        (Some(ts), b.get(used..)?)
+    } else {
+        classic_timestamp(b, years)?
+    };
+    let rest = rest.strip_prefix(b" ")?;
+    let space = memchr::memchr(b' ', rest)?;
+    let host = &rest[..space];
+    let rest = &rest[space + 1..];
+    // "program[pid]: message" or "program: message".
+    let colon = memchr::memmem::find(rest, b": ")
+        .or_else(|| rest.ends_with(b":").then(|| rest.len() - 1))?;
+    let tag = &rest[..colon];
+    let program = match memchr::memchr(b'[', tag) {
+        Some(open) if tag.ends_with(b"]") => &tag[..open],
+        Some(_) => return None,
+        None => tag,
+    };
+    if program.is_empty() || program.contains(&b' ') {
+        return None;
+    }
+    let message = rest.get(colon + 2..).unwrap_or(&[]);
+    Some(LogLine {
+        time,
+        host,
+        program,
+        message,
+    })
+}
+
+/// `Nov 22 14:36:29`, `Nov  2 14:36:29`, `Nov 2 14:36:29`.
+fn classic_timestamp<'a>(
+    b: &'a [u8],
+    years: &mut YearGuess,
+) -> Option<(Option<Timestamp>, &'a [u8])> {
+    let month = month_from_abbrev(b)?;
+    if b.get(3) != Some(&b' ') {
+        return None;
+    }
+    let mut i = 4;
+    if b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    let day_len = if b.get(i + 1).is_some_and(u8::is_ascii_digit) { 2 } else { 1 };
+    let day = digits(b.get(i..)?, day_len)?;
+    i += day_len;
+    if b.get(i) != Some(&b' ') {
+        return None;
+    }
+    i += 1;
+    let hour = digits(b.get(i..)?, 2)?;
+    let minute = digits(b.get(i + 3..)?, 2)?;
+    let second = digits(b.get(i + 6..)?, 2)?;
+    if b.get(i + 2) != Some(&b':') || b.get(i + 5) != Some(&b':') {
+        return None;
+    }
+    i += 8;
+    // Some syslogs add fractions: "Nov 22 14:36:29.123".
+    let mut micros = 0;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        let mut j = start;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        let frac = &b[start..j];
+        for k in 0..6 {
+            micros = micros * 10 + frac.get(k).map_or(0, |d| u32::from(d - b'0'));
+        }
+        i = j;
+    }
+    let year = years.year_for(month);
+    let time = Timestamp::from_civil(year, month, day, hour, minute, second, micros);
+    Some((time, &b[i..]))
+}

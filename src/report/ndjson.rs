@@ -1,0 +1,132 @@
+//! One JSON object per line: events (`bouncex events`) or deliveries
+//! (`bouncex events --deliveries`), for jq and databases.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::model::{Action, Delivery, EnhancedCode, Event, ReplyCode, Source, Timestamp};
+use crate::provider::provider_of;
+
+/// The wire form of an [`Event`]. Field names are the event model's.
+#[derive(Debug, Serialize)]
+pub struct EventLine<'a> {
+    pub source: &'a Source,
+    pub time: Option<Timestamp>,
+    pub recipient: &'a str,
+    pub recipient_domain: String,
+    pub sender: Option<&'a str>,
+    pub queue_id: Option<&'a str>,
+    pub message_id: Option<&'a str>,
+    pub relay_host: Option<&'a str>,
+    pub relay_ip: Option<&'a str>,
+    pub action: Action,
+    pub reply_code: Option<ReplyCode>,
+    pub enhanced_code: Option<EnhancedCode>,
+    pub diagnostic: Option<&'a str>,
+    pub smtp_stage: Option<&'static str>,
+    pub agent: Option<&'a str>,
+    pub bucket: Option<&'static str>,
+    pub reason: Option<&'static str>,
+    pub rule: Option<&'a str>,
+    pub evidence: Option<&'a str>,
+    pub hard: Option<bool>,
+}
+
+impl<'a> EventLine<'a> {
+    pub fn new(e: &'a Event) -> EventLine<'a> {
+        let v = e.verdict.as_ref();
+        EventLine {
+            source: &e.source,
+            time: e.time,
+            recipient: &e.recipient,
+            recipient_domain: e.recipient_domain(),
+            sender: e.sender.as_deref(),
+            queue_id: e.queue_id.as_deref(),
+            message_id: e.message_id.as_deref(),
+            relay_host: e.relay_host.as_deref(),
+            relay_ip: e.relay_ip.as_deref(),
+            action: e.action,
+            reply_code: e.reply_code,
+            enhanced_code: e.enhanced_code,
+            diagnostic: e.diagnostic.as_deref(),
+            smtp_stage: e.smtp_stage.map(|s| s.as_str()),
+            agent: e.agent.as_deref(),
+            bucket: v.map(|v| v.bucket.as_str()),
+            reason: v.map(|v| v.reason),
+            rule: v.map(|v| &*v.rule),
+            evidence: v.map(|v| v.evidence.as_str()),
+            hard: v.map(|v| v.hard),
+        }
+    }
+}
+
+/// The wire form of a [`Delivery`].
+#[derive(Debug, Serialize)]
+pub struct DeliveryLine<'a> {
+    pub queue_id: Option<&'a str>,
+    pub message_id: Option<&'a str>,
+    pub sender: Option<&'a str>,
+    pub recipient: &'a str,
+    pub recipient_domain: String,
+    pub provider: &'static str,
+    pub outcome: &'static str,
+    pub attempts: u32,
+    pub deferrals: u32,
+    pub first_time: Option<Timestamp>,
+    pub last_time: Option<Timestamp>,
+    /// Cause of a failure (or of the delay of a delivery after deferrals).
+    pub bucket: Option<&'static str>,
+    pub reason: Option<&'static str>,
+    pub rule: Option<&'a str>,
+    pub kpi: Option<&'static str>,
+    pub reply_code: Option<ReplyCode>,
+    pub enhanced_code: Option<EnhancedCode>,
+    pub diagnostic: Option<&'a str>,
+    pub relay_host: Option<&'a str>,
+    pub source: &'a Source,
+}
+
+impl<'a> DeliveryLine<'a> {
+    pub fn new(d: &'a Delivery) -> DeliveryLine<'a> {
+        // For a delivery after deferrals, show what delayed it.
+        let shown = match (&d.last_failure, d.outcome) {
+            (Some(f), crate::model::Outcome::Delivered) => f,
+            _ => &d.last,
+        };
+        let v = shown.verdict.as_ref();
+        let domain = d.last.recipient_domain();
+        DeliveryLine {
+            queue_id: d.queue_id.as_deref(),
+            message_id: d.message_id.as_deref(),
+            sender: d.sender.as_deref(),
+            recipient: &d.recipient,
+            provider: provider_of(&domain, d.last.relay_host.as_deref()),
+            recipient_domain: domain,
+            outcome: d.outcome.as_str(),
+            attempts: d.attempts,
+            deferrals: d.deferrals,
+            first_time: d.first_time,
+            last_time: d.last.time,
+            bucket: v.map(|v| v.bucket.as_str()),
+            reason: v.map(|v| v.reason),
+            rule: v.map(|v| &*v.rule),
+            kpi: d.kpi().map(|k| k.as_str()),
+            reply_code: shown.reply_code,
+            enhanced_code: shown.enhanced_code,
+            diagnostic: shown.diagnostic.as_deref(),
+            relay_host: shown.relay_host.as_deref(),
+            source: &d.last.source,
+        }
+    }
+}
+
+pub fn write_event(event: &Event, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &EventLine::new(event))?;
+    out.write_all(b"\n")
+}
+
+pub fn write_delivery(delivery: &Delivery, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &DeliveryLine::new(delivery))?;
+    out.write_all(b"\n")
+}
