@@ -43,6 +43,16 @@ fn load_classifier(rules: Option<&std::path::Path>) -> Result<Classifier> {
     }
 }
 
+fn context<'a>(classifier: &'a Classifier, input: &InputArgs) -> Context<'a> {
+    let mut ctx = Context::new(classifier);
+    ctx.year = input.year;
+    ctx.keep_unrecognized = KEEP_UNRECOGNIZED;
+    if let Some(threads) = input.threads {
+        ctx.threads = usize::from(threads);
+    }
+    ctx
+}
+
 fn run_options(input: &InputArgs) -> RunOptions {
     RunOptions {
         paths: input.files.clone(),
@@ -63,11 +73,7 @@ fn report_input_errors(result: &pipeline::RunResult) {
 
 fn analyze(args: AnalyzeArgs) -> Result<i32> {
     let classifier = load_classifier(args.input.rules.as_deref())?;
-    let ctx = Context {
-        classifier: &classifier,
-        year: args.input.year,
-        keep_unrecognized: KEEP_UNRECOGNIZED,
-    };
+    let ctx = context(&classifier, &args.input);
     let mut analysis = Analysis::new();
     let result = pipeline::run(&run_options(&args.input), &ctx, &mut analysis);
     report_input_errors(&result);
@@ -118,11 +124,7 @@ impl<W: Write> Sink for NdjsonSink<W> {
 
 fn events(args: EventsArgs) -> Result<i32> {
     let classifier = load_classifier(args.input.rules.as_deref())?;
-    let ctx = Context {
-        classifier: &classifier,
-        year: args.input.year,
-        keep_unrecognized: KEEP_UNRECOGNIZED,
-    };
+    let ctx = context(&classifier, &args.input);
     let stdout = io::stdout();
     let mut sink = NdjsonSink {
         out: BufWriter::with_capacity(1 << 16, stdout.lock()),

@@ -64,6 +64,10 @@ pub struct InputArgs {
     /// List unrecognized input lines with file and line number.
     #[arg(long)]
     pub show_unparsed: bool,
+
+    /// Parser threads (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
 }
 
 fn input_format_names() -> clap::builder::PossibleValuesParser {

@@ -110,6 +110,17 @@ const REPLY_MARKERS: &[&[u8]] = &[
     b"SMTP; ",
 ];
 
+fn marker_finders() -> &'static [memchr::memmem::Finder<'static>] {
+    static FINDERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
+        std::sync::LazyLock::new(|| {
+            REPLY_MARKERS
+                .iter()
+                .map(|m| memchr::memmem::Finder::new(m))
+                .collect()
+        });
+    &FINDERS
+}
+
 /// Extracts the reply code and enhanced code from a diagnostic text.
 ///
 /// The reply code is taken at the start of the remote reply (after "said:", "smtp;",
@@ -121,15 +132,18 @@ const REPLY_MARKERS: &[&[u8]] = &[
 pub fn extract(text: &str) -> Codes {
     let b = text.as_bytes();
     let mut codes;
-    let mut starts: Vec<usize> = REPLY_MARKERS
-        .iter()
-        .filter_map(|marker| memchr::memmem::find(b, marker).map(|pos| pos + marker.len()))
-        .collect();
     // The earliest marker is the reply that refused us: "... said: 550 5.7.350 Remote
     // server returned '550 5.1.1 ...'" quotes the remote's remote after it.
+    let mut starts = [usize::MAX; REPLY_MARKERS.len()];
+    for (slot, (marker, finder)) in starts.iter_mut().zip(REPLY_MARKERS.iter().zip(marker_finders())) {
+        if let Some(pos) = finder.find(b) {
+            *slot = pos + marker.len();
+        }
+    }
     starts.sort_unstable();
     codes = starts
         .iter()
+        .take_while(|&&start| start != usize::MAX)
         .find_map(|&start| reply_at(b, skip_space(b, start)))
         .or_else(|| reply_at(b, skip_space(b, 0)))
         .or_else(|| reply_with_enhanced_anywhere(b))

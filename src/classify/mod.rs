@@ -10,7 +10,7 @@ pub mod explain;
 pub mod rules;
 pub mod vocabulary;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use regex::{Regex, RegexSet, RegexSetBuilder};
 
@@ -56,8 +56,13 @@ impl<'a> Diagnosis<'a> {
 /// The SMTP stage named in Postfix's "(in reply to X command)" or implied by
 /// "refused to talk to me" (the greeting) and connection errors.
 pub fn detect_stage(text: &str) -> Option<SmtpStage> {
+    use memchr::memmem::{Finder, FinderRev};
+    static IN_REPLY: LazyLock<FinderRev<'static>> = LazyLock::new(|| FinderRev::new("in reply to "));
+    static TALK: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("refused to talk to me"));
+    static GREETING: LazyLock<Finder<'static>> =
+        LazyLock::new(|| Finder::new("initial server greeting"));
     let b = text.as_bytes();
-    if let Some(pos) = memchr::memmem::rfind(b, b"in reply to ") {
+    if let Some(pos) = IN_REPLY.rfind(b) {
         let rest = &b[pos + 12..];
         let word = |w: &[u8]| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w);
         return if word(b"RCPT") {
@@ -72,8 +77,7 @@ pub fn detect_stage(text: &str) -> Option<SmtpStage> {
             None
         };
     }
-    if memchr::memmem::find(b, b"refused to talk to me").is_some()
-        || memchr::memmem::find(b, b"initial server greeting").is_some()
+    if TALK.find(b).is_some() || GREETING.find(b).is_some()
     {
         return Some(SmtpStage::Connect);
     }

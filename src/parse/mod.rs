@@ -33,6 +33,23 @@ pub struct Context<'a> {
     pub year: Option<i32>,
     /// Keep at most this many unrecognized lines per file for `--show-unparsed`.
     pub keep_unrecognized: usize,
+    /// Worker threads for parsing; 1 parses on the calling thread.
+    pub threads: usize,
+    /// Size of the pieces a large input is cut into for the workers.
+    pub chunk_bytes: usize,
+}
+
+impl<'a> Context<'a> {
+    /// Defaults: every core, 4 MiB chunks, 1000 unrecognized lines kept per file.
+    pub fn new(classifier: &'a Classifier) -> Context<'a> {
+        Context {
+            classifier,
+            year: None,
+            keep_unrecognized: 1000,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            chunk_bytes: 4 << 20,
+        }
+    }
 }
 
 /// What a parser knows about the input it reads.
@@ -123,7 +140,7 @@ pub struct Leftovers {
 pub trait Parser {
     fn parse(
         &mut self,
-        input: &mut dyn BufRead,
+        input: &mut (dyn BufRead + Send),
         meta: &InputMeta,
         sink: &mut dyn Sink,
     ) -> io::Result<Tally>;
@@ -157,8 +174,7 @@ pub fn detect(head: &[u8]) -> Option<&'static dyn Format> {
     FORMATS.iter().copied().find(|f| f.sniff(head))
 }
 
-/// Splits a buffer into lines the way every line-based parser must: LF, CRLF and a
-/// lone CR all end a line; the final line may lack a terminator.
+/// Strips the line end (LF, CRLF, CR) from a line.
 pub fn trim_line_end(line: &[u8]) -> &[u8] {
     let mut end = line.len();
     while end > 0 && matches!(line[end - 1], b'\n' | b'\r') {

@@ -7,6 +7,7 @@
 //!   journalctl `-o short-iso` `2026-11-22T14:36:29+0000 host ...`;
 //! - an optional `<PRI>` prefix as sent over the network.
 
+use super::record::RawTime;
 use crate::model::Timestamp;
 use crate::time::{digits, month_from_abbrev, parse_rfc3339_prefix};
 
@@ -121,6 +122,18 @@ impl YearGuess {
         }
     }
 
+    /// The instant of a raw timestamp; year-less ones get a year from this guess.
+    pub fn resolve(&mut self, raw: RawTime) -> Option<Timestamp> {
+        match raw {
+            RawTime::Absolute(ts) => Some(ts),
+            RawTime::NoYear { month, day, micros } => {
+                let year = self.year_for(month);
+                let midnight = Timestamp::from_civil(year, month, day, 0, 0, 0, 0)?;
+                Some(Timestamp(midnight.0 + micros as i64))
+            }
+        }
+    }
+
     pub fn year_for(&mut self, month: u32) -> i32 {
         if self.fixed {
             return self.year;
@@ -138,8 +151,17 @@ impl YearGuess {
     }
 }
 
-/// Parses a syslog line; `None` when it does not have the shape.
+/// Parses a syslog line, resolving a year-less timestamp with `years`.
 pub fn parse_syslog_line<'a>(line: &'a [u8], years: &mut YearGuess) -> Option<LogLine<'a>> {
+    let (mut parsed, raw) = parse_syslog_line_raw(line)?;
+    parsed.time = years.resolve(raw);
+    Some(parsed)
+}
+
+/// Parses a syslog line; `None` when it does not have the shape. The returned
+/// `LogLine::time` is set only for timestamps that carry a year; the raw form is
+/// returned beside it.
+pub fn parse_syslog_line_raw(line: &[u8]) -> Option<(LogLine<'_>, RawTime)> {
     let mut b = line;
     // "<22>Nov 22 ..." from a network syslog.
     if b.first() == Some(&b'<')
@@ -149,17 +171,16 @@ pub fn parse_syslog_line<'a>(line: &'a [u8], years: &mut YearGuess) -> Option<Lo
     }
     let (time, rest) = if b.first().is_some_and(u8::is_ascii_digit) {
         let (ts, used) = parse_rfc3339_prefix(b)?;
-        (Some(ts), b.get(used..)?)
+        (RawTime::Absolute(ts), b.get(used..)?)
     } else {
-        classic_timestamp(b, years)?
+        classic_timestamp(b)?
     };
     let rest = rest.strip_prefix(b" ")?;
     let space = memchr::memchr(b' ', rest)?;
     let host = &rest[..space];
     let rest = &rest[space + 1..];
     // "program[pid]: message" or "program: message".
-    let colon = memchr::memmem::find(rest, b": ")
-        .or_else(|| rest.ends_with(b":").then(|| rest.len() - 1))?;
+    let colon = memchr::memchr(b':', rest)?;
     let tag = &rest[..colon];
     let program = match memchr::memchr(b'[', tag) {
         Some(open) if tag.ends_with(b"]") => &tag[..open],
@@ -169,20 +190,28 @@ pub fn parse_syslog_line<'a>(line: &'a [u8], years: &mut YearGuess) -> Option<Lo
     if program.is_empty() || program.contains(&b' ') {
         return None;
     }
-    let message = rest.get(colon + 2..).unwrap_or(&[]);
-    Some(LogLine {
+    let message = match rest.get(colon + 1..) {
+        Some([b' ', message @ ..]) => message,
+        Some([]) | None => &[][..],
+        Some(_) => return None,
+    };
+    let absolute = match time {
+        RawTime::Absolute(ts) => Some(ts),
+        _ => None,
+    };
+    Some((
+        LogLine {
+            time: absolute,
+            host,
+            program,
+            message,
+        },
         time,
-        host,
-        program,
-        message,
-    })
+    ))
 }
 
-/// `Nov 22 14:36:29`, `Nov  2 14:36:29`, `Nov 2 14:36:29`.
-fn classic_timestamp<'a>(
-    b: &'a [u8],
-    years: &mut YearGuess,
-) -> Option<(Option<Timestamp>, &'a [u8])> {
+/// `Nov 22 14:36:29`, `Nov  2 14:36:29`, `Nov 2 14:36:29`, optionally with fractions.
+fn classic_timestamp(b: &[u8]) -> Option<(RawTime, &[u8])> {
     let month = month_from_abbrev(b)?;
     if b.get(3) != Some(&b' ') {
         return None;
@@ -204,9 +233,12 @@ fn classic_timestamp<'a>(
     if b.get(i + 2) != Some(&b':') || b.get(i + 5) != Some(&b':') {
         return None;
     }
+    if !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
     i += 8;
     // Some syslogs add fractions: "Nov 22 14:36:29.123".
-    let mut micros = 0;
+    let mut micros = 0u64;
     if b.get(i) == Some(&b'.') {
         let start = i + 1;
         let mut j = start;
@@ -215,11 +247,17 @@ fn classic_timestamp<'a>(
         }
         let frac = &b[start..j];
         for k in 0..6 {
-            micros = micros * 10 + frac.get(k).map_or(0, |d| u32::from(d - b'0'));
+            micros = micros * 10 + frac.get(k).map_or(0, |d| u64::from(d - b'0'));
         }
         i = j;
     }
-    let year = years.year_for(month);
-    let time = Timestamp::from_civil(year, month, day, hour, minute, second, micros);
-    Some((time, &b[i..]))
+    let secs = u64::from(hour) * 3600 + u64::from(minute) * 60 + u64::from(second);
+    Some((
+        RawTime::NoYear {
+            month,
+            day,
+            micros: secs * 1_000_000 + micros,
+        },
+        &b[i..],
+    ))
 }

@@ -1,0 +1,414 @@
+//! Phase two of Postfix parsing: apply [`Record`]s in input order to the per-queue-id
+//! state and emit events and deliveries.
+//!
+//! Per queue id it keeps the sender, the message-id and the recipients not yet final.
+//! A recipient is final at `status=sent`/`bounced`, or when qmgr logs `status=expired,
+//! returned to sender`, which expires every recipient still deferred with its last
+//! temporary failure as the cause. Bounce notices (`from=<>`, or announced by bounce(8))
+//! are not the sender's mail. State is dropped at qmgr `removed`, and evicted (counted)
+//! when more than [`MAX_OPEN_MESSAGES`] are open.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::line::YearGuess;
+use super::record::{DeliveryLine, RawKey, Record};
+use crate::classify::Classifier;
+use crate::model::{Action, Delivery, Event, Outcome, Source, Timestamp};
+use crate::parse::{Leftovers, Sink, Tally};
+
+/// At most this many messages are tracked at once; older ones are evicted and counted,
+/// so a log whose queue ids are never removed cannot grow memory without bound.
+pub const MAX_OPEN_MESSAGES: usize = 500_000;
+
+/// A queue id is unique only on its host: logs of several MTAs interleave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct QueueKey {
+    host: u32,
+    len: u8,
+    id: [u8; 20],
+}
+
+impl QueueKey {
+    fn id(&self) -> String {
+        String::from_utf8_lossy(&self.id[..usize::from(self.len)]).into_owned()
+    }
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    attempts: u32,
+    deferrals: u32,
+    first_time: Option<Timestamp>,
+    last_failure: Option<Event>,
+    finished: bool,
+}
+
+#[derive(Debug, Default)]
+struct Message {
+    sender: Option<String>,
+    message_id: Option<String>,
+    /// A bounce or delay notice: not the sender's mail.
+    not_mail: bool,
+    recipients: HashMap<String, Pending>,
+    /// Order of arrival, for eviction.
+    serial: u64,
+}
+
+/// Correlation state, fed records in input order across all files of a run.
+#[derive(Debug)]
+pub struct Correlator {
+    messages: HashMap<QueueKey, Message>,
+    notices: HashMap<QueueKey, ()>,
+    /// Global host names; chunks map their local indexes here.
+    hosts: Vec<Vec<u8>>,
+    serial: u64,
+    leftovers: Leftovers,
+}
+
+/// Where the records being applied come from.
+pub struct Position<'a> {
+    pub file: &'a Arc<str>,
+    pub line: u64,
+    pub years: &'a mut YearGuess,
+    pub keep_unrecognized: usize,
+}
+
+impl Correlator {
+    pub fn new() -> Correlator {
+        Correlator {
+            messages: HashMap::new(),
+            notices: HashMap::new(),
+            hosts: Vec::new(),
+            serial: 0,
+            leftovers: Leftovers::default(),
+        }
+    }
+
+    /// Maps a chunk's host table to global host indexes.
+    pub fn map_hosts(&mut self, chunk_hosts: &[Vec<u8>]) -> Vec<u32> {
+        chunk_hosts
+            .iter()
+            .map(|h| match self.hosts.iter().position(|g| g == h) {
+                Some(i) => i as u32,
+                None => {
+                    self.hosts.push(h.clone());
+                    (self.hosts.len() - 1) as u32
+                }
+            })
+            .collect()
+    }
+
+    fn key(raw: RawKey, host_map: &[u32]) -> QueueKey {
+        QueueKey {
+            host: host_map.get(raw.host as usize).copied().unwrap_or(u32::MAX),
+            len: raw.len,
+            id: raw.id,
+        }
+    }
+
+    fn message(&mut self, key: QueueKey) -> &mut Message {
+        if !self.messages.contains_key(&key) {
+            if self.messages.len() >= MAX_OPEN_MESSAGES {
+                self.evict_oldest();
+            }
+            self.serial += 1;
+            let not_mail = self.notices.remove(&key).is_some();
+            self.messages.insert(
+                key,
+                Message {
+                    serial: self.serial,
+                    not_mail,
+                    ..Message::default()
+                },
+            );
+        }
+        self.messages.get_mut(&key).expect("inserted just above")
+    }
+
+    /// Drops the oldest tenth of the tracked messages, counting them.
+    fn evict_oldest(&mut self) {
+        let mut serials: Vec<u64> = self.messages.values().map(|m| m.serial).collect();
+        serials.sort_unstable();
+        let cut = serials[serials.len() / 10];
+        let before = self.messages.len();
+        self.messages.retain(|_, m| m.serial > cut);
+        self.leftovers.evicted_messages += (before - self.messages.len()) as u64;
+        if self.notices.len() > MAX_OPEN_MESSAGES {
+            self.notices.clear();
+        }
+    }
+
+    /// Applies one record; counts it in `tally`.
+    pub fn apply(
+        &mut self,
+        record: Record,
+        host_map: &[u32],
+        at: Position<'_>,
+        classifier: &Classifier,
+        tally: &mut Tally,
+        sink: &mut dyn Sink,
+    ) {
+        let source = |line| Source {
+            kind: super::NAME,
+            file: at.file.clone(),
+            line,
+        };
+        match record {
+            Record::Ignored(kind) => tally.ignore(kind),
+            Record::Unrecognized { reason, text } => {
+                tally.unrecognized(at.line, reason, text.as_bytes(), at.keep_unrecognized);
+            }
+            Record::Delivery(d) => {
+                let time = at.years.resolve(d.time);
+                let key = Self::key(d.key, host_map);
+                self.delivery(*d, key, time, source(at.line), tally, sink);
+            }
+            Record::From {
+                key,
+                time,
+                sender,
+                expired,
+                program,
+            } => {
+                let time = at.years.resolve(time);
+                let key = Self::key(key, host_map);
+                let msg = self.message(key);
+                if sender.is_empty() {
+                    msg.not_mail = true;
+                }
+                if msg.sender.is_none() {
+                    msg.sender = Some(sender);
+                }
+                tally.parsed += 1;
+                if expired {
+                    self.expire(key, time, source(at.line), program, classifier, tally, sink);
+                }
+            }
+            Record::SubmittedBy { key, sender } => {
+                let msg = self.message(Self::key(key, host_map));
+                msg.sender.get_or_insert(sender);
+                tally.parsed += 1;
+            }
+            Record::MessageId { key, message_id } => {
+                let msg = self.message(Self::key(key, host_map));
+                if msg.message_id.is_none() && !message_id.is_empty() {
+                    msg.message_id = Some(message_id);
+                }
+                tally.parsed += 1;
+            }
+            Record::Removed { key } => {
+                let key = Self::key(key, host_map);
+                if let Some(msg) = self.messages.remove(&key) {
+                    self.flush_pending(key, msg, sink);
+                }
+                tally.parsed += 1;
+            }
+            Record::Notice { key } => {
+                let key = Self::key(key, host_map);
+                match self.messages.get_mut(&key) {
+                    Some(msg) => msg.not_mail = true,
+                    None => {
+                        self.notices.insert(key, ());
+                    }
+                }
+                tally.parsed += 1;
+            }
+        }
+    }
+
+    fn delivery(
+        &mut self,
+        d: DeliveryLine,
+        key: QueueKey,
+        time: Option<Timestamp>,
+        source: Source,
+        tally: &mut Tally,
+        sink: &mut dyn Sink,
+    ) {
+        let msg = self.message(key);
+        let event = Event {
+            time,
+            source,
+            recipient: d.recipient,
+            sender: msg.sender.clone(),
+            queue_id: Some(key.id()),
+            message_id: msg.message_id.clone(),
+            relay_host: d.relay_host,
+            relay_ip: d.relay_ip,
+            action: d.action,
+            reply_code: d.reply_code,
+            enhanced_code: d.enhanced_code,
+            diagnostic: d.diagnostic,
+            smtp_stage: d.smtp_stage,
+            agent: Some(d.program),
+            verdict: d.verdict,
+        };
+        let not_mail = msg.not_mail;
+        let pending = msg.recipients.entry(event.recipient.clone()).or_default();
+        if pending.finished {
+            // The same address listed twice in one message is queued, delivered and
+            // logged twice by Postfix: a second delivery, tracked afresh.
+            *pending = Pending::default();
+        }
+        pending.attempts += 1;
+        pending.first_time = pending.first_time.or(event.time);
+        if not_mail {
+            if event.action != Action::Deferred {
+                pending.finished = true;
+            }
+            tally.ignore("bounce notice delivery");
+            return;
+        }
+        tally.parsed += 1;
+        tally.events += 1;
+        sink.event(&event);
+        let outcome = match event.action {
+            Action::Deferred | Action::Delayed => {
+                pending.deferrals += 1;
+                pending.last_failure = Some(event);
+                return;
+            }
+            Action::Delivered => Outcome::Delivered,
+            Action::Bounced => Outcome::Bounced,
+            Action::Expired => Outcome::Expired,
+        };
+        pending.finished = true;
+        let last_failure = if outcome == Outcome::Delivered {
+            pending.last_failure.take()
+        } else {
+            None
+        };
+        sink.delivery(&Delivery {
+            queue_id: event.queue_id.clone(),
+            message_id: event.message_id.clone(),
+            sender: event.sender.clone(),
+            recipient: event.recipient.clone(),
+            outcome,
+            attempts: pending.attempts,
+            deferrals: pending.deferrals,
+            first_time: pending.first_time,
+            last: event,
+            last_failure,
+        });
+    }
+
+    /// Every recipient still deferred has expired; its last temporary failure is the
+    /// cause.
+    #[allow(clippy::too_many_arguments)]
+    fn expire(
+        &mut self,
+        key: QueueKey,
+        time: Option<Timestamp>,
+        source: Source,
+        program: String,
+        classifier: &Classifier,
+        tally: &mut Tally,
+        sink: &mut dyn Sink,
+    ) {
+        let Some(msg) = self.messages.get_mut(&key) else {
+            return;
+        };
+        if msg.not_mail {
+            return;
+        }
+        let mut expired: Vec<(&String, &mut Pending)> = msg
+            .recipients
+            .iter_mut()
+            .filter(|(_, p)| !p.finished)
+            .collect();
+        // Deterministic order: by recipient address.
+        expired.sort_by(|a, b| a.0.cmp(b.0));
+        for (recipient, pending) in expired {
+            pending.finished = true;
+            let mut event = pending.last_failure.take().unwrap_or_else(|| Event {
+                time,
+                source: source.clone(),
+                recipient: recipient.clone(),
+                sender: None,
+                queue_id: Some(key.id()),
+                message_id: None,
+                relay_host: None,
+                relay_ip: None,
+                action: Action::Expired,
+                reply_code: None,
+                enhanced_code: None,
+                diagnostic: None,
+                smtp_stage: None,
+                agent: None,
+                verdict: None,
+            });
+            event.action = Action::Expired;
+            event.time = time;
+            event.source = source.clone();
+            event.sender = event.sender.take().or_else(|| msg.sender.clone());
+            event.message_id = event.message_id.take().or_else(|| msg.message_id.clone());
+            event.agent = Some(program.clone());
+            if event.verdict.is_none() {
+                classifier.classify_event(&mut event);
+            }
+            tally.events += 1;
+            sink.event(&event);
+            sink.delivery(&Delivery {
+                queue_id: Some(key.id()),
+                message_id: event.message_id.clone(),
+                sender: event.sender.clone(),
+                recipient: recipient.clone(),
+                outcome: Outcome::Expired,
+                attempts: pending.attempts,
+                deferrals: pending.deferrals,
+                first_time: pending.first_time,
+                last: event,
+                last_failure: None,
+            });
+        }
+    }
+
+    /// Recipients of a message that never became final (deleted by the administrator,
+    /// or still queued at the end of the input) end as pending.
+    fn flush_pending(&mut self, key: QueueKey, msg: Message, sink: &mut dyn Sink) {
+        if msg.not_mail {
+            return;
+        }
+        let mut pending: Vec<(String, Pending)> = msg
+            .recipients
+            .into_iter()
+            .filter(|(_, p)| !p.finished)
+            .collect();
+        pending.sort_by(|a, b| a.0.cmp(&b.0));
+        for (recipient, p) in pending {
+            let Some(last) = p.last_failure else { continue };
+            self.leftovers.pending_deliveries += 1;
+            sink.delivery(&Delivery {
+                queue_id: Some(key.id()),
+                message_id: msg.message_id.clone(),
+                sender: msg.sender.clone(),
+                recipient,
+                outcome: Outcome::Deferred,
+                attempts: p.attempts,
+                deferrals: p.deferrals,
+                first_time: p.first_time,
+                last,
+                last_failure: None,
+            });
+        }
+    }
+
+    /// Ends the run: messages still open flush their pending recipients.
+    pub fn finish(&mut self, sink: &mut dyn Sink) -> Leftovers {
+        let mut open: Vec<(QueueKey, Message)> = self.messages.drain().collect();
+        open.sort_by_key(|(_, m)| m.serial);
+        self.leftovers.open_messages = open.len() as u64;
+        for (key, msg) in open {
+            self.flush_pending(key, msg, sink);
+        }
+        self.notices.clear();
+        std::mem::take(&mut self.leftovers)
+    }
+}
+
+impl Default for Correlator {
+    fn default() -> Self {
+        Correlator::new()
+    }
+}

@@ -1,0 +1,457 @@
+//! Phase one of Postfix parsing: one line -> one [`Record`], with no shared state, so
+//! chunks of a large log can be parsed on several threads. The costly work (splitting
+//! fields, extracting codes, classifying failures) happens here; the correlation by
+//! queue id ([`super::correlate`]) then runs in input order on compact records.
+
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
+use super::line::{LogLine, parse_syslog_line_raw};
+use crate::classify::{self, Classifier, Diagnosis};
+use crate::codes::{self, EnhancedCode, ReplyCode};
+use crate::model::{Action, SmtpStage, Timestamp, Verdict};
+
+/// A timestamp as the line wrote it. Classic syslog lines have no year; the
+/// correlator, which sees lines in order, supplies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawTime {
+    Absolute(Timestamp),
+    /// Month 1-12, day, and microseconds since midnight.
+    NoYear { month: u32, day: u32, micros: u64 },
+}
+
+/// A queue id on a host; the host is an index into the chunk's host table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RawKey {
+    pub host: u32,
+    pub len: u8,
+    pub id: [u8; 20],
+}
+
+impl RawKey {
+    pub fn new(host: u32, queue_id: &[u8]) -> RawKey {
+        let mut id = [0u8; 20];
+        let len = queue_id.len().min(20);
+        id[..len].copy_from_slice(&queue_id[..len]);
+        RawKey {
+            host,
+            len: len as u8,
+            id,
+        }
+    }
+
+    pub fn id(&self) -> String {
+        String::from_utf8_lossy(&self.id[..usize::from(self.len)]).into_owned()
+    }
+}
+
+/// A `to=<...>, ..., status=...` line, parsed and (for failures) classified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryLine {
+    pub key: RawKey,
+    pub time: RawTime,
+    pub recipient: String,
+    pub relay_host: Option<String>,
+    pub relay_ip: Option<String>,
+    pub action: Action,
+    pub reply_code: Option<ReplyCode>,
+    pub enhanced_code: Option<EnhancedCode>,
+    pub diagnostic: Option<String>,
+    pub smtp_stage: Option<SmtpStage>,
+    pub program: String,
+    pub verdict: Option<Verdict>,
+}
+
+/// What one line means for the analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    /// A delivery attempt or result.
+    Delivery(Box<DeliveryLine>),
+    /// qmgr `from=<...>, size=..., nrcpt=...`, or `from=<...>, status=expired, returned
+    /// to sender` when `expired`.
+    From {
+        key: RawKey,
+        time: RawTime,
+        sender: String,
+        expired: bool,
+        program: String,
+    },
+    /// pickup `uid=... from=<...>`.
+    SubmittedBy { key: RawKey, sender: String },
+    /// cleanup `message-id=<...>`.
+    MessageId { key: RawKey, message_id: String },
+    /// qmgr `removed`.
+    Removed { key: RawKey },
+    /// bounce(8) `sender non-delivery notification: QID`: `key` is the notice.
+    Notice { key: RawKey },
+    /// Understood, nothing for the analysis.
+    Ignored(&'static str),
+    /// Not understood: the reason and the line (cut to 500 bytes).
+    Unrecognized { reason: &'static str, text: String },
+}
+
+/// Needles searched on every line: built once.
+struct Needles {
+    status: Finder<'static>,
+    angle_comma: Finder<'static>,
+    comma: Finder<'static>,
+    notification: Finder<'static>,
+    from: Finder<'static>,
+    to: Finder<'static>,
+    tls: Finder<'static>,
+}
+
+static NEEDLES: LazyLock<Needles> = LazyLock::new(|| Needles {
+    status: Finder::new(b" status="),
+    angle_comma: Finder::new(b">, "),
+    comma: Finder::new(b", "),
+    notification: Finder::new(b" notification: "),
+    from: Finder::new(b"from="),
+    to: Finder::new(b"to=<"),
+    tls: Finder::new(b"TLS"),
+});
+
+/// Interns host names within one chunk.
+#[derive(Debug, Default)]
+pub struct HostTable {
+    pub hosts: Vec<Vec<u8>>,
+}
+
+impl HostTable {
+    pub fn index(&mut self, host: &[u8]) -> u32 {
+        // Logs hold few hosts, mostly the same one line after line: check the last first.
+        if let Some(last) = self.hosts.last()
+            && last == host
+        {
+            return (self.hosts.len() - 1) as u32;
+        }
+        match self.hosts.iter().position(|h| h == host) {
+            Some(i) => i as u32,
+            None => {
+                self.hosts.push(host.to_vec());
+                (self.hosts.len() - 1) as u32
+            }
+        }
+    }
+}
+
+/// Parses one non-empty line.
+pub fn parse_line(raw: &[u8], hosts: &mut HostTable, classifier: &Classifier) -> Record {
+    let unrecognized = |reason| Record::Unrecognized {
+        reason,
+        text: String::from_utf8_lossy(&raw[..raw.len().min(500)]).into_owned(),
+    };
+    let Some((line, time)) = parse_syslog_line_raw(raw) else {
+        return unrecognized("not a syslog line");
+    };
+    if !line.is_postfix() {
+        return Record::Ignored("other program");
+    }
+    match parse_postfix(&line, time, hosts, classifier) {
+        Ok(record) => record,
+        Err(reason) => unrecognized(reason),
+    }
+}
+
+fn parse_postfix(
+    line: &LogLine<'_>,
+    time: RawTime,
+    hosts: &mut HostTable,
+    classifier: &Classifier,
+) -> Result<Record, &'static str> {
+    let n = &*NEEDLES;
+    let Some((queue_id, rest)) = line.queue_id_and_rest() else {
+        // No queue id: connection chatter, warnings, statistics, NOQUEUE rejects of
+        // inbound mail. None is about a delivery of ours, unless it says so.
+        if n.status.find(line.message).is_some() && n.to.find(line.message).is_some() {
+            return Err("delivery record without a queue id");
+        }
+        return Ok(Record::Ignored(no_queue_id_kind(line.message)));
+    };
+    let key = RawKey::new(hosts.index(line.host), queue_id);
+    let agent = line.agent();
+    if rest.starts_with(b"to=") {
+        return delivery_line(line, key, time, rest, classifier);
+    }
+    if agent == "qmgr" || agent == "nqmgr" || agent == "oqmgr" {
+        if rest == b"removed" {
+            return Ok(Record::Removed { key });
+        }
+        if let Some(from) = rest.strip_prefix(b"from=") {
+            let (sender, tail) = angle_value(from);
+            let expired =
+                tail.starts_with(b", status=expired") || tail.starts_with(b", status=force-expired");
+            return Ok(Record::From {
+                key,
+                time,
+                sender: lossy(sender),
+                expired,
+                program: lossy(line.program),
+            });
+        }
+        if rest.starts_with(b"skipped, still being delivered") {
+            return Ok(Record::Ignored("queue status"));
+        }
+        return Err("unknown qmgr record");
+    }
+    if let Some(value) = rest.strip_prefix(b"message-id=") {
+        let (id, _) = angle_value(value);
+        return Ok(Record::MessageId {
+            key,
+            message_id: lossy(id),
+        });
+    }
+    if agent == "pickup"
+        && let Some(pos) = n.from.find(rest)
+    {
+        let (sender, _) = angle_value(&rest[pos + 5..]);
+        return Ok(Record::SubmittedBy {
+            key,
+            sender: lossy(sender),
+        });
+    }
+    if agent == "bounce" {
+        // "sender non-delivery notification: 6F1E1B4087": the notice is a new message.
+        if let Some(pos) = n.notification.find(rest) {
+            let notice = rest[pos + 15..].trim_ascii();
+            if super::line::is_queue_id(notice) {
+                return Ok(Record::Notice {
+                    key: RawKey::new(key.host, notice),
+                });
+            }
+        }
+        return Err("unknown bounce record");
+    }
+    match known_queue_line(rest) {
+        Some(kind) => Ok(Record::Ignored(kind)),
+        None => Err("unknown record for a queue id"),
+    }
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn delivery_line(
+    line: &LogLine<'_>,
+    key: RawKey,
+    time: RawTime,
+    rest: &[u8],
+    classifier: &Classifier,
+) -> Result<Record, &'static str> {
+    let fields = Fields::parse(rest).ok_or("delivery record without status=")?;
+    let action = match fields.status {
+        b"sent" => Action::Delivered,
+        b"deferred" | b"SOFTBOUNCE" => Action::Deferred,
+        b"bounced" => Action::Bounced,
+        b"expired" => Action::Expired,
+        // Address verification probes: "status=deliverable (...)".
+        b"deliverable" | b"undeliverable" => return Ok(Record::Ignored("address verification probe")),
+        _ => return Err("unknown delivery status"),
+    };
+    let recipient = lossy(fields.to);
+    let text = lossy(fields.text);
+    let (relay_host, relay_ip) = split_relay(fields.relay);
+    let mut d = DeliveryLine {
+        key,
+        time,
+        recipient,
+        relay_host,
+        relay_ip,
+        action,
+        reply_code: None,
+        enhanced_code: fields
+            .dsn
+            .and_then(|d| EnhancedCode::parse(std::str::from_utf8(d).ok()?)),
+        diagnostic: None,
+        smtp_stage: None,
+        program: lossy(line.program),
+        verdict: None,
+    };
+    // Successful deliveries need no codes beyond dsn=: their text is the remote's "250
+    // ok" and the per-line cost matters on large logs.
+    if action.is_failure() {
+        let found = codes::extract(&text);
+        d.reply_code = found.reply;
+        d.enhanced_code = d.enhanced_code.or(found.enhanced);
+        d.smtp_stage = classify::detect_stage(&text);
+        let domain = crate::model::domain_of(&d.recipient);
+        d.verdict = Some(classifier.classify(&Diagnosis {
+            reply_code: d.reply_code,
+            enhanced_code: d.enhanced_code,
+            text: &text,
+            relay: d.relay_host.as_deref(),
+            domain: Some(&domain),
+            stage: d.smtp_stage,
+        }));
+    } else {
+        d.reply_code = codes::extract(&text).reply;
+    }
+    d.diagnostic = (!text.is_empty()).then_some(text);
+    Ok(Record::Delivery(Box::new(d)))
+}
+
+/// Fields of a `to=<...>, ..., status=... (text)` record.
+#[derive(Debug, Default)]
+struct Fields<'a> {
+    to: &'a [u8],
+    relay: &'a [u8],
+    dsn: Option<&'a [u8]>,
+    status: &'a [u8],
+    text: &'a [u8],
+}
+
+impl<'a> Fields<'a> {
+    fn parse(rest: &'a [u8]) -> Option<Fields<'a>> {
+        let mut f = Fields::default();
+        let (to, mut tail) = angle_value(rest.strip_prefix(b"to=")?);
+        f.to = to;
+        // ", key=value" pairs up to status=; no value before it holds ", ".
+        loop {
+            tail = tail.strip_prefix(b", ")?;
+            if let Some(status) = tail.strip_prefix(b"status=") {
+                let end = status
+                    .iter()
+                    .position(|&b| b == b' ' || b == b',')
+                    .unwrap_or(status.len());
+                f.status = &status[..end];
+                let after = &status[end..];
+                if let Some(open) = memchr::memchr(b'(', after) {
+                    let inner = &after[open + 1..];
+                    let close = memchr::memrchr(b')', inner).unwrap_or(inner.len());
+                    f.text = &inner[..close];
+                }
+                return Some(f);
+            }
+            let end = NEEDLES.comma.find(tail).unwrap_or(tail.len());
+            let (pair, next) = tail.split_at(end);
+            if let Some(v) = pair.strip_prefix(b"relay=") {
+                f.relay = v;
+            } else if let Some(v) = pair.strip_prefix(b"dsn=") {
+                f.dsn = Some(v);
+            }
+            tail = next;
+        }
+    }
+}
+
+/// `<value>rest` -> (value, rest); a bare value runs to the next `,` or space.
+fn angle_value(b: &[u8]) -> (&[u8], &[u8]) {
+    if let Some(inner) = b.strip_prefix(b"<") {
+        // A quoted local part may hold '>': take the last '>' before the next field.
+        let limit = NEEDLES
+            .angle_comma
+            .find(inner)
+            .map_or(inner.len(), |p| p + 1);
+        let close = memchr::memrchr(b'>', &inner[..limit]).unwrap_or(limit);
+        let rest = inner.get(close + 1..).unwrap_or(&[]);
+        return (&inner[..close.min(inner.len())], rest);
+    }
+    let end = b
+        .iter()
+        .position(|&c| c == b',' || c == b' ')
+        .unwrap_or(b.len());
+    (&b[..end], &b[end..])
+}
+
+/// `host[ip]:port` -> (host, ip); `none` -> nothing; `local`, `private/dovecot-lmtp`
+/// -> (name, None).
+fn split_relay(relay: &[u8]) -> (Option<String>, Option<String>) {
+    if relay.is_empty() || relay == b"none" {
+        return (None, None);
+    }
+    if let Some(open) = memchr::memchr(b'[', relay)
+        && let Some(close) = memchr::memchr(b']', &relay[open..])
+    {
+        let host = &relay[..open];
+        let ip = &relay[open + 1..open + close];
+        let ip = ip.strip_prefix(b"IPv6:").unwrap_or(ip);
+        return (
+            (!host.is_empty()).then(|| lossy(host).to_ascii_lowercase()),
+            (!ip.is_empty()).then(|| lossy(ip)),
+        );
+    }
+    (Some(lossy(relay).to_ascii_lowercase()), None)
+}
+
+/// Known lines that carry a queue id but nothing for the analysis.
+fn known_queue_line(rest: &[u8]) -> Option<&'static str> {
+    const KNOWN: &[(&[u8], &str)] = &[
+        (b"client=", "inbound connection"),
+        (b"uid=", "local submission"),
+        (b"reject:", "inbound reject"),
+        (b"reject_warning:", "inbound reject"),
+        (b"milter-reject:", "inbound reject"),
+        (b"milter-discard:", "inbound reject"),
+        (b"milter-hold:", "queue status"),
+        (b"proxy-reject:", "inbound reject"),
+        (b"proxy-accept:", "inbound connection"),
+        (b"discard:", "inbound reject"),
+        (b"hold:", "queue status"),
+        (b"redirect:", "queue status"),
+        (b"filter:", "queue status"),
+        (b"info:", "header check"),
+        (b"warning:", "warning"),
+        (b"replace:", "header check"),
+        (b"prepend:", "header check"),
+        (b"bcc:", "queue status"),
+        (b"resent-message-id=", "message header"),
+        (b"host ", "per-host reply"),
+        (b"lost connection", "per-host reply"),
+        (b"conversation with", "per-host reply"),
+        (b"connect to ", "per-host reply"),
+        (b"enabling PIX", "per-host reply"),
+        (b"Cannot start TLS", "tls"),
+        (b"TLS is required", "tls"),
+        (b"SASL authentication failed", "per-host reply"),
+        (b"skipped", "queue status"),
+        (b"requeue", "queue status"),
+        (b"canceled", "queue status"),
+        (b"held", "queue status"),
+        (b"released", "queue status"),
+        (b"deleted", "queue status"),
+        (b"sender is", "queue status"),
+        (b"passing", "queue status"),
+        (b"discarding", "queue status"),
+        (b"BDAT", "per-host reply"),
+        (b"timeout", "per-host reply"),
+        (b"too many", "per-host reply"),
+        (b"Untrusted TLS", "tls"),
+        (b"Trusted TLS", "tls"),
+        (b"Verified TLS", "tls"),
+        (b"Anonymous TLS", "tls"),
+        (b"server certificate", "tls"),
+        (b"certificate verification", "tls"),
+    ];
+    KNOWN
+        .iter()
+        .find(|(prefix, _)| rest.starts_with(prefix))
+        .map(|(_, kind)| *kind)
+}
+
+fn no_queue_id_kind(m: &[u8]) -> &'static str {
+    let starts = |p: &[u8]| m.starts_with(p);
+    if starts(b"NOQUEUE:") {
+        "inbound reject"
+    } else if starts(b"warning:") || starts(b"error:") || starts(b"fatal:") || starts(b"panic:") {
+        "warning"
+    } else if starts(b"connect from")
+        || starts(b"disconnect from")
+        || starts(b"lost connection")
+        || starts(b"timeout after")
+        || starts(b"too many errors")
+        || starts(b"CONNECT")
+        || starts(b"DISCONNECT")
+        || starts(b"PASS ")
+        || starts(b"connect to ")
+    {
+        "connection"
+    } else if NEEDLES.tls.find(m).is_some() || starts(b"SSL") {
+        "tls"
+    } else if starts(b"statistics:") {
+        "statistics"
+    } else {
+        "daemon message"
+    }
+}

@@ -1,0 +1,16 @@
+//! The one integration test binary: runs the built `bouncex` on the fixtures in
+//! `tests/fixtures/` and checks exit codes, JSON field values and NDJSON records.
+//!
+//! Fixtures are hand-written (their line-ending copies come from
+//! `scripts/make-postfix-fixtures.py`); every expected number below was worked out
+//! from the fixture by hand, line by line.
+
+mod common;
+
+mod suite {
+    mod cli;
+    mod events;
+    mod inputs;
+    mod parse_postfix;
+    mod report;
+}
