@@ -174,6 +174,14 @@ fn parse_postfix(
     if rest.starts_with(b"to=") {
         return delivery_line(line, key, time, rest, classifier);
     }
+    // postsuper(1) -d logs "removed" for a message the administrator deleted.
+    if agent == "postsuper" {
+        return Ok(if rest == b"removed" {
+            Record::Removed { key }
+        } else {
+            Record::Ignored("queue status")
+        });
+    }
     if agent == "qmgr" || agent == "nqmgr" || agent == "oqmgr" {
         if rest == b"removed" {
             return Ok(Record::Removed { key });
@@ -211,8 +219,9 @@ fn parse_postfix(
             sender: lossy(sender),
         });
     }
-    if agent == "bounce" {
-        // "sender non-delivery notification: 6F1E1B4087": the notice is a new message.
+    // bounce(8): "sender non-delivery notification: 6F1E1B4087"; the notice is a new
+    // message whose own deliveries are not the sender's mail.
+    if rest.starts_with(b"sender ") || rest.starts_with(b"postmaster ") {
         if let Some(pos) = n.notification.find(rest) {
             let notice = rest[pos + 15..].trim_ascii();
             if super::line::is_queue_id(notice) {
@@ -221,6 +230,8 @@ fn parse_postfix(
                 });
             }
         }
+    }
+    if agent == "bounce" {
         return Err("unknown bounce record");
     }
     match known_queue_line(rest) {
@@ -247,7 +258,9 @@ fn delivery_line(
         b"bounced" => Action::Bounced,
         b"expired" => Action::Expired,
         // Address verification probes: "status=deliverable (...)".
-        b"deliverable" | b"undeliverable" => return Ok(Record::Ignored("address verification probe")),
+        b"deliverable" | b"undeliverable" | b"undeliverable-but-not-cached" => {
+            return Ok(Record::Ignored("address verification probe"));
+        }
         _ => return Err("unknown delivery status"),
     };
     let recipient = lossy(fields.to);
@@ -384,7 +397,7 @@ fn known_queue_line(rest: &[u8]) -> Option<&'static str> {
         (b"reject_warning:", "inbound reject"),
         (b"milter-reject:", "inbound reject"),
         (b"milter-discard:", "inbound reject"),
-        (b"milter-hold:", "queue status"),
+        (b"milter-", "header check"),
         (b"proxy-reject:", "inbound reject"),
         (b"proxy-accept:", "inbound connection"),
         (b"discard:", "inbound reject"),

@@ -1,0 +1,237 @@
+//! Reading inputs: line endings, gzip, standard input, directories, and the inputs
+//! that cannot be read (missing, undetectable) with their exit code.
+
+use std::io::Write;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+/// The originals that have CRLF and CR copies (scripts/make-postfix-fixtures.py).
+const COPIED: [&str; 3] = ["basic.log", "correlation.log", "malformed.log"];
+
+#[test]
+fn line_ending_copies_are_in_sync() {
+    for name in COPIED {
+        let original = std::fs::read(root().join(fixture(name))).unwrap();
+        assert!(!original.contains(&b'\r'), "{name} must use LF only");
+        for (folder, ending) in [("crlf", &b"\r\n"[..]), ("cr", &b"\r"[..])] {
+            let copy = std::fs::read(root().join(fixture(&format!("{folder}/{name}"))))
+                .unwrap_or_else(|e| panic!("{folder}/{name}: {e}; run scripts/make-postfix-fixtures.py"));
+            let want: Vec<u8> = original
+                .split_inclusive(|&b| b == b'\n')
+                .flat_map(|line| match line.strip_suffix(b"\n") {
+                    Some(body) => [body, ending].concat(),
+                    None => line.to_vec(),
+                })
+                .collect();
+            assert!(copy == want, "{folder}/{name} is stale; run scripts/make-postfix-fixtures.py");
+        }
+    }
+}
+
+#[test]
+fn crlf_and_cr_copies_give_identical_reports() {
+    for name in COPIED {
+        let lf = analyze(&[&fixture(name)], &["--show-unparsed"]);
+        for folder in ["crlf", "cr"] {
+            let copy = analyze(&[&fixture(&format!("{folder}/{name}"))], &["--show-unparsed"]);
+            assert_eq!(without_inputs(copy.clone()), without_inputs(lf.clone()), "{folder}/{name}");
+            assert_eq!(input_counts(&copy, 0), input_counts(&lf, 0), "{folder}/{name}");
+            // Same unrecognized lines, same numbers, no stray CR in the text.
+            let samples = |r: &Value| -> Vec<Value> {
+                r["unrecognized_samples"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|s| json!([s["line"], s["reason"], s["text"]]))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            assert_eq!(samples(&copy), samples(&lf), "{folder}/{name}");
+        }
+    }
+}
+
+#[test]
+fn crlf_and_cr_copies_give_identical_events() {
+    for name in COPIED {
+        let strip = |mut records: Vec<Value>| -> Vec<Value> {
+            for r in &mut records {
+                r["source"]["file"] = Value::Null;
+            }
+            records
+        };
+        let lf = strip(events(&fixture(name), true));
+        for folder in ["crlf", "cr"] {
+            let copy = strip(events(&fixture(&format!("{folder}/{name}")), true));
+            assert_eq!(copy, lf, "{folder}/{name}");
+        }
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+#[test]
+fn gzip_copy_gives_identical_results() {
+    let dir = scratch("gzip");
+    let original = std::fs::read(root().join(fixture("basic.log"))).unwrap();
+    let gz = dir.join("basic.log.gz");
+    std::fs::write(&gz, gzip(&original)).unwrap();
+    // gzip is recognised by its magic bytes, not by the name.
+    let renamed = dir.join("maillog.1");
+    std::fs::write(&renamed, gzip(&original)).unwrap();
+
+    let plain = analyze(&[&fixture("basic.log")], &[]);
+    for path in [&gz, &renamed] {
+        let r = analyze(&[arg(path)], &[]);
+        assert_eq!(without_inputs(r.clone()), without_inputs(plain.clone()), "{path:?}");
+        assert_eq!(input_counts(&r, 0), input_counts(&plain, 0), "{path:?}");
+        assert_eq!(r["inputs"][0]["file"], arg(path));
+    }
+}
+
+#[test]
+fn stdin_is_read_for_dash() {
+    let original = std::fs::read(root().join(fixture("basic.log"))).unwrap();
+    let plain = analyze(&[&fixture("basic.log")], &[]);
+    for bytes in [original.clone(), gzip(&original)] {
+        let r = run_with_stdin(&["analyze", "--year", "2026", "--format", "json", "-"], Some(&bytes));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let r = r.json();
+        assert_eq!(without_inputs(r.clone()), without_inputs(plain.clone()));
+        assert_eq!(r["inputs"][0]["file"], "<stdin>");
+        assert_eq!(input_counts(&r, 0), input_counts(&plain, 0));
+    }
+    let r = run_with_stdin(&["events", "--year", "2026", "-"], Some(&original));
+    assert_eq!(r.code, 0);
+    let events = r.ndjson();
+    assert_eq!(events.len(), 14);
+    assert_eq!(events[0]["source"]["file"], "<stdin>");
+}
+
+#[test]
+fn directory_is_expanded() {
+    let dir = scratch("directory");
+    let sub = dir.join("rotated");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::copy(root().join(fixture("basic.log")), dir.join("maillog")).unwrap();
+    std::fs::copy(root().join(fixture("programs.log")), sub.join("maillog.2")).unwrap();
+    // Hidden files are skipped.
+    std::fs::write(dir.join(".maillog.swp"), "not even a log\n").unwrap();
+
+    let r = analyze(&[arg(&dir)], &[]);
+    let files: Vec<String> = r["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["file"].as_str().unwrap().to_string())
+        .collect();
+    // Oldest content first: basic.log starts Nov 22, programs.log Nov 23.
+    assert_eq!(
+        files,
+        [dir.join("maillog"), sub.join("maillog.2")].map(|p| arg(&p).to_string())
+    );
+    let basic = analyze(&[&fixture("basic.log")], &[]);
+    let programs = analyze(&[&fixture("programs.log")], &[]);
+    for key in ["deliveries", "delivered", "bounced", "expired", "pending", "attempts", "events"] {
+        assert_eq!(
+            r["totals"][key].as_u64().unwrap(),
+            basic["totals"][key].as_u64().unwrap() + programs["totals"][key].as_u64().unwrap(),
+            "{key}"
+        );
+    }
+    assert_balanced(&r);
+}
+
+#[test]
+fn missing_file_is_reported_and_the_others_still_processed() {
+    let missing = "tests/fixtures/postfix/does-not-exist.log";
+    let r = run(&["analyze", "--year", "2026", "--format", "json", missing, &fixture("basic.log")]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains(missing), "stderr names the file: {}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    let report = r.json();
+    assert_eq!(report["totals"], analyze(&[&fixture("basic.log")], &[])["totals"]);
+    let failed: Vec<&Value> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| !i["error"].is_null())
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["file"], missing);
+
+    // The same for events: the good file's events are still written.
+    let r = run(&["events", "--year", "2026", missing, &fixture("basic.log")]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains(missing), "{}", r.stderr);
+    assert_eq!(r.ndjson().len(), 14);
+
+    // And for the table.
+    let r = run(&["analyze", "--year", "2026", missing]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains(missing), "{}", r.stderr);
+}
+
+#[test]
+fn empty_file_has_zero_counts() {
+    let r = analyze(&[&fixture("empty.log")], &[]);
+    assert_eq!(
+        r["totals"],
+        json!({"deliveries": 0, "delivered": 0, "delivered_after_deferral": 0, "bounced": 0,
+               "expired": 0, "failed": 0, "pending": 0, "attempts": 0, "deferred_attempts": 0,
+               "deferral_rate": 0.0, "events": 0})
+    );
+    assert_eq!(r["kpis"]["legacy_bounce_rate"], json!({"count": 0, "rate": 0.0}));
+    assert_eq!(r["time_span"], json!({"first": null, "last": null}));
+    assert_eq!(
+        input_counts(&r, 0),
+        json!({"format": "postfix", "unit": "lines", "total": 0, "parsed": 0, "ignored": 0,
+               "ignored_by_kind": {}, "unrecognized": 0, "events": 0, "error": null})
+    );
+    let table = run_ok(&["analyze", &fixture("empty.log")]);
+    assert!(table.stdout.starts_with("0 deliveries with a final outcome"), "{}", table.stdout);
+}
+
+#[test]
+fn undetectable_format_is_an_error_naming_the_file() {
+    for name in ["nginx.log", "dovecot-only.log"] {
+        let file = fixture(name);
+        let r = run(&["analyze", "--format", "json", &file]);
+        assert_eq!(r.code, 2, "{name}");
+        assert!(r.stderr.contains(&file), "{name}: {}", r.stderr);
+        assert!(r.stderr.contains("could not detect the input format"), "{name}: {}", r.stderr);
+        assert!(r.stderr.contains("--input-format"), "{name}: {}", r.stderr);
+        let report = r.json();
+        assert_eq!(report["totals"]["deliveries"], 0);
+        assert!(report["inputs"][0]["error"].is_string(), "{}", report["inputs"]);
+    }
+    // Alongside a good file, the good one is still analysed.
+    let r = run(&["analyze", "--year", "2026", "--format", "json", &fixture("nginx.log"), &fixture("basic.log")]);
+    assert_eq!(r.code, 2);
+    assert_eq!(r.json()["totals"]["deliveries"], 10);
+}
+
+#[test]
+fn forced_format_reads_what_detection_refuses() {
+    // Syslog lines of other programs only: accounted for as ignored.
+    let r = analyze(&[&fixture("dovecot-only.log")], &["--input-format", "postfix"]);
+    assert_eq!(
+        input_counts(&r, 0),
+        json!({"format": "postfix", "unit": "lines", "total": 2, "parsed": 0, "ignored": 2,
+               "ignored_by_kind": {"other program": 2}, "unrecognized": 0, "events": 0,
+               "error": null})
+    );
+    // Not syslog at all: every line unrecognized, still exit 0.
+    let r = analyze(&[&fixture("nginx.log")], &["--input-format", "postfix"]);
+    assert_eq!(r["inputs"][0]["unrecognized"], 2);
+    assert_eq!(r["inputs"][0]["total"], 2);
+}
