@@ -98,6 +98,16 @@ pub fn inner_reply(text: &str) -> &str {
     if let Some(pos) = inner.rfind(" (in reply to ") {
         inner = &inner[..pos];
     }
+    // Exchange Online quotes the next hop's refusal after " -> " ("550 5.7.350 Remote
+    // server returned message detected as spam -> 554 5.7.1 ... blocked using ..."):
+    // the quoted reply is the cause, the wrapper's own words are not.
+    if let Some(pos) = memchr::memmem::find(inner.as_bytes(), b" -> ")
+        && inner.as_bytes()[..pos]
+            .windows(22)
+            .any(|w| w.eq_ignore_ascii_case(b"remote server returned"))
+    {
+        inner = &inner[pos + 4..];
+    }
     inner.trim()
 }
 

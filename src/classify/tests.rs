@@ -3,6 +3,7 @@
 //! rule.
 
 use super::*;
+use crate::model::{EnhancedCode, ReplyCode};
 
 fn diagnosis_of(sample: &rules::RawSample) -> Diagnosis<'_> {
     match sample {
@@ -117,4 +118,141 @@ fn classify_batch() {
         writeln!(out, "{record}").expect("write BOUNCEX_CLASSIFY_OUT");
     }
     out.flush().expect("flush BOUNCEX_CLASSIFY_OUT");
+}
+
+/// The hand-written cases in `cases.tsv`: bucket and reason.
+#[test]
+fn hand_written_cases() {
+    let c = Classifier::builtin();
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for line in include_str!("cases.tsv").lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let cols: Vec<_> = line.split('\t').collect();
+        assert_eq!(cols.len(), 3, "cases.tsv: {line}");
+        let v = c.classify(&Diagnosis::from_text(cols[2]));
+        if (v.bucket.as_str(), v.reason) != (cols[0], cols[1]) {
+            failures.push(format!(
+                "want {}/{}, got {}/{} by {}: {}",
+                cols[0], cols[1], v.bucket, v.reason, v.rule, cols[2]
+            ));
+        }
+        n += 1;
+    }
+    assert!(n >= 50, "{n} cases");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every row of shared/reference/provider-codes.csv, written as a realistic reply in
+/// `provider-cases.tsv`, gets the bucket written there; where that is not the csv's
+/// suggestion the file says why.
+#[test]
+fn provider_table() {
+    let c = Classifier::builtin();
+    let mut failures = Vec::new();
+    let mut rows = Vec::new();
+    for line in include_str!("provider-cases.tsv").lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let cols: Vec<_> = line.split('\t').collect();
+        assert_eq!(cols.len(), 5, "provider-cases.tsv: {line}");
+        let row: usize = cols[0].parse().expect("row number");
+        let (suggested, ours, text, why) = (cols[1], cols[2], cols[3], cols[4]);
+        assert!(Bucket::parse(suggested).is_some() && Bucket::parse(ours).is_some(), "{line}");
+        if suggested != ours && why.trim().is_empty() {
+            failures.push(format!("row {row}: {ours} instead of {suggested} needs a reason"));
+        }
+        if suggested == ours && !why.is_empty() {
+            failures.push(format!("row {row}: a reason although the buckets agree"));
+        }
+        let v = c.classify(&Diagnosis::from_text(text));
+        if v.bucket.as_str() != ours {
+            failures.push(format!("row {row}: want {ours}, got {} by {}: {text}", v.bucket, v.rule));
+        }
+        rows.push(row);
+    }
+    rows.sort_unstable();
+    assert_eq!(rows, (1..=574).collect::<Vec<_>>(), "one line per csv row");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every registered enhanced code (X.0.0 to X.7.30, written out here), in class 4 and
+/// class 5, classifies to a real bucket from the code alone.
+#[test]
+fn every_registered_enhanced_code_has_a_bucket() {
+    const REGISTRY: &[(u16, u16)] = &[
+        (0, 0),
+        (1, 0), (1, 1), (1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (1, 7), (1, 8), (1, 9), (1, 10),
+        (2, 0), (2, 1), (2, 2), (2, 3), (2, 4),
+        (3, 0), (3, 1), (3, 2), (3, 3), (3, 4), (3, 5), (3, 6),
+        (4, 0), (4, 1), (4, 2), (4, 3), (4, 4), (4, 5), (4, 6), (4, 7),
+        (5, 0), (5, 1), (5, 2), (5, 3), (5, 4), (5, 5), (5, 6),
+        (6, 0), (6, 1), (6, 2), (6, 3), (6, 4), (6, 5), (6, 6), (6, 7), (6, 8), (6, 9), (6, 10),
+        (7, 0), (7, 1), (7, 2), (7, 3), (7, 4), (7, 5), (7, 6), (7, 7), (7, 8), (7, 9), (7, 10),
+        (7, 11), (7, 12), (7, 13), (7, 14), (7, 15), (7, 16), (7, 17), (7, 18), (7, 19), (7, 20),
+        (7, 21), (7, 22), (7, 23), (7, 24), (7, 25), (7, 26), (7, 27), (7, 28), (7, 29), (7, 30),
+    ];
+    assert_eq!(REGISTRY.len(), 81);
+    let c = Classifier::builtin();
+    let mut failures = Vec::new();
+    for class in [4u8, 5] {
+        for &(subject, detail) in REGISTRY {
+            let code = EnhancedCode::new(class, subject, detail).unwrap();
+            assert!(enhanced_meaning::meaning(code).is_some(), "{code} has a meaning");
+            let d = Diagnosis {
+                enhanced_code: Some(code),
+                ..Diagnosis::default()
+            };
+            let v = c.classify(&d);
+            if v.bucket == Bucket::Unknown {
+                failures.push(format!("{code}: unknown ({})", v.rule));
+            }
+            assert_eq!(v.hard, class == 5, "{code}");
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Class 4 forms of list-rot codes are never list rot.
+    for code in ["4.1.1", "4.1.2", "4.1.6", "4.2.1", "4.4.4", "4.7.13", "4.7.18"] {
+        let d = Diagnosis {
+            enhanced_code: EnhancedCode::parse(code),
+            ..Diagnosis::default()
+        };
+        assert_ne!(c.classify(&d).bucket, Bucket::ListRot, "{code}");
+    }
+}
+
+/// Every basic reply code of RFC 5321 and its extensions classifies from the code alone;
+/// 4xx never lands in list rot.
+#[test]
+fn every_failure_reply_code_has_a_bucket() {
+    let c = Classifier::builtin();
+    let codes = [
+        421, 422, 432, 450, 451, 452, 454, 455, 458, 459, 500, 501, 502, 503, 504, 521, 523,
+        525, 530, 534, 535, 538, 550, 551, 552, 553, 554, 555, 556,
+    ];
+    for code in codes {
+        let d = Diagnosis {
+            reply_code: ReplyCode::new(code),
+            ..Diagnosis::default()
+        };
+        let v = c.classify(&d);
+        assert_ne!(v.bucket, Bucket::Unknown, "{code}: {}", v.rule);
+        if code < 500 {
+            assert!(!v.hard && v.bucket != Bucket::ListRot, "{code}: {}", v.rule);
+        }
+    }
+}
+
+#[test]
+fn exchange_wrapper_quotes_the_next_hop() {
+    assert_eq!(
+        inner_reply(
+            "host a[192.0.2.1] said: 550 5.7.350 Remote server returned message detected as spam -> 550 5.1.1 user unknown (in reply to RCPT TO command)"
+        ),
+        "550 5.1.1 user unknown"
+    );
+    assert_eq!(inner_reply("550 5.7.1 a -> b"), "550 5.7.1 a -> b");
 }

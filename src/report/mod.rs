@@ -287,7 +287,9 @@ pub struct Analysis {
     reputation_by_bucket: BTreeMap<&'static str, u64>,
     failed_by_code: HashMap<EnhancedCode, u64>,
     by_provider: HashMap<&'static str, Counts>,
-    by_domain: HashMap<String, Counts>,
+    /// Per recipient domain: its counts and its provider, looked up once per domain
+    /// (a domain's relay does not change within a log).
+    by_domain: HashMap<String, (Counts, &'static str)>,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
 }
@@ -320,10 +322,21 @@ impl Sink for Analysis {
         if d.outcome == Outcome::Delivered && d.deferrals > 0 {
             self.delivered_after_deferral += 1;
         }
-        let domain = d.last.recipient_domain();
-        let provider = provider_of(&domain, d.last.relay_host.as_deref());
+        let domain = recipient_domain_of(&d.last.recipient);
+        let provider = match self.by_domain.get_mut(domain.as_ref()) {
+            Some((counts, provider)) => {
+                counts.add(d);
+                *provider
+            }
+            None => {
+                let provider = provider_of(&domain, d.last.relay_host.as_deref());
+                let mut counts = Counts::default();
+                counts.add(d);
+                self.by_domain.insert(domain.into_owned(), (counts, provider));
+                provider
+            }
+        };
         self.by_provider.entry(provider).or_default().add(d);
-        self.by_domain.entry(domain).or_default().add(d);
         if !d.outcome.is_failure() {
             return;
         }
@@ -463,7 +476,12 @@ impl Analysis {
                 .map(|(name, counts)| (name.to_string(), counts)),
             usize::MAX,
         );
-        let by_domain = group_rows(self.by_domain.into_iter(), options.top);
+        let by_domain = group_rows(
+            self.by_domain
+                .into_iter()
+                .map(|(name, (counts, _))| (name, counts)),
+            options.top,
+        );
         let unrecognized = inputs.iter().map(|i| i.tally.unrecognized).sum();
         let unrecognized_samples = if show_unparsed {
             inputs
@@ -496,6 +514,16 @@ impl Analysis {
             unrecognized,
             unrecognized_samples,
         }
+    }
+}
+
+/// The lowercased domain of an address, borrowed when it is already lowercase.
+fn recipient_domain_of(address: &str) -> std::borrow::Cow<'_, str> {
+    let domain = address.rsplit_once('@').map_or("", |(_, d)| d.trim_end_matches('>'));
+    if domain.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(domain.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(domain)
     }
 }
 

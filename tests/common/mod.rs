@@ -1,8 +1,10 @@
 //! Running the built binary with a pinned environment, and reading its output.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::Value;
 
@@ -30,7 +32,7 @@ pub fn bouncex() -> Command {
 }
 
 /// What one run printed and how it ended.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -77,9 +79,27 @@ pub fn run(args: &[&str]) -> Run {
     run_with_stdin(args, None)
 }
 
-/// Runs and asserts exit code 0 and an empty standard error.
+/// Runs of the binary on fixtures, by arguments: the fixtures never change during a
+/// test run, and each start of a debug build costs a second or two (the rule table
+/// is compiled), so tests asking for the same run share it.
+fn cached(args: &[&str]) -> Run {
+    type Slot = Arc<OnceLock<Run>>;
+    static RUNS: OnceLock<Mutex<HashMap<Vec<String>, Slot>>> = OnceLock::new();
+    let key: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let slot = {
+        let mut runs = RUNS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        runs.entry(key).or_default().clone()
+    };
+    slot.get_or_init(|| run(args)).clone()
+}
+
+/// Runs and asserts exit code 0 and an empty standard error. Runs whose arguments
+/// name only fixtures are shared between tests.
 pub fn run_ok(args: &[&str]) -> Run {
-    let r = run(args);
+    let only_fixtures = args
+        .iter()
+        .all(|a| !a.contains('/') || a.starts_with("tests/fixtures/"));
+    let r = if only_fixtures { cached(args) } else { run(args) };
     assert_eq!(r.code, 0, "bouncex {args:?} failed:\n{}", r.stderr);
     assert_eq!(r.stderr, "", "bouncex {args:?} wrote to stderr");
     r

@@ -87,11 +87,17 @@ fn explain_prints_the_bucket() {
     assert_eq!(v["enhanced_code"], "5.7.1");
     assert_eq!(v["severity"], "hard");
 
-    // The diagnostic may come on standard input; codes may be given apart.
-    let r = run_with_stdin(&["explain", "--code", "550 5.1.1"], Some(b"mailbox gone\n"));
+    // The diagnostic may come on standard input.
+    let r = run_with_stdin(
+        &["explain"],
+        Some(b"550 5.1.1 <x@acme.example>: Recipient address rejected: User unknown\n"),
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("bucket: list_rot"), "{}", r.stdout);
-    assert!(r.stdout.contains("input: mailbox gone\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("input: 550 5.1.1 <x@acme.example>: Recipient"), "{}", r.stdout);
+    // Codes may be given apart from the text.
+    let r = run_ok(&["explain", "--code", "550 5.1.1", "mailbox gone"]);
+    assert!(r.stdout.contains("bucket: list_rot"), "{}", r.stdout);
 }
 
 #[test]

@@ -416,9 +416,9 @@ fn every_fixture_balances() {
         assert_balanced(&report);
         let input = &report["inputs"][0];
         let total = input["total"].as_u64().unwrap();
-        // Every non-blank line is one unit.
+        // Every line is one unit, blank lines included.
         let text = std::fs::read_to_string(root().join(fixture(&name))).unwrap();
-        let lines = text.lines().filter(|l| !l.trim().is_empty()).count() as u64;
+        let lines = text.lines().count() as u64;
         assert_eq!(total, lines, "{name}");
     }
 }

@@ -8,7 +8,7 @@
 //! are not the sender's mail. State is dropped at qmgr `removed`, and evicted (counted)
 //! when more than [`MAX_OPEN_MESSAGES`] are open.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use super::line::YearGuess;
@@ -41,7 +41,6 @@ struct Pending {
     deferrals: u32,
     first_time: Option<Timestamp>,
     last_failure: Option<Event>,
-    finished: bool,
 }
 
 #[derive(Debug, Default)]
@@ -77,8 +76,8 @@ pub struct Position<'a> {
 impl Correlator {
     pub fn new() -> Correlator {
         Correlator {
-            messages: HashMap::new(),
-            notices: HashMap::new(),
+            messages: HashMap::default(),
+            notices: HashMap::default(),
             hosts: Vec::new(),
             serial: 0,
             leftovers: Leftovers::default(),
@@ -244,36 +243,37 @@ impl Correlator {
             agent: Some(d.program),
             verdict: d.verdict,
         };
+        let final_outcome = match event.action {
+            Action::Deferred | Action::Delayed => None,
+            Action::Delivered => Some(Outcome::Delivered),
+            Action::Bounced => Some(Outcome::Bounced),
+            Action::Expired => Some(Outcome::Expired),
+        };
+        // A recipient is tracked only while it has deferrals and no final status; a
+        // final status removes it, so the same address listed twice in one message
+        // (Postfix delivers and logs it twice) is a second delivery.
+        let mut pending = match final_outcome {
+            Some(_) => msg.recipients.remove(&event.recipient).unwrap_or_default(),
+            None => Pending::default(),
+        };
         let not_mail = msg.not_mail;
-        let pending = msg.recipients.entry(event.recipient.clone()).or_default();
-        if pending.finished {
-            // The same address listed twice in one message is queued, delivered and
-            // logged twice by Postfix: a second delivery, tracked afresh.
-            *pending = Pending::default();
-        }
-        pending.attempts += 1;
-        pending.first_time = pending.first_time.or(event.time);
         if not_mail {
-            if event.action != Action::Deferred {
-                pending.finished = true;
-            }
             tally.ignore("bounce notice delivery");
             return;
         }
         tally.parsed += 1;
         tally.events += 1;
         sink.event(&event);
-        let outcome = match event.action {
-            Action::Deferred | Action::Delayed => {
-                pending.deferrals += 1;
-                pending.last_failure = Some(event);
-                return;
-            }
-            Action::Delivered => Outcome::Delivered,
-            Action::Bounced => Outcome::Bounced,
-            Action::Expired => Outcome::Expired,
+        let Some(outcome) = final_outcome else {
+            let slot = msg.recipients.entry(event.recipient.clone()).or_default();
+            slot.attempts += 1;
+            slot.deferrals += 1;
+            slot.first_time = slot.first_time.or(event.time);
+            slot.last_failure = Some(event);
+            return;
         };
-        pending.finished = true;
+        pending.attempts += 1;
+        pending.first_time = pending.first_time.or(event.time);
         let last_failure = if outcome == Outcome::Delivered {
             pending.last_failure.take()
         } else {
@@ -312,15 +312,10 @@ impl Correlator {
         if msg.not_mail {
             return;
         }
-        let mut expired: Vec<(&String, &mut Pending)> = msg
-            .recipients
-            .iter_mut()
-            .filter(|(_, p)| !p.finished)
-            .collect();
+        let mut expired: Vec<(String, Pending)> = msg.recipients.drain().collect();
         // Deterministic order: by recipient address.
-        expired.sort_by(|a, b| a.0.cmp(b.0));
-        for (recipient, pending) in expired {
-            pending.finished = true;
+        expired.sort_by(|a, b| a.0.cmp(&b.0));
+        for (recipient, mut pending) in expired {
             let mut event = pending.last_failure.take().unwrap_or_else(|| Event {
                 time,
                 source: source.clone(),
@@ -370,11 +365,7 @@ impl Correlator {
         if msg.not_mail {
             return;
         }
-        let mut pending: Vec<(String, Pending)> = msg
-            .recipients
-            .into_iter()
-            .filter(|(_, p)| !p.finished)
-            .collect();
+        let mut pending: Vec<(String, Pending)> = msg.recipients.into_iter().collect();
         pending.sort_by(|a, b| a.0.cmp(&b.0));
         for (recipient, p) in pending {
             let Some(last) = p.last_failure else { continue };
