@@ -2,8 +2,9 @@
 //! decompressed on the fly, and the head of the content for format sniffing.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use flate2::read::MultiGzDecoder;
 
@@ -44,7 +45,12 @@ pub fn open(path: &Path) -> io::Result<Opened> {
             ));
         }
         let mtime = meta.modified().ok().and_then(year_month_of);
-        (Box::new(file), mtime)
+        let raw: Box<dyn Read + Send> = if show_progress() {
+            Box::new(Progress::new(file, name.clone(), meta.len()))
+        } else {
+            Box::new(file)
+        };
+        (raw, mtime)
     };
     let mut buffered = BufReader::with_capacity(BUFFER, raw);
     let compressed = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
@@ -85,6 +91,80 @@ fn peek(reader: &mut Box<dyn BufRead + Send>, n: usize) -> io::Result<Vec<u8>> {
         io::Cursor::new(head.clone()).chain(rest),
     ));
     Ok(head)
+}
+
+/// Progress goes to standard error only when a person watches it: a terminal, and
+/// not under CI.
+fn show_progress() -> bool {
+    io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+}
+
+/// Counts the bytes read from a file and, once reading takes longer than a moment,
+/// shows them with the rate on standard error (the compressed bytes for a .gz).
+struct Progress<R> {
+    inner: R,
+    name: String,
+    total: u64,
+    done: u64,
+    start: Instant,
+    next: Instant,
+    shown: bool,
+}
+
+impl<R> Progress<R> {
+    fn new(inner: R, name: String, total: u64) -> Progress<R> {
+        let start = Instant::now();
+        Progress {
+            inner,
+            name,
+            total,
+            done: 0,
+            start,
+            next: start + Duration::from_millis(500),
+            shown: false,
+        }
+    }
+
+    fn show(&mut self, finished: bool) {
+        let secs = self.start.elapsed().as_secs_f64().max(1e-6);
+        let mb = self.done as f64 / 1e6;
+        let pct = if self.total > 0 {
+            self.done as f64 * 100.0 / self.total as f64
+        } else {
+            0.0
+        };
+        let mut err = io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[K{}: {mb:.0} MB of {:.0} MB ({pct:.0}%), {:.0} MB/s",
+            self.name,
+            self.total as f64 / 1e6,
+            mb / secs
+        );
+        if finished {
+            let _ = write!(err, "\r\x1b[K");
+        }
+        let _ = err.flush();
+        self.shown = true;
+    }
+}
+
+impl<R: Read> Read for Progress<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        let now = Instant::now();
+        if n == 0 {
+            if self.shown {
+                self.show(true);
+                self.shown = false;
+            }
+        } else if now >= self.next {
+            self.next = now + Duration::from_millis(200);
+            self.show(false);
+        }
+        Ok(n)
+    }
 }
 
 fn year_month_of(time: std::time::SystemTime) -> Option<(i32, u32)> {

@@ -1,0 +1,166 @@
+//! Containers of emails: one message per file (`.eml`, a Maildir entry) or an mbox
+//! (messages after `From ` lines, body lines `>From ` unescaped, mboxrd style).
+//!
+//! [`MessageReader`] streams a file message by message with one reused buffer, so memory
+//! stays bounded by the largest message (itself capped at [`MAX_MESSAGE`]). Every line
+//! end (LF, CRLF or a lone CR) is normalised to LF, so the decoders see one shape. MIME
+//! parsing is left to the decoders.
+
+use std::io::{self, BufRead};
+
+/// A message is cut after this many bytes: bounce reports put what matters first, and
+/// a huge returned attachment must not grow memory without bound.
+pub const MAX_MESSAGE: usize = 8 << 20;
+
+/// What the reader knows of the message it just read into the buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageInfo {
+    /// 1-based position of the message in the file.
+    pub index: u64,
+    /// The message was longer than [`MAX_MESSAGE`]; the rest was skipped.
+    pub truncated: bool,
+}
+
+/// Splits one input into messages.
+pub struct MessageReader<'r> {
+    input: &'r mut dyn BufRead,
+    /// `Some(true)` for an mbox, decided on the first line.
+    mbox: Option<bool>,
+    /// A `From ` line read ahead: it opens the next message.
+    pending_separator: bool,
+    eof: bool,
+    index: u64,
+    line: Vec<u8>,
+}
+
+impl<'r> MessageReader<'r> {
+    pub fn new(input: &'r mut dyn BufRead) -> MessageReader<'r> {
+        MessageReader {
+            input,
+            mbox: None,
+            pending_separator: false,
+            eof: false,
+            index: 0,
+            line: Vec::with_capacity(1024),
+        }
+    }
+
+    /// True once the first line showed an mbox.
+    pub fn is_mbox(&self) -> bool {
+        self.mbox == Some(true)
+    }
+
+    /// Reads the next message into `buf` (cleared first), LF line ends. `None` at the
+    /// end of the input. In an mbox every `From ` separator opens a message, even an
+    /// empty one, so the caller can count it.
+    pub fn next_message(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<MessageInfo>> {
+        buf.clear();
+        let mut started = std::mem::take(&mut self.pending_separator);
+        if self.eof && !started {
+            return Ok(None);
+        }
+        let mut truncated = false;
+        // A separator is a `From ` line at the start or after a blank line.
+        let mut previous_blank = false;
+        loop {
+            self.line.clear();
+            if !read_line(self.input, &mut self.line)? {
+                self.eof = true;
+                break;
+            }
+            let line = &self.line[..];
+            if self.mbox.is_none() {
+                // The first line decides: an mbox starts with its `From ` line.
+                let is_mbox = line.starts_with(b"From ");
+                self.mbox = Some(is_mbox);
+                if is_mbox {
+                    started = true;
+                    continue;
+                }
+            }
+            started = true;
+            if self.is_mbox() {
+                if previous_blank && line.starts_with(b"From ") {
+                    self.pending_separator = true;
+                    break;
+                }
+                previous_blank = line.is_empty();
+                // mboxrd: one `>` is removed from `>From `, `>>From `, ...
+                let unescaped = match line.iter().position(|&b| b != b'>') {
+                    Some(n) if n > 0 && line[n..].starts_with(b"From ") => &line[1..],
+                    _ => line,
+                };
+                truncated |= !push_line(buf, unescaped);
+            } else {
+                truncated |= !push_line(buf, line);
+            }
+        }
+        if !started {
+            return Ok(None);
+        }
+        // The blank line before the next separator belongs to the mbox, not the message.
+        if self.pending_separator && buf.ends_with(b"\n\n") {
+            buf.pop();
+        }
+        self.index += 1;
+        Ok(Some(MessageInfo {
+            index: self.index,
+            truncated,
+        }))
+    }
+}
+
+/// Appends a line and an LF unless the buffer is full; false when it was cut.
+fn push_line(buf: &mut Vec<u8>, line: &[u8]) -> bool {
+    if buf.len() + line.len() + 1 > MAX_MESSAGE {
+        return false;
+    }
+    buf.extend_from_slice(line);
+    buf.push(b'\n');
+    true
+}
+
+/// Appends the next line, without its end, to `out`. LF, CRLF and a lone CR all end a
+/// line; a last line without an end counts. False at the end of the input.
+pub fn read_line(input: &mut dyn BufRead, out: &mut Vec<u8>) -> io::Result<bool> {
+    let mut read_any = false;
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(read_any);
+        }
+        read_any = true;
+        match memchr::memchr2(b'\n', b'\r', buf) {
+            None => {
+                let n = buf.len();
+                out.extend_from_slice(buf);
+                input.consume(n);
+            }
+            Some(pos) => {
+                let cr = buf[pos] == b'\r';
+                out.extend_from_slice(&buf[..pos]);
+                input.consume(pos + 1);
+                if cr {
+                    // CRLF: swallow the LF, which may start the next buffer.
+                    loop {
+                        match input.fill_buf() {
+                            Ok(next) => {
+                                if next.first() == Some(&b'\n') {
+                                    input.consume(1);
+                                }
+                                break;
+                            }
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+                return Ok(true);
+            }
+        }
+    }
+}
