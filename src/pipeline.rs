@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use crate::model::Timestamp;
+use crate::model::{Delivery, Event, Timestamp};
 use crate::parse::input::{self, Opened};
 use crate::parse::postfix::{self, LogLine};
 use crate::parse::{self, Context, Format, InputMeta, Leftovers, Parser, Sink, Tally};
@@ -78,7 +79,37 @@ pub fn run(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunR
     });
     let mut parsers: HashMap<&'static str, Box<dyn Parser + '_>> = HashMap::new();
     let mut order: Vec<&'static str> = Vec::new();
-    for p in planned {
+    let mut leftovers = Leftovers::default();
+    let mut planned = planned.into_iter().peekable();
+    while let Some(p) = planned.next() {
+        if p.format.independent_files() && p.kept.is_none() {
+            // Files of a stateless format go to the workers in batches.
+            let mut batch = vec![p];
+            while batch.len() < INDEPENDENT_BATCH
+                && let Some(next) =
+                    planned.next_if(|n| n.format.name() == batch[0].format.name() && n.kept.is_none())
+            {
+                batch.push(next);
+            }
+            let jobs = batch
+                .into_iter()
+                .map(|p| FileJob {
+                    name: p.name,
+                    path: p.path,
+                    format: p.format,
+                    mtime: p.mtime,
+                })
+                .collect();
+            for outcome in parse_independent(jobs, ctx) {
+                outcome.replay(sink);
+                add_leftovers(&mut leftovers, &outcome.leftovers);
+                if outcome.row.error.is_some() {
+                    input_errors += 1;
+                }
+                inputs.push(outcome.row);
+            }
+            continue;
+        }
         let name = p.format.name();
         let parser = parsers.entry(name).or_insert_with(|| {
             order.push(name);
@@ -108,19 +139,130 @@ pub fn run(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunR
             }
         }
     }
-    let mut leftovers = Leftovers::default();
     for name in order {
         if let Some(parser) = parsers.get_mut(name) {
             let l = parser.finish(sink);
-            leftovers.pending_deliveries += l.pending_deliveries;
-            leftovers.open_messages += l.open_messages;
-            leftovers.evicted_messages += l.evicted_messages;
+            add_leftovers(&mut leftovers, &l);
         }
     }
     RunResult {
         inputs,
         leftovers,
         input_errors,
+    }
+}
+
+/// How many files of a stateless format are parsed at once before their results are
+/// passed on in order: bounds the memory held by results waiting their turn.
+const INDEPENDENT_BATCH: usize = 256;
+
+fn add_leftovers(total: &mut Leftovers, l: &Leftovers) {
+    total.pending_deliveries += l.pending_deliveries;
+    total.open_messages += l.open_messages;
+    total.evicted_messages += l.evicted_messages;
+}
+
+/// What a parser emitted for one file, kept so it can be passed on in input order.
+enum Emitted {
+    Event(Box<Event>),
+    Delivery(Box<Delivery>),
+}
+
+#[derive(Default)]
+struct Collect {
+    items: Vec<Emitted>,
+}
+
+impl Sink for Collect {
+    fn event(&mut self, event: &Event) {
+        self.items.push(Emitted::Event(Box::new(event.clone())));
+    }
+
+    fn delivery(&mut self, delivery: &Delivery) {
+        self.items.push(Emitted::Delivery(Box::new(delivery.clone())));
+    }
+}
+
+struct FileOutcome {
+    row: InputRow,
+    leftovers: Leftovers,
+    collected: Collect,
+}
+
+impl FileOutcome {
+    fn replay(&self, sink: &mut dyn Sink) {
+        for item in &self.collected.items {
+            match item {
+                Emitted::Event(e) => sink.event(e),
+                Emitted::Delivery(d) => sink.delivery(d),
+            }
+        }
+    }
+}
+
+/// A file of a stateless format, to be parsed by any worker.
+struct FileJob {
+    name: String,
+    path: PathBuf,
+    format: &'static dyn Format,
+    mtime: Option<(i32, u32)>,
+}
+
+/// Parses a batch of independent files on `ctx.threads` threads; results come back in
+/// the batch's order.
+fn parse_independent(batch: Vec<FileJob>, ctx: &Context<'_>) -> Vec<FileOutcome> {
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<FileOutcome>>> = batch.iter().map(|_| Mutex::new(None)).collect();
+    let threads = ctx.threads.clamp(1, batch.len());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(p) = batch.get(i) else { return };
+                    let outcome = parse_one(p, ctx);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(outcome);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .zip(batch)
+        .map(|(slot, p)| {
+            slot.into_inner().ok().flatten().unwrap_or_else(|| FileOutcome {
+                row: error_row(p.name.clone(), "parser failed".into()),
+                leftovers: Leftovers::default(),
+                collected: Collect::default(),
+            })
+        })
+        .collect()
+}
+
+fn parse_one(p: &FileJob, ctx: &Context<'_>) -> FileOutcome {
+    let mut collected = Collect::default();
+    let mut parser = p.format.parser(ctx);
+    let row = match input::open(&p.path) {
+        Err(e) => error_row(p.name.clone(), e.to_string()),
+        Ok(opened) => {
+            let meta = InputMeta {
+                file: Arc::from(p.name.as_str()),
+                mtime: p.mtime,
+            };
+            let mut reader = opened.reader;
+            match parser.parse(&mut reader, &meta, &mut collected) {
+                Ok(tally) => InputRow { tally, error: None },
+                Err(e) => error_row(p.name.clone(), format!("read error: {e}")),
+            }
+        }
+    };
+    let leftovers = parser.finish(&mut collected);
+    FileOutcome {
+        row,
+        leftovers,
+        collected,
     }
 }
 

@@ -9,6 +9,7 @@
 use crate::model::EnhancedCode;
 
 /// (subject, detail, meaning) for every registered `X.S.D`.
+#[rustfmt::skip]
 const ENUMERATED: &[(u16, u16, &str)] = &[
     (0, 0, "other or undefined status: only the class is known"),
     (1, 0, "something about an address caused the failure"),
@@ -149,7 +150,16 @@ mod tests {
 
     #[test]
     fn registry_is_complete_and_unique() {
-        let counts = [(0, 0), (1, 10), (2, 4), (3, 6), (4, 7), (5, 6), (6, 10), (7, 30)];
+        let counts = [
+            (0, 0),
+            (1, 10),
+            (2, 4),
+            (3, 6),
+            (4, 7),
+            (5, 6),
+            (6, 10),
+            (7, 30),
+        ];
         for (subject, max) in counts {
             for detail in 0..=max {
                 assert!(
@@ -170,7 +180,10 @@ mod tests {
     #[test]
     fn meanings_for_any_class_and_fallbacks() {
         assert_eq!(meaning(code("4.2.2")), meaning(code("5.2.2")));
-        assert_eq!(meaning(code("5.1.1")), Some("the destination mailbox does not exist"));
+        assert_eq!(
+            meaning(code("5.1.1")),
+            Some("the destination mailbox does not exist")
+        );
         assert_eq!(meaning(code("5.7.606")), None);
         assert_eq!(
             describe(code("5.7.606")).as_deref(),

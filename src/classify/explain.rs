@@ -138,7 +138,10 @@ mod tests {
         let c = Classifier::builtin();
         let e = explain(&c, "550 5.7.1 rejected", Some("550 5.1.1"));
         assert_eq!(e.reply_code.map(|r| r.value()), Some(550));
-        assert_eq!(e.enhanced_code.map(|x| x.to_string()).as_deref(), Some("5.1.1"));
+        assert_eq!(
+            e.enhanced_code.map(|x| x.to_string()).as_deref(),
+            Some("5.1.1")
+        );
         assert_eq!(e.bucket, "list_rot");
         let e = explain(&c, "mailbox gone", Some("5.1.1"));
         assert_eq!((e.reply_code, e.bucket), (None, "list_rot"));
@@ -198,7 +201,10 @@ mod tests {
     #[test]
     fn classify_line_gives_the_ndjson_record() {
         let c = Classifier::builtin();
-        let v = classify_line(&c, "550 5.1.1 <a@example.com>: Recipient address rejected: User unknown");
+        let v = classify_line(
+            &c,
+            "550 5.1.1 <a@example.com>: Recipient address rejected: User unknown",
+        );
         assert_eq!(v["reply_code"], 550);
         assert_eq!(v["enhanced_code"], "5.1.1");
         assert_eq!(v["bucket"], "list_rot");

@@ -219,7 +219,7 @@ impl Classifier {
             hit
         };
         let class = d.class();
-        let hard = class.map_or(true, |c| c == 5);
+        let hard = class.is_none_or(|c| c == 5);
         for (i, rule) in self.rules.iter().enumerate() {
             if rule.text.is_some() && !matched_text.get(i).copied().unwrap_or(false) {
                 continue;

@@ -89,7 +89,10 @@ fn user_rules_come_first_and_duplicates_are_refused() {
     )
     .unwrap();
     let err = Classifier::with_user_rules(dup).unwrap_err().to_string();
-    assert!(err.starts_with("dup.toml:1: rule \"class.5xx\": duplicate id"), "{err}");
+    assert!(
+        err.starts_with("dup.toml:1: rule \"class.5xx\": duplicate id"),
+        "{err}"
+    );
 }
 
 /// Batch classification for `scripts/check-classifier.py`: one diagnostic per line of
@@ -161,16 +164,24 @@ fn provider_table() {
         assert_eq!(cols.len(), 5, "provider-cases.tsv: {line}");
         let row: usize = cols[0].parse().expect("row number");
         let (suggested, ours, text, why) = (cols[1], cols[2], cols[3], cols[4]);
-        assert!(Bucket::parse(suggested).is_some() && Bucket::parse(ours).is_some(), "{line}");
+        assert!(
+            Bucket::parse(suggested).is_some() && Bucket::parse(ours).is_some(),
+            "{line}"
+        );
         if suggested != ours && why.trim().is_empty() {
-            failures.push(format!("row {row}: {ours} instead of {suggested} needs a reason"));
+            failures.push(format!(
+                "row {row}: {ours} instead of {suggested} needs a reason"
+            ));
         }
         if suggested == ours && !why.is_empty() {
             failures.push(format!("row {row}: a reason although the buckets agree"));
         }
         let v = c.classify(&Diagnosis::from_text(text));
         if v.bucket.as_str() != ours {
-            failures.push(format!("row {row}: want {ours}, got {} by {}: {text}", v.bucket, v.rule));
+            failures.push(format!(
+                "row {row}: want {ours}, got {} by {}: {text}",
+                v.bucket, v.rule
+            ));
         }
         rows.push(row);
     }
@@ -183,6 +194,7 @@ fn provider_table() {
 /// class 5, classifies to a real bucket from the code alone.
 #[test]
 fn every_registered_enhanced_code_has_a_bucket() {
+    #[rustfmt::skip]
     const REGISTRY: &[(u16, u16)] = &[
         (0, 0),
         (1, 0), (1, 1), (1, 2), (1, 3), (1, 4), (1, 5), (1, 6), (1, 7), (1, 8), (1, 9), (1, 10),
@@ -201,7 +213,10 @@ fn every_registered_enhanced_code_has_a_bucket() {
     for class in [4u8, 5] {
         for &(subject, detail) in REGISTRY {
             let code = EnhancedCode::new(class, subject, detail).unwrap();
-            assert!(enhanced_meaning::meaning(code).is_some(), "{code} has a meaning");
+            assert!(
+                enhanced_meaning::meaning(code).is_some(),
+                "{code} has a meaning"
+            );
             let d = Diagnosis {
                 enhanced_code: Some(code),
                 ..Diagnosis::default()
@@ -215,7 +230,9 @@ fn every_registered_enhanced_code_has_a_bucket() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // Class 4 forms of list-rot codes are never list rot.
-    for code in ["4.1.1", "4.1.2", "4.1.6", "4.2.1", "4.4.4", "4.7.13", "4.7.18"] {
+    for code in [
+        "4.1.1", "4.1.2", "4.1.6", "4.2.1", "4.4.4", "4.7.13", "4.7.18",
+    ] {
         let d = Diagnosis {
             enhanced_code: EnhancedCode::parse(code),
             ..Diagnosis::default()
@@ -230,8 +247,8 @@ fn every_registered_enhanced_code_has_a_bucket() {
 fn every_failure_reply_code_has_a_bucket() {
     let c = Classifier::builtin();
     let codes = [
-        421, 422, 432, 450, 451, 452, 454, 455, 458, 459, 500, 501, 502, 503, 504, 521, 523,
-        525, 530, 534, 535, 538, 550, 551, 552, 553, 554, 555, 556,
+        421, 422, 432, 450, 451, 452, 454, 455, 458, 459, 500, 501, 502, 503, 504, 521, 523, 525,
+        530, 534, 535, 538, 550, 551, 552, 553, 554, 555, 556,
     ];
     for code in codes {
         let d = Diagnosis {

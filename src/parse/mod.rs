@@ -156,6 +156,12 @@ pub trait Format: Sync {
     /// Whether the first bytes of an input look like this format.
     fn sniff(&self, head: &[u8]) -> bool;
     fn parser<'a>(&self, ctx: &'a Context<'a>) -> Box<dyn Parser + 'a>;
+
+    /// True when files of this format share no state (one email or export per file),
+    /// so the pipeline may parse several at once, each with its own parser.
+    fn independent_files(&self) -> bool {
+        false
+    }
 }
 
 /// Every format, in sniffing order.

@@ -1,0 +1,493 @@
+//! One email, parsed once for every decoder: its MIME structure (by mail-parser), the
+//! top-level headers, the human-readable text of the notice, the delivery-status parts
+//! and the returned original message.
+//!
+//! Decoders only read a [`Mail`]; they never parse MIME themselves. Text is decoded
+//! (transfer encoding and charset) and has LF line ends only.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use mail_parser::{HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
+
+use crate::model::Timestamp;
+
+/// The MIME parser, built once: MIME headers and Subject decoded, the rest left raw
+/// (decoders read the few they need).
+static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+    MessageParser::new()
+        .with_mime_headers()
+        .header_text(HeaderName::Subject)
+});
+
+/// What kind of message/report part a part is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportPart {
+    /// message/delivery-status or message/global-delivery-status (RFC 3464, 6533).
+    DeliveryStatus,
+    /// message/feedback-report (RFC 5965).
+    FeedbackReport,
+}
+
+/// An email ready for the decoders.
+pub struct Mail<'a> {
+    /// The whole message, LF line ends.
+    pub raw: &'a [u8],
+    /// The top-level header block, unfolded: (name, value), in order.
+    pub headers: Vec<(&'a str, String)>,
+    /// Decoded Subject.
+    pub subject: String,
+    /// `type/subtype` of the top level, lowercased (`text/plain` when absent).
+    pub content_type: String,
+    /// `report-type` parameter of a multipart/report, lowercased.
+    pub report_type: Option<String>,
+    /// The notice's own text: the text parts outside the returned message, in order,
+    /// joined by blank lines (HTML reduced to text when there is no plain text).
+    pub body: String,
+    /// Bodies of the machine-readable report parts.
+    pub reports: Vec<(ReportPart, String)>,
+    /// The header block of the returned original (message/rfc822, message/global,
+    /// text/rfc822-headers), when the notice has one as a MIME part.
+    pub original: Option<String>,
+}
+
+impl<'a> Mail<'a> {
+    /// Parses a message; `None` when it has no header at all.
+    pub fn parse(raw: &'a [u8]) -> Option<Mail<'a>> {
+        let headers = header_block(raw);
+        if headers.is_empty() {
+            return None;
+        }
+        let message = PARSER.parse(raw)?;
+        let subject = message.subject().unwrap_or_default().to_string();
+        let (content_type, report_type) = match message.content_type() {
+            Some(ct) => (
+                format!(
+                    "{}/{}",
+                    ct.ctype().to_ascii_lowercase(),
+                    ct.subtype().unwrap_or("").to_ascii_lowercase()
+                ),
+                ct.attribute("report-type").map(|s| s.to_ascii_lowercase()),
+            ),
+            None => ("text/plain".to_string(), None),
+        };
+        let mut texts: Vec<Cow<'_, str>> = Vec::new();
+        let mut html: Vec<Cow<'_, str>> = Vec::new();
+        let mut reports = Vec::new();
+        let mut original = None;
+        for (i, part) in message.parts.iter().enumerate() {
+            let kind = part_type(part);
+            match &part.body {
+                PartType::Multipart(_) => {}
+                PartType::Message(_) => {
+                    if original.is_none() {
+                        original = Some(nested_headers(raw, part));
+                    }
+                }
+                PartType::Text(text) => match kind.as_str() {
+                    "message/delivery-status" | "message/global-delivery-status" => {
+                        reports.push((ReportPart::DeliveryStatus, text.to_string()))
+                    }
+                    "message/feedback-report" => {
+                        reports.push((ReportPart::FeedbackReport, text.to_string()))
+                    }
+                    "text/rfc822-headers" | "text/rfc822-header" => {
+                        if original.is_none() {
+                            original = Some(text.to_string());
+                        }
+                    }
+                    // A message/rfc822 part mail-parser could not parse as a message.
+                    "message/rfc822" | "message/global" | "message/partial" => {
+                        if original.is_none() {
+                            original = Some(text.to_string());
+                        }
+                    }
+                    _ if i == 0 || kind.starts_with("text/") || kind.is_empty() => {
+                        texts.push(Cow::Borrowed(text.as_ref()))
+                    }
+                    _ => {}
+                },
+                PartType::Html(text) => html.push(Cow::Borrowed(text.as_ref())),
+                PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
+                    match kind.as_str() {
+                        "message/delivery-status" | "message/global-delivery-status" => reports
+                            .push((ReportPart::DeliveryStatus, lossy(bytes).into_owned())),
+                        "message/feedback-report" => reports
+                            .push((ReportPart::FeedbackReport, lossy(bytes).into_owned())),
+                        "message/rfc822" | "message/global" | "text/rfc822-headers" => {
+                            if original.is_none() {
+                                original = Some(lossy(bytes).into_owned());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let mut body = String::new();
+        if texts.is_empty() {
+            for h in &html {
+                body.push_str(&html_to_text(h));
+                body.push('\n');
+            }
+        } else {
+            for t in &texts {
+                if !body.is_empty() {
+                    body.push('\n');
+                }
+                body.push_str(t);
+            }
+        }
+        if body.contains('\r') {
+            body = body.replace("\r\n", "\n").replace('\r', "\n");
+        }
+        for (_, r) in &mut reports {
+            if r.contains('\r') {
+                *r = r.replace("\r\n", "\n").replace('\r', "\n");
+            }
+        }
+        Some(Mail {
+            raw,
+            headers,
+            subject,
+            content_type,
+            report_type,
+            body,
+            reports,
+            original,
+        })
+    }
+
+    /// The first top-level header of this name (case-insensitive), unfolded.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The address in the From header, lowercased.
+    pub fn from_address(&self) -> String {
+        self.header("From")
+            .and_then(first_address)
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    }
+
+    /// From header text, lowercased (display name and address).
+    pub fn from_lower(&self) -> String {
+        self.header("From").unwrap_or("").to_ascii_lowercase()
+    }
+
+    /// The Date header as a timestamp.
+    pub fn date(&self) -> Option<Timestamp> {
+        self.header("Date").and_then(parse_date)
+    }
+
+    /// The delivery-status parts.
+    pub fn delivery_status(&self) -> impl Iterator<Item = &str> {
+        self.reports
+            .iter()
+            .filter(|(k, _)| *k == ReportPart::DeliveryStatus)
+            .map(|(_, t)| t.as_str())
+    }
+}
+
+fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
+}
+
+/// `type/subtype` of a part, lowercased; empty without a Content-Type.
+fn part_type(part: &MessagePart<'_>) -> String {
+    match part.content_type() {
+        Some(ct) => {
+            let mut s = ct.ctype().to_ascii_lowercase();
+            s.push('/');
+            s.push_str(&ct.subtype().unwrap_or("").to_ascii_lowercase());
+            s
+        }
+        None => String::new(),
+    }
+}
+
+/// The header block of a nested message part, from the raw bytes when it was not
+/// transfer-encoded, else from the decoded nested message.
+fn nested_headers(raw: &[u8], part: &MessagePart<'_>) -> String {
+    if let PartType::Message(m) = &part.body
+        && part.encoding != mail_parser::Encoding::None
+    {
+        let bytes = m.raw_message.as_ref();
+        return header_text(bytes);
+    }
+    let start = part.offset_body as usize;
+    header_text(raw.get(start..).unwrap_or_default())
+}
+
+/// The bytes up to the first blank line, as text.
+fn header_text(bytes: &[u8]) -> String {
+    let end = memchr::memmem::find(bytes, b"\n\n").map_or(bytes.len(), |p| p + 1);
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+/// Top-level header fields of a raw message, unfolded, up to the first blank line.
+pub fn header_block(raw: &[u8]) -> Vec<(&str, String)> {
+    let mut out: Vec<(&str, String)> = Vec::new();
+    for line in raw.split(|&b| b == b'\n') {
+        if line.is_empty() {
+            break;
+        }
+        if matches!(line[0], b' ' | b'\t') {
+            if let Some((_, value)) = out.last_mut() {
+                let cont = String::from_utf8_lossy(line);
+                value.push(' ');
+                value.push_str(cont.trim());
+            }
+            continue;
+        }
+        let Some(colon) = memchr::memchr(b':', line) else {
+            // Not a header line: the header block is broken; keep going while lines
+            // still look like fields (an mbox `From ` line, a stray line).
+            continue;
+        };
+        let Ok(name) = std::str::from_utf8(&line[..colon]) else {
+            continue;
+        };
+        if name.is_empty() || name.bytes().any(|b| !(33..=126).contains(&b)) {
+            continue;
+        }
+        let value = String::from_utf8_lossy(&line[colon + 1..]).trim().to_string();
+        out.push((name, value));
+    }
+    out
+}
+
+/// Header fields of a header block given as text, unfolded: (name, value).
+pub fn parse_header_text(text: &str) -> Vec<(&str, String)> {
+    let mut out: Vec<(&str, String)> = Vec::new();
+    for line in text.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            if out.is_empty() {
+                continue;
+            }
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, value)) = out.last_mut() {
+                value.push(' ');
+                value.push_str(line.trim());
+            }
+            continue;
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if name.is_empty() || name.bytes().any(|b| !(33..=126).contains(&b)) {
+            continue;
+        }
+        out.push((name, value.trim().to_string()));
+    }
+    out
+}
+
+/// The first e-mail address in a header value (`Name <a@b>`, `a@b`, `<a@b>`).
+pub fn first_address(value: &str) -> Option<&str> {
+    if let Some(start) = value.find('<') {
+        let rest = &value[start + 1..];
+        if let Some(end) = rest.find('>') {
+            let addr = rest[..end].trim();
+            if addr.contains('@') {
+                return Some(addr);
+            }
+        }
+    }
+    value
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '"' | '(' | ')'))
+        .map(|t| t.trim_matches(|c: char| matches!(c, '<' | '>' | '\'' | ':')))
+        .find(|t| is_address(t))
+}
+
+/// A plausible e-mail address: local@domain, the domain with a dot or a bracketed IP.
+pub fn is_address(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    if local.is_empty() || domain.len() < 3 {
+        return false;
+    }
+    let domain_ok = match domain.strip_prefix('[') {
+        Some(ip) => ip.ends_with(']'),
+        None => {
+            domain.contains('.')
+                && !domain.starts_with(['.', '-'])
+                && !domain.ends_with('.')
+                && domain
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') || b >= 0x80)
+        }
+    };
+    domain_ok
+        && local.bytes().all(|b| {
+            b > b' '
+                && b != 0x7f
+                && !matches!(b, b'<' | b'>' | b'(' | b')' | b',' | b';' | b':' | b'"' | b'[' | b']' | b'\\')
+        })
+}
+
+/// An RFC 5322 date (as in Date, Arrival-Date, Last-Attempt-Date).
+pub fn parse_date(value: &str) -> Option<Timestamp> {
+    let dt = mail_parser::DateTime::parse_rfc822(value.trim())?;
+    if !dt.is_valid() {
+        return None;
+    }
+    Some(Timestamp(dt.to_timestamp().checked_mul(1_000_000)?))
+}
+
+/// A crude HTML to text: tags dropped (block tags become line ends), the common
+/// entities decoded.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let after = &rest[lt + 1..];
+        let Some(gt) = after.find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = after[..gt].trim_start_matches('/').to_ascii_lowercase();
+        let name = tag.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("");
+        if matches!(name, "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table") {
+            out.push('\n');
+        } else if matches!(name, "td" | "th") {
+            out.push(' ');
+        }
+        if name == "style" || name == "script" {
+            // Skip the element's content.
+            let close = format!("</{name}");
+            let lower = after[gt + 1..].to_ascii_lowercase();
+            rest = match lower.find(&close) {
+                Some(p) => &after[gt + 1 + p..],
+                None => "",
+            };
+            continue;
+        }
+        rest = &after[gt + 1..];
+    }
+    out.push_str(rest);
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The returned original message's identity, recovered from its headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Original {
+    pub message_id: Option<String>,
+    /// Address in From, lowercased.
+    pub from: Option<String>,
+    /// Address in To (the first), lowercased.
+    pub to: Option<String>,
+    pub subject: Option<String>,
+    /// A campaign identifier header (X-Campaign-ID, X-Campaign, X-Mailgun-Campaign-Id,
+    /// X-MC-Campaign, ...), else List-Id.
+    pub campaign: Option<String>,
+    pub list_id: Option<String>,
+    /// Address in Return-Path.
+    pub return_path: Option<String>,
+}
+
+/// Headers that name a campaign, in order of preference.
+const CAMPAIGN_HEADERS: &[&str] = &[
+    "X-Campaign-ID",
+    "X-Campaign-Id",
+    "X-CampaignID",
+    "X-Campaign",
+    "X-Mailgun-Campaign-Id",
+    "X-MC-Campaign",
+    "X-SES-Campaign",
+    "X-Mailer-Campaign",
+    "X-Newsletter-ID",
+    "X-Job",
+];
+
+impl Original {
+    /// Reads the identity out of a header block.
+    pub fn from_headers(text: &str) -> Original {
+        let fields = parse_header_text(text);
+        let get = |name: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        let message_id = get("Message-ID")
+            .map(|v| v.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+            .filter(|v| !v.is_empty());
+        let address = |name: &str| {
+            get(name)
+                .and_then(first_address)
+                .map(|a| a.to_ascii_lowercase())
+        };
+        let subject = get("Subject").map(decode_words).filter(|s| !s.is_empty());
+        let list_id = get("List-Id")
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        let campaign = CAMPAIGN_HEADERS
+            .iter()
+            .find_map(|h| get(h))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .or_else(|| list_id.clone());
+        Original {
+            message_id,
+            from: address("From"),
+            to: address("To"),
+            subject,
+            campaign,
+            list_id,
+            return_path: address("Return-Path"),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Original::default()
+    }
+}
+
+/// Decodes RFC 2047 encoded words in a header value.
+pub fn decode_words(value: &str) -> String {
+    if !value.contains("=?") {
+        return value.to_string();
+    }
+    let raw = format!("Subject: {value}\n\n");
+    PARSER
+        .parse_headers(raw.as_bytes())
+        .and_then(|m| m.subject().map(str::to_string))
+        .unwrap_or_else(|| value.to_string())
+}
+
+/// Whether a header value is one of these words, ignoring case (`Auto-Submitted:
+/// auto-replied`).
+pub fn header_is(value: Option<&str>, words: &[&str]) -> bool {
+    value.is_some_and(|v| {
+        let v = v.trim();
+        words.iter().any(|w| {
+            v.len() >= w.len() && v.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+        })
+    })
+}
+
+impl std::fmt::Debug for Mail<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mail")
+            .field("subject", &self.subject)
+            .field("content_type", &self.content_type)
+            .field("report_type", &self.report_type)
+            .field("reports", &self.reports.len())
+            .finish()
+    }
+}

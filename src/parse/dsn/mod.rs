@@ -1,0 +1,527 @@
+//! Bounce emails: RFC 3464 delivery status notifications (RFC 6522 multipart/report,
+//! RFC 6533 global ones) and the plain-text or half-standard notices many MTAs and
+//! providers still send, read from .eml files, mbox files, Maildir folders or stdin.
+//!
+//! Three layers, each in its own file:
+//! - [`container`] splits an input into messages (mbox `From ` lines, line ends);
+//! - [`mail`] parses one message once (MIME structure by mail-parser, headers, the
+//!   notice's text, the report parts, the returned original);
+//! - the decoders (one file per family, listed in [`DECODERS`]) turn a [`Mail`] into a
+//!   [`Report`]: per-message fields and one [`RecipientReport`] per recipient.
+//!
+//! This module turns reports into events (one per recipient), deliveries (one per
+//! failed recipient), and accounts for every message in the tally: parsed (a bounce or
+//! delay), ignored (auto-replies, feedback reports, delivery reports: understood, no
+//! failure) or unrecognized (not mail, or mail that is none of these).
+//!
+//! Adding a decoder: one file here and one line in [`DECODERS`].
+
+pub mod container;
+pub mod mail;
+pub mod rfc3464;
+pub mod text;
+
+mod amazon;
+mod arf;
+mod exim;
+mod generic;
+mod qmail;
+mod rfc3834;
+
+use std::io::{self, BufRead};
+use std::sync::{Arc, LazyLock};
+
+use crate::classify::detect_stage;
+use crate::codes::{self, EnhancedCode, ReplyCode};
+use crate::model::{
+    Action, Bucket, Delivery, Event, Outcome, SmtpStage, Source, Timestamp, Verdict,
+};
+use crate::parse::{Context, Format, InputMeta, Leftovers, Parser, Sink, Tally};
+pub use container::{MessageInfo, MessageReader};
+pub use mail::{Mail, Original};
+
+pub const NAME: &str = "dsn";
+
+/// One decoder: a family of notices. `decode` returns `None` for a notice that is not
+/// of its family (or that it cannot read); the first decoder to answer wins.
+pub struct Decoder {
+    /// Recorded as `dsn/<name>` in `Event::agent`.
+    pub name: &'static str,
+    pub decode: fn(&Mail<'_>) -> Option<Report>,
+}
+
+/// Every decoder, in the order they are tried: feedback reports first (they are
+/// multipart/report too), then families whose notices fool the generic readers, then
+/// RFC 3464, auto-replies, and the generic plain-text reader last.
+pub static DECODERS: &[Decoder] = &[
+    arf::DECODER,
+    amazon::DECODER,
+    qmail::DECODER,
+    exim::DECODER,
+    rfc3464::DECODER,
+    rfc3834::DECODER,
+    generic::DECODER,
+];
+
+/// What a message is, as far as bounce analysis goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A delivery status notice (failure, delay or success).
+    Bounce,
+    /// An RFC 3834 auto-reply (vacation, out of office).
+    AutoReply,
+    /// An ARF feedback report (RFC 5965): a complaint, not a bounce.
+    Feedback,
+}
+
+/// The DSN `Action` field (RFC 3464 section 2.3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DsnAction {
+    Failed,
+    Delayed,
+    Delivered,
+    Relayed,
+    Expanded,
+}
+
+impl DsnAction {
+    pub fn parse(value: &str) -> Option<DsnAction> {
+        let word = value.split_whitespace().next()?.to_ascii_lowercase();
+        Some(match word.trim_end_matches(|c: char| !c.is_ascii_alphabetic()) {
+            "failed" | "failure" => DsnAction::Failed,
+            "delayed" => DsnAction::Delayed,
+            "delivered" => DsnAction::Delivered,
+            "relayed" => DsnAction::Relayed,
+            "expanded" => DsnAction::Expanded,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DsnAction::Failed => "failed",
+            DsnAction::Delayed => "delayed",
+            DsnAction::Delivered => "delivered",
+            DsnAction::Relayed => "relayed",
+            DsnAction::Expanded => "expanded",
+        }
+    }
+}
+
+/// What one decoder read from one message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub kind: Kind,
+    /// Name of the decoder that read it.
+    pub decoder: &'static str,
+    /// Reporting-MTA, without its type.
+    pub reporting_mta: Option<String>,
+    pub arrival_date: Option<Timestamp>,
+    pub original_envelope_id: Option<String>,
+    /// X-Postfix-Queue-ID or the reporting MTA's own queue id.
+    pub queue_id: Option<String>,
+    /// The envelope sender, when the report names it (X-Postfix-Sender).
+    pub sender: Option<String>,
+    pub recipients: Vec<RecipientReport>,
+    /// Evidence for a non-bounce kind (`Auto-Submitted: auto-replied`).
+    pub evidence: Option<String>,
+}
+
+impl Report {
+    pub fn new(kind: Kind, decoder: &'static str) -> Report {
+        Report {
+            kind,
+            decoder,
+            reporting_mta: None,
+            arrival_date: None,
+            original_envelope_id: None,
+            queue_id: None,
+            sender: None,
+            recipients: Vec::new(),
+            evidence: None,
+        }
+    }
+
+    /// A bounce report with these recipients, or `None` when there are none.
+    pub fn bounce(decoder: &'static str, recipients: Vec<RecipientReport>) -> Option<Report> {
+        if recipients.is_empty() {
+            return None;
+        }
+        let mut report = Report::new(Kind::Bounce, decoder);
+        report.recipients = recipients;
+        Some(report)
+    }
+}
+
+/// One recipient block.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecipientReport {
+    /// Final-Recipient (or what the notice names), without type or angle brackets.
+    pub address: String,
+    pub original_recipient: Option<String>,
+    pub action: Option<DsnAction>,
+    /// The Status field.
+    pub status: Option<EnhancedCode>,
+    /// Diagnostic-Code text without its type, unfolded (or the notice's error text).
+    pub diagnostic: Option<String>,
+    /// Type of the Diagnostic-Code (`smtp`, `x-unix`, ...), lowercased.
+    pub diagnostic_type: Option<String>,
+    /// Remote-MTA host name or address, without its type.
+    pub remote_mta: Option<String>,
+    pub last_attempt: Option<Timestamp>,
+    pub will_retry_until: Option<Timestamp>,
+    /// A reply code the decoder knows apart from the text.
+    pub reply_code: Option<ReplyCode>,
+    /// The SMTP command the error answered, when the notice says.
+    pub stage: Option<SmtpStage>,
+    /// The notice says the MTA gave up after temporary failures.
+    pub expired: bool,
+}
+
+impl RecipientReport {
+    pub fn new(address: &str) -> RecipientReport {
+        RecipientReport {
+            address: clean_address(address),
+            ..RecipientReport::default()
+        }
+    }
+}
+
+/// An address as reports write it (`rfc822; <A@B>`) reduced to `A@B`.
+pub fn clean_address(value: &str) -> String {
+    let mut v = value.trim();
+    if let Some((kind, rest)) = v.split_once(';')
+        && !kind.contains('@')
+    {
+        v = rest.trim();
+    }
+    let v = v
+        .trim_matches(|c: char| matches!(c, '<' | '>' | '"' | '\'' | ' ' | '\t' | ':' | ',' | '.'))
+        .trim();
+    // "Name <a@b>": keep the bracketed address.
+    if let Some(start) = v.find('<')
+        && let Some(end) = v[start..].find('>')
+    {
+        return v[start + 1..start + end].trim().to_string();
+    }
+    v.to_string()
+}
+
+/// A message decoded: the report and what is known of the original message.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub report: Report,
+    pub original: Original,
+    /// Date of the notice itself.
+    pub date: Option<Timestamp>,
+    /// Address the notice was sent to (the original sender, usually).
+    pub notice_to: Option<String>,
+}
+
+/// Why a message could not be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undecoded {
+    /// No header block: not an email.
+    NotMail,
+    /// An email, but neither a bounce nor a known non-bounce.
+    NotBounce,
+}
+
+impl Undecoded {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Undecoded::NotMail => "not an email (no header)",
+            Undecoded::NotBounce => "not a bounce or report",
+        }
+    }
+}
+
+/// Decodes one message (LF line ends, as [`MessageReader`] gives them).
+pub fn decode(raw: &[u8]) -> Result<Decoded, Undecoded> {
+    let mail = Mail::parse(raw).ok_or(Undecoded::NotMail)?;
+    decode_mail(&mail).ok_or(Undecoded::NotBounce)
+}
+
+/// Runs the decoders on a parsed message.
+pub fn decode_mail(mail: &Mail<'_>) -> Option<Decoded> {
+    let report = DECODERS.iter().find_map(|d| (d.decode)(mail))?;
+    let original = match &mail.original {
+        Some(h) => Original::from_headers(h),
+        None => text::inline_original(&mail.body)
+            .map(Original::from_headers)
+            .unwrap_or_default(),
+    };
+    Some(Decoded {
+        report,
+        original,
+        date: mail.date(),
+        notice_to: mail
+            .header("To")
+            .and_then(mail::first_address)
+            .map(|a| a.to_ascii_lowercase()),
+    })
+}
+
+pub struct DsnFormat;
+
+/// Header names that only mail starts with; one of them in the first lines, with the
+/// lines before it all header-shaped, makes an email.
+const MAIL_HEADERS: &[&str] = &[
+    "return-path",
+    "received",
+    "from",
+    "subject",
+    "mime-version",
+    "content-type",
+    "message-id",
+    "date",
+    "to",
+    "delivered-to",
+    "x-original-to",
+    "dkim-signature",
+    "authentication-results",
+    "arc-seal",
+    "reply-to",
+    "sender",
+    "envelope-to",
+    "x-failed-recipients",
+    "auto-submitted",
+];
+
+impl Format for DsnFormat {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    /// An email (RFC 5322 header fields from the first line on, one of them a field
+    /// only mail has) or an mbox (a `From ` line, then such fields).
+    fn sniff(&self, head: &[u8]) -> bool {
+        let mut lines = head
+            .split(|&b| b == b'\n' || b == b'\r')
+            .filter(|l| !l.is_empty())
+            .peekable();
+        if lines.peek().is_some_and(|l| l.starts_with(b"From ")) {
+            lines.next();
+        }
+        let mut fields = 0;
+        for line in lines.take(40) {
+            if matches!(line[0], b' ' | b'\t') {
+                // A folded continuation, but only after a field.
+                if fields == 0 {
+                    return false;
+                }
+                continue;
+            }
+            let Some(colon) = memchr::memchr(b':', line) else {
+                return false;
+            };
+            let name = &line[..colon];
+            if name.is_empty() || name.iter().any(|&b| !(33..=126).contains(&b)) {
+                return false;
+            }
+            fields += 1;
+            if MAIL_HEADERS
+                .iter()
+                .any(|h| h.as_bytes().eq_ignore_ascii_case(name))
+            {
+                return true;
+            }
+        }
+        false
+    }
+
+    fn parser<'a>(&self, ctx: &'a Context<'a>) -> Box<dyn Parser + 'a> {
+        Box::new(DsnParser { ctx })
+    }
+}
+
+pub struct DsnParser<'a> {
+    ctx: &'a Context<'a>,
+}
+
+static NOT_A_BOUNCE_RULE: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("dsn.not_a_bounce"));
+
+/// A verdict for an event that reports no failure.
+fn not_a_bounce(evidence: String) -> Verdict {
+    Verdict {
+        bucket: Bucket::Unknown,
+        reason: "not_a_bounce",
+        rule: NOT_A_BOUNCE_RULE.clone(),
+        evidence,
+        hard: false,
+    }
+}
+
+impl DsnParser<'_> {
+    fn message(
+        &self,
+        raw: &[u8],
+        info: MessageInfo,
+        file: &Arc<str>,
+        tally: &mut Tally,
+        sink: &mut dyn Sink,
+    ) {
+        let keep = self.ctx.keep_unrecognized;
+        let decoded = match decode(raw) {
+            Ok(d) => d,
+            Err(why) => {
+                tally.unrecognized(info.index, why.reason(), first_line(raw), keep);
+                return;
+            }
+        };
+        let source = Source {
+            kind: NAME,
+            file: file.clone(),
+            line: info.index,
+        };
+        let mut failures = 0;
+        for rcpt in &decoded.report.recipients {
+            let mut event = to_event(&decoded, rcpt, source.clone());
+            if event.action.is_failure() {
+                failures += 1;
+                self.ctx.classifier.classify_event(&mut event);
+            }
+            sink.event(&event);
+            tally.events += 1;
+            let outcome = match event.action {
+                Action::Bounced => Outcome::Bounced,
+                Action::Expired => Outcome::Expired,
+                _ => continue,
+            };
+            sink.delivery(&Delivery {
+                queue_id: event.queue_id.clone(),
+                message_id: event.message_id.clone(),
+                sender: event.sender.clone(),
+                recipient: event.recipient.clone(),
+                outcome,
+                attempts: 1,
+                deferrals: 0,
+                first_time: event.time,
+                last: event,
+                last_failure: None,
+            });
+        }
+        match decoded.report.kind {
+            Kind::AutoReply => tally.ignore("auto-reply"),
+            Kind::Feedback => tally.ignore("feedback report"),
+            Kind::Bounce if failures == 0 => tally.ignore("delivery report"),
+            Kind::Bounce => tally.parsed += 1,
+        }
+    }
+}
+
+/// The first line of a message, for `--show-unparsed`.
+fn first_line(raw: &[u8]) -> &[u8] {
+    let end = memchr::memchr(b'\n', raw).unwrap_or(raw.len());
+    &raw[..end]
+}
+
+/// Builds the event of one recipient block.
+pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Event {
+    let report = &decoded.report;
+    let diagnostic = rcpt.diagnostic.as_deref().filter(|d| !d.is_empty());
+    let found = diagnostic.map(codes::extract).unwrap_or_default();
+    let enhanced_code = choose_status(rcpt.status, found.enhanced);
+    let reply_code = rcpt.reply_code.or(found.reply);
+    let class = enhanced_code
+        .map(|e| e.class)
+        .or(reply_code.map(|r| r.class()));
+    let action = match (report.kind, rcpt.action) {
+        (Kind::Bounce, Some(DsnAction::Delayed)) => Action::Delayed,
+        (Kind::Bounce, Some(DsnAction::Delivered | DsnAction::Relayed | DsnAction::Expanded))
+        | (Kind::AutoReply | Kind::Feedback, _) => Action::Delivered,
+        (Kind::Bounce, Some(DsnAction::Failed) | None) => {
+            let expired = rcpt.expired
+                || enhanced_code.is_some_and(|e| e.class == 4 && e.subject == 4 && e.detail == 7)
+                || diagnostic.is_some_and(text::says_expired);
+            if expired && class.is_none_or(|c| c == 4) {
+                Action::Expired
+            } else {
+                Action::Bounced
+            }
+        }
+    };
+    let stage = rcpt
+        .stage
+        .or_else(|| diagnostic.and_then(detect_stage))
+        .or_else(|| diagnostic.and_then(text::stage_marker));
+    let verdict = match (report.kind, action) {
+        (Kind::Bounce, Action::Delivered) => Some(not_a_bounce(format!(
+            "Action: {}",
+            rcpt.action.map_or("delivered", DsnAction::as_str)
+        ))),
+        (Kind::AutoReply | Kind::Feedback, _) => Some(not_a_bounce(
+            report.evidence.clone().unwrap_or_default(),
+        )),
+        _ => None,
+    };
+    let recipient = rcpt.address.to_ascii_lowercase();
+    Event {
+        time: rcpt
+            .last_attempt
+            .or(report.arrival_date)
+            .or(decoded.date),
+        source,
+        recipient,
+        sender: report
+            .sender
+            .clone()
+            .or_else(|| decoded.original.from.clone())
+            .or_else(|| decoded.original.return_path.clone())
+            .or_else(|| decoded.notice_to.clone()),
+        queue_id: report.queue_id.clone(),
+        message_id: decoded.original.message_id.clone(),
+        relay_host: rcpt.remote_mta.clone(),
+        relay_ip: None,
+        action,
+        reply_code: if action == Action::Delivered && report.kind != Kind::Bounce {
+            None
+        } else {
+            reply_code
+        },
+        enhanced_code,
+        diagnostic: diagnostic.map(str::to_string),
+        smtp_stage: stage,
+        agent: Some(format!("{NAME}/{}", report.decoder)),
+        verdict,
+    }
+}
+
+/// The enhanced code of a recipient: the Status field, unless it is the generic
+/// `X.0.0` and the diagnostic names a precise code of the same class (Exim writes
+/// `Status: 5.0.0` above `550 5.7.1 ...`).
+pub fn choose_status(
+    status: Option<EnhancedCode>,
+    in_text: Option<EnhancedCode>,
+) -> Option<EnhancedCode> {
+    match (status, in_text) {
+        (Some(s), Some(t)) if s.subject == 0 && s.detail == 0 && t.class == s.class => Some(t),
+        (Some(s), _) => Some(s),
+        (None, t) => t,
+    }
+}
+
+impl Parser for DsnParser<'_> {
+    fn parse(
+        &mut self,
+        input: &mut (dyn BufRead + Send),
+        meta: &InputMeta,
+        sink: &mut dyn Sink,
+    ) -> io::Result<Tally> {
+        let mut tally = Tally::new(NAME, &meta.file, "messages");
+        let mut reader = MessageReader::new(input);
+        let mut buf = Vec::with_capacity(64 << 10);
+        while let Some(info) = reader.next_message(&mut buf)? {
+            tally.total += 1;
+            self.message(&buf, info, &meta.file, &mut tally, sink);
+        }
+        Ok(tally)
+    }
+
+    fn finish(&mut self, _sink: &mut dyn Sink) -> Leftovers {
+        Leftovers::default()
+    }
+}
+
+#[cfg(test)]
+mod tests;

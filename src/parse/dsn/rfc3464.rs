@@ -1,0 +1,249 @@
+//! RFC 3464 delivery status notifications: the message/delivery-status part of a
+//! multipart/report (RFC 6522), or its UTF-8 form message/global-delivery-status
+//! (RFC 6533). Also reads the same fields when an MTA put them in a text part.
+//!
+//! The part is a per-message block (Reporting-MTA, Arrival-Date, ...) and one block per
+//! recipient (Final-Recipient, Action, Status, Diagnostic-Code, ...), separated by blank
+//! lines; fields may be folded. MTAs get the blank lines wrong often enough that a
+//! recipient block is started by a new Final-Recipient or Original-Recipient instead.
+//! When a recipient has no Diagnostic-Code, the notice's text is searched for the
+//! error next to the recipient's address.
+
+use super::mail::{Mail, parse_date};
+use super::text;
+use super::{Decoder, DsnAction, Kind, RecipientReport, Report, clean_address};
+use crate::codes::EnhancedCode;
+
+pub const DECODER: Decoder = Decoder {
+    name: "rfc3464",
+    decode,
+};
+
+fn decode(mail: &Mail<'_>) -> Option<Report> {
+    let mut report = Report::new(Kind::Bounce, DECODER.name);
+    for part in mail.delivery_status() {
+        read_fields(part, &mut report);
+    }
+    if report.recipients.is_empty() && has_inline_fields(&mail.body) {
+        read_fields(text::before_original(&mail.body), &mut report);
+    }
+    report.recipients.retain(|r| !r.address.is_empty());
+    if report.recipients.is_empty() {
+        return None;
+    }
+    fill_from_text(mail, &mut report);
+    Some(report)
+}
+
+/// Whether a text part carries delivery-status fields itself.
+fn has_inline_fields(body: &str) -> bool {
+    let mut final_recipient = false;
+    let mut action_or_status = false;
+    for line in body.lines() {
+        let l = line.trim_start();
+        if starts_with_ci(l, "Final-Recipient:") || starts_with_ci(l, "Original-Recipient:") {
+            final_recipient = true;
+        } else if starts_with_ci(l, "Action:") || starts_with_ci(l, "Status:") {
+            action_or_status = true;
+        }
+    }
+    final_recipient && action_or_status
+}
+
+pub fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// Reads the fields of one delivery-status body into the report.
+pub fn read_fields(body: &str, report: &mut Report) {
+    let mut current: Option<RecipientReport> = None;
+    let mut fields: Vec<(String, String)> = Vec::new();
+    // Unfold first: (name, value) in order, blank lines as ("", "").
+    for line in body.lines() {
+        if line.trim().is_empty() {
+            fields.push((String::new(), String::new()));
+            continue;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some((name, value)) = fields.last_mut()
+                && !name.is_empty()
+            {
+                value.push(' ');
+                value.push_str(line.trim());
+            }
+            continue;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && !name.is_empty()
+            && !name.contains(' ')
+        {
+            fields.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+        }
+    }
+    let mut in_recipients = false;
+    for (name, value) in fields {
+        if name.is_empty() {
+            // A blank line closes a recipient block.
+            if let Some(r) = current.take() {
+                push_recipient(report, r);
+            }
+            continue;
+        }
+        match name.as_str() {
+            "reporting-mta" => report.reporting_mta = Some(strip_type(&value)),
+            "arrival-date" => report.arrival_date = parse_date(&value),
+            "original-envelope-id" => report.original_envelope_id = Some(value),
+            "x-postfix-queue-id" | "x-queue-id" => report.queue_id = Some(value),
+            "x-postfix-sender" | "x-original-sender" => {
+                let s = clean_address(&value);
+                if !s.is_empty() {
+                    report.sender = Some(s.to_ascii_lowercase());
+                }
+            }
+            "final-recipient" | "original-recipient" | "x-actual-recipient" => {
+                in_recipients = true;
+                let address = clean_address(&value);
+                let r = current.get_or_insert_with(RecipientReport::default);
+                if name == "final-recipient" {
+                    if !r.address.is_empty() {
+                        let done = std::mem::take(r);
+                        push_recipient(report, done);
+                        current = Some(RecipientReport::new(&address));
+                    } else {
+                        r.address = address;
+                    }
+                } else if name == "original-recipient" {
+                    if !r.address.is_empty() && r.original_recipient.is_some() {
+                        let done = std::mem::take(r);
+                        push_recipient(report, done);
+                        current = Some(RecipientReport {
+                            original_recipient: Some(address),
+                            ..RecipientReport::default()
+                        });
+                    } else {
+                        r.original_recipient = Some(address);
+                    }
+                } else if r.address.is_empty() || !r.address.contains('@') {
+                    r.address = address;
+                }
+            }
+            "action" | "status" | "diagnostic-code" | "remote-mta" | "last-attempt-date"
+            | "will-retry-until" | "x-remote-mta" => {
+                in_recipients = true;
+                let r = current.get_or_insert_with(RecipientReport::default);
+                match name.as_str() {
+                    "action" => r.action = DsnAction::parse(&value),
+                    "status" => r.status = parse_status(&value),
+                    "diagnostic-code" => {
+                        let (kind, text) = split_type(&value);
+                        r.diagnostic_type = kind.map(|k| k.to_ascii_lowercase());
+                        r.diagnostic = Some(text.to_string()).filter(|t| !t.is_empty());
+                    }
+                    "remote-mta" | "x-remote-mta" => {
+                        let host = strip_type(&value);
+                        r.remote_mta = Some(host).filter(|h| !h.is_empty());
+                    }
+                    "last-attempt-date" => r.last_attempt = parse_date(&value),
+                    "will-retry-until" => r.will_retry_until = parse_date(&value),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(r) = current.take() {
+        push_recipient(report, r);
+    }
+    let _ = in_recipients;
+}
+
+fn push_recipient(report: &mut Report, mut r: RecipientReport) {
+    if r.address.is_empty()
+        && let Some(o) = r.original_recipient.clone()
+    {
+        r.address = o;
+    }
+    if r.address.is_empty() && r.action.is_none() && r.status.is_none() {
+        return;
+    }
+    // The same recipient twice (a block split by a stray blank line): merge.
+    if let Some(prev) = report
+        .recipients
+        .iter_mut()
+        .find(|p| p.address.eq_ignore_ascii_case(&r.address))
+        .filter(|_| !r.address.is_empty())
+    {
+        prev.action = prev.action.or(r.action);
+        prev.status = prev.status.or(r.status);
+        if prev.diagnostic.is_none() {
+            prev.diagnostic = r.diagnostic;
+            prev.diagnostic_type = r.diagnostic_type;
+        }
+        prev.remote_mta = prev.remote_mta.take().or(r.remote_mta);
+        prev.last_attempt = prev.last_attempt.or(r.last_attempt);
+        return;
+    }
+    if r.address.is_empty() {
+        // Fields with no recipient yet: attach to the previous block if it lacks them.
+        if let Some(prev) = report.recipients.last_mut() {
+            prev.action = prev.action.or(r.action);
+            prev.status = prev.status.or(r.status);
+            if prev.diagnostic.is_none() {
+                prev.diagnostic = r.diagnostic;
+                prev.diagnostic_type = r.diagnostic_type;
+            }
+            prev.remote_mta = prev.remote_mta.take().or(r.remote_mta);
+            return;
+        }
+    }
+    report.recipients.push(r);
+}
+
+/// `dns; mx.example.com` -> `mx.example.com` (brackets of an address literal dropped).
+pub fn strip_type(value: &str) -> String {
+    let (_, v) = split_type(value);
+    v.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim()
+        .to_string()
+}
+
+/// `smtp; 550 ...` -> (Some("smtp"), "550 ..."); no type -> (None, value).
+pub fn split_type(value: &str) -> (Option<&str>, &str) {
+    match value.split_once(';') {
+        Some((kind, rest))
+            if !kind.is_empty()
+                && kind.len() <= 16
+                && kind.trim().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            (Some(kind.trim()), rest.trim())
+        }
+        _ => (None, value.trim()),
+    }
+}
+
+/// `5.1.1`, `5.1.1 (user unknown)`, `550 5.1.1`: the enhanced code.
+pub fn parse_status(value: &str) -> Option<EnhancedCode> {
+    value
+        .split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ';' | ','))
+        .find_map(EnhancedCode::parse)
+}
+
+/// Recipients without a Diagnostic-Code get the error text the human-readable part
+/// gives next to their address.
+fn fill_from_text(mail: &Mail<'_>, report: &mut Report) {
+    if report.recipients.iter().all(|r| r.diagnostic.is_some()) {
+        return;
+    }
+    let body = text::before_original(&mail.body);
+    let single = report.recipients.len() == 1;
+    for r in &mut report.recipients {
+        if r.diagnostic.is_some() {
+            continue;
+        }
+        if let Some(found) = text::error_near(body, &r.address, single) {
+            r.diagnostic = Some(found);
+        }
+    }
+}
