@@ -7,12 +7,15 @@ use anyhow::{Context as _, Result};
 
 use crate::classify::{self, Classifier, explain};
 use crate::cli::{
-    AnalyzeArgs, ClassifyArgs, Cli, Command, EventsArgs, ExplainArgs, ExplainFormat, InputArgs,
-    ReportFormat,
+    AnalyzeArgs, CheckArgs, ClassifyArgs, Cli, Command, EventsArgs, ExplainArgs, ExplainFormat,
+    InputArgs, ReportFormat, SuppressArgs, SuppressFormat, TextFormat, TraceArgs,
 };
 use crate::model::{Delivery, Event};
 use crate::parse::{Context, Sink};
 use crate::pipeline::{self, RunOptions};
+use crate::report::check::{self, Status, Thresholds};
+use crate::report::suppress::{self, SuppressOptions, Suppression};
+use crate::report::trace::{self, Tracer};
 use crate::report::{self, Analysis, ReportOptions};
 
 /// Exit codes (README "Exit codes").
@@ -30,6 +33,9 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Events(args) => events(args),
         Command::Explain(args) => explain_command(args),
         Command::Classify(args) => classify_command(args),
+        Command::Suppress(args) => suppress_command(args),
+        Command::Trace(args) => trace_command(args),
+        Command::Check(args) => check_command(args),
     }
 }
 
@@ -90,7 +96,11 @@ fn analyze(args: AnalyzeArgs) -> Result<i32> {
         ReportFormat::Json => report::json::write(&report, &mut out),
     };
     finish_output(written.and_then(|()| out.flush()))?;
-    Ok(if result.input_errors > 0 { EXIT_ERROR } else { EXIT_OK })
+    Ok(if result.input_errors > 0 {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    })
 }
 
 /// Writes events or deliveries as they stream out of the parsers.
@@ -140,7 +150,11 @@ fn events(args: EventsArgs) -> Result<i32> {
             }
         }
     }
-    Ok(if result.input_errors > 0 { EXIT_ERROR } else { EXIT_OK })
+    Ok(if result.input_errors > 0 {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    })
 }
 
 fn explain_command(args: ExplainArgs) -> Result<i32> {
@@ -194,6 +208,105 @@ fn classify_command(args: ClassifyArgs) -> Result<i32> {
     }
     finish_output(out.flush())?;
     Ok(EXIT_OK)
+}
+
+fn suppress_command(args: SuppressArgs) -> Result<i32> {
+    let classifier = load_classifier(args.input.rules.as_deref())?;
+    let ctx = context(&classifier, &args.input);
+    let mut sink = Suppression::new(SuppressOptions {
+        soft_threshold: args.soft_threshold,
+        soft_window_days: args.soft_window_days,
+    });
+    let result = pipeline::run(&run_options(&args.input), &ctx, &mut sink);
+    report_input_errors(&result);
+    let list = sink.finish();
+    let write = |out: &mut dyn Write| match args.format {
+        SuppressFormat::Csv => suppress::write_csv(&list, out),
+        SuppressFormat::Json => suppress::write_json(&list, out),
+        SuppressFormat::List => suppress::write_list(&list, out),
+    };
+    match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut out = BufWriter::new(file);
+            write(&mut out)
+                .and_then(|()| out.flush())
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            finish_output(write(&mut out).and_then(|()| out.flush()))?;
+        }
+    }
+    Ok(if result.input_errors > 0 {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    })
+}
+
+fn trace_command(args: TraceArgs) -> Result<i32> {
+    let classifier = load_classifier(args.input.rules.as_deref())?;
+    let ctx = context(&classifier, &args.input);
+    let mut sink = Tracer::new(&args.key);
+    let result = pipeline::run(&run_options(&args.input), &ctx, &mut sink);
+    report_input_errors(&result);
+    let found = sink.finish();
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = match args.format {
+        TextFormat::Text => trace::write_text(&found, &mut out),
+        TextFormat::Json => trace::write_json(&found, &mut out),
+    };
+    finish_output(written.and_then(|()| out.flush()))?;
+    if found.deliveries.is_empty() {
+        // Not an error: the address may simply not be in these logs.
+        eprintln!("bouncex: no delivery matches {}", found.query);
+    }
+    Ok(if result.input_errors > 0 {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    })
+}
+
+fn check_command(args: CheckArgs) -> Result<i32> {
+    let classifier = load_classifier(args.input.rules.as_deref())?;
+    let ctx = context(&classifier, &args.input);
+    let mut analysis = Analysis::new();
+    let result = pipeline::run(&run_options(&args.input), &ctx, &mut analysis);
+    report_input_errors(&result);
+    let report = analysis.finish(
+        result.inputs,
+        result.leftovers,
+        false,
+        &ReportOptions { top: 0 },
+    );
+    let thresholds = Thresholds {
+        list_rot: args.max_list_rot,
+        reputation: args.max_reputation,
+        infrastructure: args.max_infra,
+        bounce: args.max_bounce,
+        min_deliveries: args.min_deliveries,
+    };
+    let verdict = check::evaluate(&report, &thresholds);
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let written = match args.format {
+        TextFormat::Text => check::write_text(&verdict, &mut out),
+        TextFormat::Json => check::write_json(&verdict, &mut out),
+    };
+    finish_output(written.and_then(|()| out.flush()))?;
+    // An unreadable input makes the figures untrustworthy: that outranks the verdict.
+    Ok(if result.input_errors > 0 {
+        EXIT_ERROR
+    } else if verdict.status == Status::Fail {
+        EXIT_CHECK_FAILED
+    } else {
+        EXIT_OK
+    })
 }
 
 /// A closed pipe (`bouncex ... | head -1`) ends the program quietly with success;

@@ -14,6 +14,9 @@ Examples:
   bouncex events --deliveries maillog | jq 'select(.outcome == \"bounced\")'
   bouncex explain '550 5.7.1 Service unavailable; client host blocked using zen.spamhaus.org'
   echo '451 4.7.651 rate limited' | bouncex classify
+  bouncex suppress maillog -o suppress.csv
+  bouncex trace gwen@oldcorp.example maillog
+  bouncex check maillog --max-list-rot 2% --max-reputation 0.5% --max-infra 30%
 
 Exit codes: 0 success, 1 a check threshold was crossed, 2 usage or input error.";
 
@@ -39,6 +42,14 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Classify one diagnostic per line of standard input into NDJSON.
     Classify(ClassifyArgs),
+    /// List the addresses to stop mailing: list rot, and repeated soft failures.
+    Suppress(SuppressArgs),
+    /// Show the attempt timeline of the deliveries to an address, a queue id or a
+    /// Message-ID.
+    Trace(TraceArgs),
+    /// Exit 1 when a KPI crosses its maximum (for CI and cron), 0 when all hold.
+    #[command(after_help = CHECK_AFTER_HELP)]
+    Check(CheckArgs),
 }
 
 /// Options shared by every command that reads inputs.
@@ -148,6 +159,115 @@ pub struct ClassifyArgs {
     pub rules: Option<PathBuf>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SuppressFormat {
+    /// address,kind,reason,bucket,reply_code,enhanced_code,last_seen,count
+    Csv,
+    Json,
+    /// One address per line.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct SuppressArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Write the list to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SuppressFormat::Csv)]
+    pub format: SuppressFormat,
+
+    /// Soft failures (expired, still deferred, or bounced for a transient,
+    /// infrastructure or unknown cause; one per message) that list an address.
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub soft_threshold: u32,
+
+    /// Window, in days, within which the soft failures must fall.
+    #[arg(long, value_name = "DAYS", default_value_t = 14,
+          value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub soft_window_days: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// A recipient address (any case), a queue id, or a Message-ID (with or without
+    /// angle brackets).
+    #[arg(value_name = "ADDRESS|QUEUE_ID|MESSAGE_ID")]
+    pub key: String,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+    pub format: TextFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Maximum list-rot rate of deliveries, a percentage: 2% or 2.
+    #[arg(long, value_name = "PERCENT", default_value = "2%", value_parser = parse_percent)]
+    pub max_list_rot: f64,
+
+    /// Maximum reputation rate of deliveries, a percentage: 0.5% or 0.5.
+    #[arg(long, value_name = "PERCENT", default_value = "0.5%", value_parser = parse_percent)]
+    pub max_reputation: f64,
+
+    /// Maximum infrastructure share of failures, a percentage: 30% or 30.
+    #[arg(long, value_name = "PERCENT", default_value = "30%", value_parser = parse_percent)]
+    pub max_infra: f64,
+
+    /// Maximum legacy bounce rate of deliveries, a percentage (not checked unless given).
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub max_bounce: Option<f64>,
+
+    /// With fewer deliveries than this, report "not enough data" and exit 0.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub min_deliveries: u64,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+    pub format: TextFormat,
+}
+
+const CHECK_AFTER_HELP: &str = "\
+Thresholds are percentages from 0 to 100, with or without a trailing %: \"2%\" and \"2\"
+both mean 2 percent, \"0.5\" means 0.5 percent. A threshold holds when the figure is at
+most the maximum.
+
+Exit codes: 0 every threshold holds (or fewer deliveries than --min-deliveries),
+1 a threshold was crossed, 2 usage error or an input could not be read.";
+
+/// A percentage, `2%` or `2` (both 2 percent), into a fraction (0.02). Values must lie
+/// within 0..=100.
+pub fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim();
+    let number = number.strip_suffix('%').unwrap_or(number).trim_end();
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("expected a percentage such as 2% or 0.5, not {text:?}"))?;
+    if !(0.0..=100.0).contains(&value) {
+        return Err(format!(
+            "a percentage must be between 0 and 100, not {text:?}"
+        ));
+    }
+    Ok(value / 100.0)
+}
+
 impl InputArgs {
     /// The forced format, or `None` for detection.
     pub fn format(&self) -> Option<&'static dyn parse::Format> {
@@ -163,5 +283,35 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn percentages_with_or_without_the_sign() {
+        let ok = [
+            ("2%", 0.02),
+            ("2", 0.02),
+            (" 0.5 % ", 0.005),
+            ("0.5", 0.005),
+            ("0", 0.0),
+            ("100%", 1.0),
+            ("30", 0.3),
+        ];
+        for (text, want) in ok {
+            let got = parse_percent(text).expect(text);
+            assert!((got - want).abs() < 1e-12, "{text}: {got}");
+        }
+        for bad in [
+            "",
+            "%",
+            "abc",
+            "2%%",
+            "-1",
+            "101",
+            "NaN",
+            "inf",
+            "2 percent",
+        ] {
+            assert!(parse_percent(bad).is_err(), "{bad:?} accepted");
+        }
     }
 }

@@ -8,9 +8,13 @@
 mod common;
 
 mod suite {
+    mod check;
     mod cli;
+    mod diagnose;
     mod events;
     mod inputs;
     mod parse_postfix;
     mod report;
+    mod suppress;
+    mod trace;
 }

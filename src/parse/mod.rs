@@ -4,6 +4,7 @@
 //! Adding a format is one file in this folder plus one line in [`FORMATS`]; the CLI's
 //! `--input-format` choices and content sniffing come from the registry.
 
+pub mod dsn;
 pub mod input;
 pub mod postfix;
 
@@ -47,7 +48,7 @@ impl<'a> Context<'a> {
             year: None,
             keep_unrecognized: 1000,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            chunk_bytes: 4 << 20,
+            chunk_bytes: 2 << 20,
         }
     }
 }
@@ -165,7 +166,7 @@ pub trait Format: Sync {
 }
 
 /// Every format, in sniffing order.
-pub static FORMATS: &[&dyn Format] = &[&postfix::PostfixFormat];
+pub static FORMATS: &[&dyn Format] = &[&postfix::PostfixFormat, &dsn::DsnFormat];
 
 pub fn format_names() -> Vec<&'static str> {
     FORMATS.iter().map(|f| f.name()).collect()

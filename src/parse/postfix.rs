@@ -11,9 +11,11 @@ pub mod correlate;
 pub mod line;
 pub mod record;
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::{self, BufRead};
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, Read};
 use std::sync::{Arc, Mutex, mpsc};
+
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::parse::{Context, Format, InputMeta, Leftovers, Parser, Sink, Tally, trim_line_end};
 use correlate::{Correlator, Position};
@@ -71,12 +73,13 @@ struct ParsedChunk {
     records: Vec<(u64, Record)>,
 }
 
-fn parse_chunk(chunk: Chunk, ctx: &Context<'_>) -> ParsedChunk {
+/// Parses a chunk; hands its buffer back, emptied, for the next chunk.
+fn parse_chunk(mut chunk: Chunk, ctx: &Context<'_>) -> (ParsedChunk, Vec<u8>) {
     let mut parsed = ParsedChunk {
         seq: chunk.seq,
         lines: 0,
         hosts: HostTable::default(),
-        ignored: HashMap::new(),
+        ignored: HashMap::default(),
         records: Vec::new(),
     };
     for_each_line(&chunk.data, |raw| {
@@ -90,7 +93,8 @@ fn parse_chunk(chunk: Chunk, ctx: &Context<'_>) -> ParsedChunk {
             record => parsed.records.push((parsed.lines, record)),
         }
     });
-    parsed
+    chunk.data.clear();
+    (parsed, chunk.data)
 }
 
 /// Calls `f` for every line: LF, CRLF and a lone CR all end a line; a final line
@@ -114,8 +118,12 @@ fn next_chunk(
     input: &mut dyn BufRead,
     carry: &mut Vec<u8>,
     size: usize,
+    spare: Option<Vec<u8>>,
 ) -> io::Result<Option<Vec<u8>>> {
-    let mut data = Vec::with_capacity(size + (64 << 10));
+    // A recycled buffer saves mapping and faulting in fresh pages for every chunk.
+    let mut data = spare.unwrap_or_default();
+    data.clear();
+    data.reserve(size + (64 << 10));
     data.append(carry);
     // data[..searched] is known to hold no line end.
     let mut searched = 0;
@@ -128,19 +136,11 @@ fn next_chunk(
             }
             searched = data.len();
         }
-        // Copy from the reader's buffer: no zero-filling of a fresh buffer per chunk.
-        let n = loop {
-            match input.fill_buf() {
-                Ok(buf) => {
-                    let n = buf.len().min(size.saturating_sub(data.len()).max(64 * 1024));
-                    data.extend_from_slice(&buf[..n]);
-                    break n;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        };
-        input.consume(n);
+        // Straight into the chunk's spare capacity: no zero-filling, and no copy
+        // through the reader's buffer once it is drained.
+        let want = size.saturating_sub(data.len()).max(64 * 1024);
+        data.reserve(want);
+        let n = (&mut *input).take(want as u64).read_to_end(&mut data)?;
         if n == 0 {
             return Ok((!data.is_empty()).then_some(data));
         }
@@ -198,8 +198,10 @@ impl<'a> PostfixParser<'a> {
         let mut carry = Vec::new();
         let mut base_line = 0;
         let mut seq = 0;
-        while let Some(data) = next_chunk(input, &mut carry, self.ctx.chunk_bytes)? {
-            let parsed = parse_chunk(Chunk { seq, data }, self.ctx);
+        let mut spare = None;
+        while let Some(data) = next_chunk(input, &mut carry, self.ctx.chunk_bytes, spare.take())? {
+            let (parsed, buffer) = parse_chunk(Chunk { seq, data }, self.ctx);
+            spare = Some(buffer);
             seq += 1;
             let lines = parsed.lines;
             self.apply(parsed, base_line, file, years, tally, sink);
@@ -219,12 +221,13 @@ impl<'a> PostfixParser<'a> {
         sink: &mut dyn Sink,
     ) -> io::Result<()> {
         let threads = self.ctx.threads.max(1);
-        let in_flight = 2 * threads + 2;
+        let in_flight = threads + 2;
         let ctx = self.ctx;
         let chunk_bytes = ctx.chunk_bytes;
         let (chunk_tx, chunk_rx) = mpsc::sync_channel::<Chunk>(in_flight);
         let chunk_rx = Mutex::new(chunk_rx);
         let (done_tx, done_rx) = mpsc::channel::<ParsedChunk>();
+        let (pool_tx, pool_rx) = mpsc::channel::<Vec<u8>>();
         let (token_tx, token_rx) = mpsc::sync_channel::<()>(in_flight);
         for _ in 0..in_flight {
             token_tx.send(()).expect("the receiver is alive");
@@ -238,7 +241,8 @@ impl<'a> PostfixParser<'a> {
                     if token_rx.recv().is_err() {
                         return Ok(seq);
                     }
-                    let Some(data) = next_chunk(input, &mut carry, chunk_bytes)? else {
+                    let spare = pool_rx.try_recv().ok();
+                    let Some(data) = next_chunk(input, &mut carry, chunk_bytes, spare)? else {
                         return Ok(seq);
                     };
                     if chunk_tx.send(Chunk { seq, data }).is_err() {
@@ -249,18 +253,23 @@ impl<'a> PostfixParser<'a> {
             });
             for _ in 0..threads {
                 let done_tx = done_tx.clone();
+                let pool_tx = pool_tx.clone();
                 let chunk_rx = &chunk_rx;
                 scope.spawn(move || {
                     loop {
                         let next = chunk_rx.lock().map(|rx| rx.recv());
                         let Ok(Ok(chunk)) = next else { return };
-                        if done_tx.send(parse_chunk(chunk, ctx)).is_err() {
+                        let (parsed, buffer) = parse_chunk(chunk, ctx);
+                        // The reader may be gone; the buffer is then simply dropped.
+                        let _ = pool_tx.send(buffer);
+                        if done_tx.send(parsed).is_err() {
                             return;
                         }
                     }
                 });
             }
             drop(done_tx);
+            drop(pool_tx);
             let mut waiting: BTreeMap<u64, ParsedChunk> = BTreeMap::new();
             let mut next = 0u64;
             let mut base_line = 0u64;

@@ -11,11 +11,17 @@
 //!
 //! The four add up to the legacy bounce rate.
 
+pub mod check;
+pub mod diagnose;
 pub mod json;
 pub mod ndjson;
+pub mod suppress;
 pub mod table;
+pub mod trace;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Serialize;
 
@@ -250,6 +256,8 @@ pub struct Report {
     pub schema_version: u32,
     pub totals: Totals,
     pub kpis: Kpis,
+    /// Patterns found in the figures, most severe first (see `diagnose`).
+    pub diagnoses: Vec<diagnose::Diagnosis>,
     pub buckets: Vec<BucketRow>,
     pub reasons: Vec<ReasonRow>,
     pub enhanced_codes: Vec<CodeRow>,
@@ -292,11 +300,14 @@ pub struct Analysis {
     by_domain: HashMap<String, (Counts, &'static str)>,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
+    /// Bounded aggregates behind the diagnoses.
+    diagnosis: diagnose::Collector,
 }
 
 impl Sink for Analysis {
     fn event(&mut self, event: &Event) {
         self.events += 1;
+        self.diagnosis.event(event);
         if let Some(t) = event.time {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
@@ -316,6 +327,12 @@ impl Sink for Analysis {
     fn delivery(&mut self, d: &Delivery) {
         if d.outcome == Outcome::Deferred {
             self.pending += 1;
+            let domain = recipient_domain_of(&d.last.recipient);
+            let provider = match self.by_domain.get(domain.as_ref()) {
+                Some((_, provider)) => *provider,
+                None => provider_of(&domain, d.last.relay_host.as_deref()),
+            };
+            self.diagnosis.delivery(d, provider);
             return;
         }
         self.counts.add(d);
@@ -332,11 +349,13 @@ impl Sink for Analysis {
                 let provider = provider_of(&domain, d.last.relay_host.as_deref());
                 let mut counts = Counts::default();
                 counts.add(d);
-                self.by_domain.insert(domain.into_owned(), (counts, provider));
+                self.by_domain
+                    .insert(domain.into_owned(), (counts, provider));
                 provider
             }
         };
         self.by_provider.entry(provider).or_default().add(d);
+        self.diagnosis.delivery(d, provider);
         if !d.outcome.is_failure() {
             return;
         }
@@ -358,7 +377,10 @@ impl Sink for Analysis {
                 *self.infra_causes.entry((bucket, reason)).or_default() += 1;
             }
             Some(Kpi::Reputation) => {
-                *self.reputation_by_bucket.entry(bucket.as_str()).or_default() += 1;
+                *self
+                    .reputation_by_bucket
+                    .entry(bucket.as_str())
+                    .or_default() += 1;
             }
             _ => {}
         }
@@ -470,6 +492,28 @@ impl Analysis {
                 failed: count,
             })
             .collect();
+        let mut diagnosis_input = self.diagnosis.finish();
+        diagnosis_input.deliveries = finals;
+        diagnosis_input.failed = failed;
+        diagnosis_input.infrastructure = c.infrastructure;
+        diagnosis_input.time_span = self
+            .first
+            .zip(self.last)
+            .map(|(a, b)| (a.seconds(), b.seconds()));
+        let mut domains: Vec<diagnose::Segment> = self
+            .by_domain
+            .iter()
+            .filter(|(_, (counts, _))| counts.finals() > 0)
+            .map(|(name, (counts, _))| diagnose::Segment {
+                name: name.clone(),
+                deliveries: counts.finals(),
+                failed: counts.failed(),
+                list_rot: counts.list_rot,
+            })
+            .collect();
+        domains.sort_by(|a, b| a.name.cmp(&b.name));
+        diagnosis_input.domains = domains;
+        let diagnoses = diagnose::diagnose(&diagnosis_input);
         let by_provider = group_rows(
             self.by_provider
                 .into_iter()
@@ -487,10 +531,13 @@ impl Analysis {
             inputs
                 .iter()
                 .flat_map(|i| {
-                    i.tally.unrecognized_samples.iter().map(|u| UnrecognizedRow {
-                        file: i.tally.file.clone(),
-                        unit: u.clone(),
-                    })
+                    i.tally
+                        .unrecognized_samples
+                        .iter()
+                        .map(|u| UnrecognizedRow {
+                            file: i.tally.file.clone(),
+                            unit: u.clone(),
+                        })
                 })
                 .collect()
         } else {
@@ -500,6 +547,7 @@ impl Analysis {
             schema_version: SCHEMA_VERSION,
             totals,
             kpis,
+            diagnoses,
             buckets,
             reasons,
             enhanced_codes,
@@ -519,7 +567,9 @@ impl Analysis {
 
 /// The lowercased domain of an address, borrowed when it is already lowercase.
 fn recipient_domain_of(address: &str) -> std::borrow::Cow<'_, str> {
-    let domain = address.rsplit_once('@').map_or("", |(_, d)| d.trim_end_matches('>'));
+    let domain = address
+        .rsplit_once('@')
+        .map_or("", |(_, d)| d.trim_end_matches('>'));
     if domain.bytes().any(|b| b.is_ascii_uppercase()) {
         std::borrow::Cow::Owned(domain.to_ascii_lowercase())
     } else {

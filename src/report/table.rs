@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use comfy_table::{Cell, CellAlignment, Table, presets};
 
+use super::diagnose::{Diagnosis, Evidence};
 use super::{GroupRow, Report};
 
 fn pct(rate: f64) -> String {
@@ -39,7 +40,11 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         t.deliveries, t.delivered, t.bounced, t.expired
     )?;
     if t.pending > 0 {
-        writeln!(out, "{} deliveries still pending at the end of the input (not counted)", t.pending)?;
+        writeln!(
+            out,
+            "{} deliveries still pending at the end of the input (not counted)",
+            t.pending
+        )?;
     }
     writeln!(out)?;
 
@@ -68,7 +73,11 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         k.reputation.count.to_string(),
         pct(k.reputation.rate),
         "deliveries".into(),
-        if rep_split.is_empty() { "-".into() } else { rep_split },
+        if rep_split.is_empty() {
+            "-".into()
+        } else {
+            rep_split
+        },
     ]);
     kpi.add_row(vec![
         "Infrastructure health".to_string(),
@@ -107,11 +116,17 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         t.attempts
     )?;
 
+    write_diagnoses(out, &report.diagnoses)?;
+
     if !k.infrastructure.by_cause.is_empty() {
         writeln!(out, "\nInfrastructure failures by cause")?;
         let mut table = new_table(&["bucket", "reason", "count"]);
         for c in &k.infrastructure.by_cause {
-            table.add_row(vec![c.bucket.to_string(), c.reason.to_string(), c.count.to_string()]);
+            table.add_row(vec![
+                c.bucket.to_string(),
+                c.reason.to_string(),
+                c.count.to_string(),
+            ]);
         }
         right(&mut table, &[2]);
         writeln!(out, "{table}")?;
@@ -164,10 +179,22 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     write_groups(out, "Top recipient domains by failures", &report.by_domain)?;
 
     writeln!(out, "\nInputs")?;
-    let mut table = new_table(&["file", "format", "unit", "total", "parsed", "ignored", "unrecognized"]);
+    let mut table = new_table(&[
+        "file",
+        "format",
+        "unit",
+        "total",
+        "parsed",
+        "ignored",
+        "unrecognized",
+    ]);
     for i in &report.inputs {
         let tally = &i.tally;
-        let format = if i.error.is_some() { "error" } else { tally.format };
+        let format = if i.error.is_some() {
+            "error"
+        } else {
+            tally.format
+        };
         table.add_row(vec![
             tally.file.clone(),
             format.to_string(),
@@ -195,7 +222,11 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !report.unrecognized_samples.is_empty() {
         writeln!(out, "\nUnrecognized input")?;
         for u in &report.unrecognized_samples {
-            writeln!(out, "{}:{}: {}: {}", u.file, u.unit.line, u.unit.reason, u.unit.text)?;
+            writeln!(
+                out,
+                "{}:{}: {}: {}",
+                u.file, u.unit.line, u.unit.reason, u.unit.text
+            )?;
         }
     }
     let l = &report.leftovers;
@@ -236,4 +267,27 @@ fn write_groups(out: &mut dyn Write, title: &str, rows: &[GroupRow]) -> io::Resu
     }
     right(&mut table, &[1, 2, 3, 4, 5, 6]);
     writeln!(out, "{table}")
+}
+
+fn write_diagnoses(out: &mut dyn Write, diagnoses: &[Diagnosis]) -> io::Result<()> {
+    if diagnoses.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\nDiagnoses")?;
+    for d in diagnoses {
+        writeln!(out, "[{}] {}: {}", d.severity.as_str(), d.id, d.title)?;
+        let evidence: Vec<String> = d
+            .evidence
+            .iter()
+            .map(|(key, value)| match value {
+                Evidence::Count(n) => format!("{key} {n}"),
+                Evidence::Rate(x) => format!("{key} {}", pct(*x)),
+                Evidence::Number(x) => format!("{key} {x}"),
+                Evidence::Text(s) => format!("{key} {s}"),
+            })
+            .collect();
+        writeln!(out, "    evidence: {}", evidence.join(", "))?;
+        writeln!(out, "    action: {}", d.action)?;
+    }
+    Ok(())
 }

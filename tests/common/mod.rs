@@ -42,8 +42,12 @@ pub struct Run {
 impl Run {
     /// Standard output as one JSON document (asserts it is one).
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 
     /// Standard output as NDJSON, one value per line.
@@ -69,7 +73,10 @@ pub fn run_with_stdin(args: &[&str], stdin: Option<&[u8]>) -> Run {
     }
     let out = child.wait_with_output().expect("bouncex finishes");
     Run {
-        code: out.status.code().expect("bouncex exits, not killed by a signal"),
+        code: out
+            .status
+            .code()
+            .expect("bouncex exits, not killed by a signal"),
         stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
     }
@@ -87,7 +94,10 @@ fn cached(args: &[&str]) -> Run {
     static RUNS: OnceLock<Mutex<HashMap<Vec<String>, Slot>>> = OnceLock::new();
     let key: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let slot = {
-        let mut runs = RUNS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        let mut runs = RUNS
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         runs.entry(key).or_default().clone()
     };
     slot.get_or_init(|| run(args)).clone()
@@ -99,7 +109,11 @@ pub fn run_ok(args: &[&str]) -> Run {
     let only_fixtures = args
         .iter()
         .all(|a| !a.contains('/') || a.starts_with("tests/fixtures/"));
-    let r = if only_fixtures { cached(args) } else { run(args) };
+    let r = if only_fixtures {
+        cached(args)
+    } else {
+        run(args)
+    };
     assert_eq!(r.code, 0, "bouncex {args:?} failed:\n{}", r.stderr);
     assert_eq!(r.stderr, "", "bouncex {args:?} wrote to stderr");
     r
@@ -136,7 +150,9 @@ pub fn one<'a>(records: &'a [Value], recipient: &str) -> &'a Value {
 
 /// A fresh, empty scratch directory under Cargo's per-target temporary folder.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bouncex-tests").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("bouncex-tests")
+        .join(name);
     if dir.exists() {
         std::fs::remove_dir_all(&dir).expect("clearing the scratch directory");
     }
@@ -169,7 +185,11 @@ pub fn input_counts(report: &Value, i: usize) -> Value {
 /// == total, and the ignored kinds add up to ignored.
 pub fn assert_balanced(report: &Value) {
     for input in report["inputs"].as_array().expect("inputs") {
-        let n = |k: &str| input[k].as_u64().unwrap_or_else(|| panic!("{k} in {input}"));
+        let n = |k: &str| {
+            input[k]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{k} in {input}"))
+        };
         assert_eq!(
             n("parsed") + n("ignored") + n("unrecognized"),
             n("total"),
@@ -181,6 +201,49 @@ pub fn assert_balanced(report: &Value) {
             .values()
             .map(|v| v.as_u64().expect("a count"))
             .sum();
-        assert_eq!(kinds, n("ignored"), "ignored_by_kind does not add up: {input}");
+        assert_eq!(
+            kinds,
+            n("ignored"),
+            "ignored_by_kind does not add up: {input}"
+        );
+    }
+}
+
+/// Objects whose keys are data (kinds, buckets), not schema: compared whole.
+const DATA_MAPS: [&str; 2] = ["ignored_by_kind", "by_bucket"];
+
+/// Where `actual` differs from `expected`, reading `expected` as a pattern: objects
+/// must hold the expected keys with matching values (the JSON schema only ever adds
+/// fields), arrays must match element by element, anything else must be equal.
+fn mismatch(actual: &Value, expected: &Value, path: &str) -> Option<String> {
+    match (actual, expected) {
+        (Value::Object(a), Value::Object(e)) => e.iter().find_map(|(k, ev)| {
+            let here = format!("{path}.{k}");
+            match a.get(k) {
+                None => Some(format!("{here}: missing")),
+                Some(av) if DATA_MAPS.contains(&k.as_str()) => {
+                    (av != ev).then(|| format!("{here}: {av} != {ev}"))
+                }
+                Some(av) => mismatch(av, ev, &here),
+            }
+        }),
+        (Value::Array(a), Value::Array(e)) => {
+            if a.len() != e.len() {
+                return Some(format!("{path}: {} elements, want {}", a.len(), e.len()));
+            }
+            a.iter()
+                .zip(e)
+                .enumerate()
+                .find_map(|(i, (av, ev))| mismatch(av, ev, &format!("{path}[{i}]")))
+        }
+        _ => (actual != expected).then(|| format!("{path}: {actual} != {expected}")),
+    }
+}
+
+/// Asserts that `actual` has every field of `expected` with its value.
+#[track_caller]
+pub fn assert_has(actual: &Value, expected: Value) {
+    if let Some(m) = mismatch(actual, &expected, "$") {
+        panic!("{m}\nactual: {actual:#}\nexpected: {expected:#}");
     }
 }

@@ -7,10 +7,19 @@ use crate::common::*;
 
 #[test]
 fn help_exits_zero() {
-    for args in [&["--help"][..], &["analyze", "--help"], &["events", "--help"], &["help"]] {
+    for args in [
+        &["--help"][..],
+        &["analyze", "--help"],
+        &["events", "--help"],
+        &["help"],
+    ] {
         let r = run(args);
         assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
-        assert!(r.stdout.contains("Usage: bouncex"), "{args:?}: {}", r.stdout);
+        assert!(
+            r.stdout.contains("Usage: bouncex"),
+            "{args:?}: {}",
+            r.stdout
+        );
     }
     let r = run_ok(&["--help"]);
     for command in ["analyze", "events", "explain", "classify"] {
@@ -41,17 +50,29 @@ fn usage_errors_exit_two() {
     for args in cases {
         let r = run(args);
         assert_eq!(r.code, 2, "{args:?}");
-        assert_eq!(r.stdout, "", "{args:?}: usage errors print nothing on stdout");
+        assert_eq!(
+            r.stdout, "",
+            "{args:?}: usage errors print nothing on stdout"
+        );
         assert!(!r.stderr.is_empty(), "{args:?}: usage errors say why");
     }
     let r = run(&["analyze", "--input-format", "nope", &basic]);
     assert!(r.stderr.contains("nope"), "{}", r.stderr);
-    assert!(r.stderr.contains("postfix"), "names the known formats: {}", r.stderr);
+    assert!(
+        r.stderr.contains("postfix"),
+        "names the known formats: {}",
+        r.stderr
+    );
 }
 
 #[test]
 fn rules_file_that_does_not_exist_is_an_error() {
-    let r = run(&["analyze", "--rules", "tests/fixtures/no-such-rules.toml", &fixture("basic.log")]);
+    let r = run(&[
+        "analyze",
+        "--rules",
+        "tests/fixtures/no-such-rules.toml",
+        &fixture("basic.log"),
+    ]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no-such-rules.toml"), "{}", r.stderr);
 }
@@ -73,7 +94,11 @@ fn explain_prints_the_bucket() {
     assert_eq!(line("bucket"), "bucket: list_rot (hard)");
     assert_eq!(line("code"), "code: 550 5.1.1");
     assert_eq!(line("stage"), "stage: rcpt");
-    assert!(line("reason").starts_with("reason: user_unknown"), "{}", r.stdout);
+    assert!(
+        line("reason").starts_with("reason: user_unknown"),
+        "{}",
+        r.stdout
+    );
 
     let r = run_ok(&[
         "explain",
@@ -94,7 +119,12 @@ fn explain_prints_the_bucket() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("bucket: list_rot"), "{}", r.stdout);
-    assert!(r.stdout.contains("input: 550 5.1.1 <x@acme.example>: Recipient"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("input: 550 5.1.1 <x@acme.example>: Recipient"),
+        "{}",
+        r.stdout
+    );
     // Codes may be given apart from the text.
     let r = run_ok(&["explain", "--code", "550 5.1.1", "mailbox gone"]);
     assert!(r.stdout.contains("bucket: list_rot"), "{}", r.stdout);
@@ -113,7 +143,12 @@ fn classify_writes_one_record_per_line() {
     let records = r.ndjson();
     assert_eq!(records.len(), 5);
     for rec in &records {
-        let mut keys: Vec<&str> = rec.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut keys: Vec<&str> = rec
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         keys.sort_unstable();
         for want in ["bucket", "input", "reason", "rule"] {
             assert!(keys.contains(&want), "{want} missing in {rec}");
@@ -121,8 +156,16 @@ fn classify_writes_one_record_per_line() {
         assert!(rec["rule"].as_str().is_some_and(|r| !r.is_empty()), "{rec}");
     }
     // Line endings are not part of the input.
-    assert!(records[0]["input"].as_str().unwrap().ends_with("(in reply to RCPT TO command)"));
-    let buckets: Vec<&str> = records.iter().map(|r| r["bucket"].as_str().unwrap()).collect();
+    assert!(
+        records[0]["input"]
+            .as_str()
+            .unwrap()
+            .ends_with("(in reply to RCPT TO command)")
+    );
+    let buckets: Vec<&str> = records
+        .iter()
+        .map(|r| r["bucket"].as_str().unwrap())
+        .collect();
     assert_eq!(&buckets[..3], ["list_rot", "auth", "infrastructure"]);
     assert_eq!(records[0]["reply_code"], 550);
     assert_eq!(records[0]["enhanced_code"], "5.1.1");

@@ -32,8 +32,8 @@ fn basic() -> Value {
 fn basic_schema_and_totals() {
     let r = basic();
     assert_eq!(r["schema_version"], 1);
-    assert_eq!(
-        r["totals"],
+    assert_has(
+        &r["totals"],
         json!({
             "deliveries": 10,
             "delivered": 6,
@@ -48,15 +48,15 @@ fn basic_schema_and_totals() {
             "deferred_attempts": 4,
             "deferral_rate": 0.307692,
             "events": 14,
-        })
+        }),
     );
-    assert_eq!(
-        r["leftovers"],
-        json!({"pending_deliveries": 1, "open_messages": 2, "evicted_messages": 0})
+    assert_has(
+        &r["leftovers"],
+        json!({"pending_deliveries": 1, "open_messages": 2, "evicted_messages": 0}),
     );
-    assert_eq!(
-        r["time_span"],
-        json!({"first": "2026-11-22T14:36:02Z", "last": "2026-11-27T14:39:32Z"})
+    assert_has(
+        &r["time_span"],
+        json!({"first": "2026-11-22T14:36:02Z", "last": "2026-11-27T14:39:32Z"}),
     );
 }
 
@@ -64,10 +64,10 @@ fn basic_schema_and_totals() {
 fn basic_kpis() {
     let r = basic();
     let k = &r["kpis"];
-    assert_eq!(k["list_rot"], json!({"count": 1, "rate": 0.1}));
-    assert_eq!(
-        k["reputation"],
-        json!({"count": 2, "rate": 0.2, "by_bucket": {"auth": 1, "reputation": 1}})
+    assert_has(&k["list_rot"], json!({"count": 1, "rate": 0.1}));
+    assert_has(
+        &k["reputation"],
+        json!({"count": 2, "rate": 0.2, "by_bucket": {"auth": 1, "reputation": 1}}),
     );
     let infra = &k["infrastructure"];
     assert_eq!(infra["count"], 1);
@@ -81,22 +81,35 @@ fn basic_kpis() {
     assert_eq!(causes.len(), 1, "{causes:?}");
     assert_eq!(causes[0]["bucket"], "infrastructure");
     assert_eq!(causes[0]["count"], 1);
-    assert_eq!(k["other"], json!({"count": 0, "rate": 0.0}));
-    assert_eq!(k["legacy_bounce_rate"], json!({"count": 4, "rate": 0.4}));
+    assert_has(&k["other"], json!({"count": 0, "rate": 0.0}));
+    assert_has(&k["legacy_bounce_rate"], json!({"count": 4, "rate": 0.4}));
 }
 
 /// The legacy rate is exactly the sum of the four parts, in every fixture.
 #[test]
 fn legacy_rate_is_the_sum_of_the_parts() {
-    for name in ["basic.log", "correlation.log", "codes.log", "midflight.log", "programs.log"] {
+    for name in [
+        "basic.log",
+        "correlation.log",
+        "codes.log",
+        "midflight.log",
+        "programs.log",
+    ] {
         let r = analyze(&[&fixture(name)], &[]);
         let k = &r["kpis"];
         let sum = k["list_rot"]["count"].as_u64().unwrap()
             + k["reputation"]["count"].as_u64().unwrap()
             + k["infrastructure"]["count"].as_u64().unwrap()
             + k["other"]["count"].as_u64().unwrap();
-        assert_eq!(k["legacy_bounce_rate"]["count"].as_u64().unwrap(), sum, "{name}");
-        assert_eq!(r["totals"]["failed"], k["legacy_bounce_rate"]["count"], "{name}");
+        assert_eq!(
+            k["legacy_bounce_rate"]["count"].as_u64().unwrap(),
+            sum,
+            "{name}"
+        );
+        assert_eq!(
+            r["totals"]["failed"], k["legacy_bounce_rate"]["count"],
+            "{name}"
+        );
         let t = &r["totals"];
         assert_eq!(
             t["deliveries"].as_u64().unwrap(),
@@ -112,11 +125,9 @@ fn legacy_rate_is_the_sum_of_the_parts() {
 #[test]
 fn basic_buckets_reasons_and_codes() {
     let r = basic();
-    let row = |bucket: &str, failed: u64, bounced: u64, expired: u64, share: f64| {
-        json!({"bucket": bucket, "failed": failed, "bounced": bounced, "expired": expired, "share": share})
-    };
-    assert_eq!(
-        r["buckets"],
+    let row = |bucket: &str, failed: u64, bounced: u64, expired: u64, share: f64| json!({"bucket": bucket, "failed": failed, "bounced": bounced, "expired": expired, "share": share});
+    assert_has(
+        &r["buckets"],
         json!([
             row("list_rot", 1, 1, 0, 0.25),
             row("reputation", 1, 1, 0, 0.25),
@@ -125,15 +136,26 @@ fn basic_buckets_reasons_and_codes() {
             row("transient", 0, 0, 0, 0.0),
             row("content", 0, 0, 0, 0.0),
             row("unknown", 0, 0, 0, 0.0),
-        ])
+        ]),
     );
 
     let reasons = r["reasons"].as_array().unwrap();
     assert_eq!(reasons.len(), 4, "{reasons:#?}");
-    let mut buckets: Vec<&str> = reasons.iter().map(|x| x["bucket"].as_str().unwrap()).collect();
+    let mut buckets: Vec<&str> = reasons
+        .iter()
+        .map(|x| x["bucket"].as_str().unwrap())
+        .collect();
     buckets.sort_unstable();
-    assert_eq!(buckets, ["auth", "infrastructure", "list_rot", "reputation"]);
-    assert!(reasons.iter().all(|x| x["failed"] == 1 && x["share"] == 0.25), "{reasons:#?}");
+    assert_eq!(
+        buckets,
+        ["auth", "infrastructure", "list_rot", "reputation"]
+    );
+    assert!(
+        reasons
+            .iter()
+            .all(|x| x["failed"] == 1 && x["share"] == 0.25),
+        "{reasons:#?}"
+    );
     let list_rot = reasons.iter().find(|x| x["bucket"] == "list_rot").unwrap();
     assert_eq!(list_rot["reason"], "user_unknown");
 
@@ -142,20 +164,36 @@ fn basic_buckets_reasons_and_codes() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["enhanced_code"].as_str().unwrap().to_string(), c["failed"].as_u64().unwrap()))
+        .map(|c| {
+            (
+                c["enhanced_code"].as_str().unwrap().to_string(),
+                c["failed"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         codes,
-        [("4.4.1", 1), ("5.1.1", 1), ("5.7.1", 1), ("5.7.26", 1)]
-            .map(|(c, n)| (c.to_string(), n))
+        [("4.4.1", 1), ("5.1.1", 1), ("5.7.1", 1), ("5.7.26", 1)].map(|(c, n)| (c.to_string(), n))
     );
     let first = &r["enhanced_codes"][1];
     assert!(first["meaning"].is_string(), "5.1.1 has a meaning: {first}");
 }
 
 fn group(name: &str, counts: [u64; 6], rates: [f64; 4]) -> Value {
-    let [deliveries, delivered, failed, list_rot, reputation, infrastructure] = counts;
-    let [list_rot_rate, reputation_rate, infrastructure_share, bounce_rate] = rates;
+    let [
+        deliveries,
+        delivered,
+        failed,
+        list_rot,
+        reputation,
+        infrastructure,
+    ] = counts;
+    let [
+        list_rot_rate,
+        reputation_rate,
+        infrastructure_share,
+        bounce_rate,
+    ] = rates;
     json!({
         "name": name,
         "deliveries": deliveries,
@@ -176,22 +214,22 @@ fn basic_by_provider() {
     let r = basic();
     // Sorted by failures, then deliveries, then name. sales@fabrikam.example is
     // Microsoft because its MX is *.mail.protection.outlook.com.
-    assert_eq!(
-        r["by_provider"],
+    assert_has(
+        &r["by_provider"],
         json!([
             group("Gmail", [5, 3, 2, 1, 1, 0], [0.2, 0.2, 0.0, 0.4]),
             group("Microsoft", [2, 1, 1, 0, 1, 0], [0.0, 0.5, 0.0, 0.5]),
             group("other", [2, 1, 1, 0, 0, 1], [0.0, 0.0, 1.0, 0.5]),
             group("Yahoo", [1, 1, 0, 0, 0, 0], [0.0, 0.0, 0.0, 0.0]),
-        ])
+        ]),
     );
 }
 
 #[test]
 fn basic_by_domain() {
     let r = basic();
-    assert_eq!(
-        r["by_domain"],
+    assert_has(
+        &r["by_domain"],
         json!([
             group("gmail.com", [4, 2, 2, 1, 1, 0], [0.25, 0.25, 0.0, 0.5]),
             group("oldcorp.example", [1, 0, 1, 0, 0, 1], [0.0, 0.0, 1.0, 1.0]),
@@ -200,7 +238,7 @@ fn basic_by_domain() {
             group("fabrikam.example", [1, 1, 0, 0, 0, 0], [0.0, 0.0, 0.0, 0.0]),
             group("googlemail.com", [1, 1, 0, 0, 0, 0], [0.0, 0.0, 0.0, 0.0]),
             group("yahoo.com", [1, 1, 0, 0, 0, 0], [0.0, 0.0, 0.0, 0.0]),
-        ])
+        ]),
     );
 }
 
@@ -225,8 +263,8 @@ fn top_limits_domains_and_codes() {
 fn basic_input_accounting() {
     let r = basic();
     assert_balanced(&r);
-    assert_eq!(
-        r["inputs"],
+    assert_has(
+        &r["inputs"],
         json!([{
             "format": "postfix",
             "file": "tests/fixtures/postfix/basic.log",
@@ -247,11 +285,15 @@ fn basic_input_accounting() {
             "unrecognized": 1,
             "events": 14,
             "error": null,
-        }])
+        }]),
     );
     assert_eq!(r["unrecognized"], 1);
     // Without --show-unparsed the samples are left out.
-    assert!(r.get("unrecognized_samples").is_none(), "{}", r["unrecognized_samples"]);
+    assert!(
+        r.get("unrecognized_samples").is_none(),
+        "{}",
+        r["unrecognized_samples"]
+    );
 }
 
 /// 552 5.3.4 "message size exceeds ..." is a content refusal, which counts toward
@@ -260,8 +302,16 @@ fn basic_input_accounting() {
 fn message_too_large_is_content() {
     let r = analyze(&[&fixture("content.log")], &[]);
     assert_eq!(r["totals"]["bounced"], 1);
-    assert_eq!(r["kpis"]["reputation"], json!({"count": 1, "rate": 1.0, "by_bucket": {"content": 1}}));
-    let content = r["buckets"].as_array().unwrap().iter().find(|b| b["bucket"] == "content").unwrap();
+    assert_has(
+        &r["kpis"]["reputation"],
+        json!({"count": 1, "rate": 1.0, "by_bucket": {"content": 1}}),
+    );
+    let content = r["buckets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["bucket"] == "content")
+        .unwrap();
     assert_eq!(content["failed"], 1);
     assert_eq!(r["kpis"]["other"]["count"], 0);
 }
@@ -273,11 +323,14 @@ fn content_fixture_counts_without_the_bucket() {
     assert_eq!(r["totals"]["deliveries"], 1);
     assert_eq!(r["totals"]["bounced"], 1);
     assert_eq!(r["enhanced_codes"][0]["enhanced_code"], "5.3.4");
-    assert_eq!(r["kpis"]["legacy_bounce_rate"], json!({"count": 1, "rate": 1.0}));
-    assert_eq!(
-        input_counts(&r, 0),
+    assert_has(
+        &r["kpis"]["legacy_bounce_rate"],
+        json!({"count": 1, "rate": 1.0}),
+    );
+    assert_has(
+        &input_counts(&r, 0),
         json!({"format": "postfix", "unit": "lines", "total": 3, "parsed": 3, "ignored": 0,
-               "ignored_by_kind": {}, "unrecognized": 0, "events": 1, "error": null})
+               "ignored_by_kind": {}, "unrecognized": 0, "events": 1, "error": null}),
     );
 }
 
@@ -290,7 +343,10 @@ fn infrastructure_flag_above_thirty_percent() {
     assert_eq!(infra["count"], 1);
     assert_eq!(infra["share_of_failures"], 0.5);
     assert_eq!(infra["flagged"], true);
-    assert_eq!(r["kpis"]["list_rot"], json!({"count": 1, "rate": 0.333333}));
+    assert_has(
+        &r["kpis"]["list_rot"],
+        json!({"count": 1, "rate": 0.333333}),
+    );
 }
 
 #[test]
@@ -304,12 +360,30 @@ fn table_report_shows_the_figures() {
         ),
         "{out}"
     );
-    assert!(out.contains("1 deliveries still pending at the end of the input"), "{out}");
-    assert!(out.contains("= list rot 1 + reputation 2 + infrastructure 1 + other 0"), "{out}");
+    assert!(
+        out.contains("1 deliveries still pending at the end of the input"),
+        "{out}"
+    );
+    assert!(
+        out.contains("= list rot 1 + reputation 2 + infrastructure 1 + other 0"),
+        "{out}"
+    );
     assert!(out.contains("(4 of 13 attempts were deferred)"), "{out}");
-    assert!(out.contains("1 unrecognized lines; --show-unparsed lists them"), "{out}");
-    assert!(!out.contains('\u{1b}'), "NO_COLOR output has no escape sequences");
-    for needle in ["Gmail", "Microsoft", "Yahoo", "oldcorp.example", "tests/fixtures/postfix/basic.log"] {
+    assert!(
+        out.contains("1 unrecognized lines; --show-unparsed lists them"),
+        "{out}"
+    );
+    assert!(
+        !out.contains('\u{1b}'),
+        "NO_COLOR output has no escape sequences"
+    );
+    for needle in [
+        "Gmail",
+        "Microsoft",
+        "Yahoo",
+        "oldcorp.example",
+        "tests/fixtures/postfix/basic.log",
+    ] {
         assert!(out.contains(needle), "{needle} missing:\n{out}");
     }
 }
@@ -333,7 +407,9 @@ fn show_unparsed_in_table_names_file_and_line() {
     );
     assert_eq!(
         listed[6],
-        format!("{file}:7: not a syslog line: Nov 25 12:00:06 mta1 postfix/smtp[9001] no colon after the tag")
+        format!(
+            "{file}:7: not a syslog line: Nov 25 12:00:06 mta1 postfix/smtp[9001] no colon after the tag"
+        )
     );
 }
 
@@ -367,12 +443,15 @@ fn show_unparsed_in_json_names_file_and_line() {
             ("not a syslog line", 9),
         ]
     );
-    assert_eq!(got[5].2, "Nov 25 12:00:05 mta1 postfix/smtp[9001]: 6B7C8D9E05: juggling chainsaws");
-    assert_eq!(r["unrecognized"], 9);
     assert_eq!(
-        input_counts(&r, 0),
+        got[5].2,
+        "Nov 25 12:00:05 mta1 postfix/smtp[9001]: 6B7C8D9E05: juggling chainsaws"
+    );
+    assert_eq!(r["unrecognized"], 9);
+    assert_has(
+        &input_counts(&r, 0),
         json!({"format": "postfix", "unit": "lines", "total": 10, "parsed": 1, "ignored": 0,
-               "ignored_by_kind": {}, "unrecognized": 9, "events": 1, "error": null})
+               "ignored_by_kind": {}, "unrecognized": 9, "events": 1, "error": null}),
     );
     // The one good line still counts.
     assert_eq!(r["totals"]["delivered"], 1);

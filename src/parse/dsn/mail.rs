@@ -326,6 +326,10 @@ pub fn is_address(s: &str) -> bool {
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') || b >= 0x80)
         }
     };
+    // A quoted local part ("a..b"@example.org) may hold anything but a quote.
+    if local.len() > 2 && local.starts_with('"') && local.ends_with('"') {
+        return domain_ok && !local[1..local.len() - 1].contains('"');
+    }
     domain_ok
         && local.bytes().all(|b| {
             b > b' '

@@ -195,9 +195,13 @@ pub fn clean_address(value: &str) -> String {
     {
         v = rest.trim();
     }
-    let v = v
-        .trim_matches(|c: char| matches!(c, '<' | '>' | '"' | '\'' | ' ' | '\t' | ':' | ',' | '.'))
+    let mut v = v
+        .trim_matches(|c: char| matches!(c, '<' | '>' | '\'' | ' ' | '\t' | ':' | ',' | '.'))
         .trim();
+    // "a@b" quoted whole loses its quotes; "a..b"@c keeps its quoted local part.
+    if v.len() > 2 && v.starts_with('"') && v.ends_with('"') {
+        v = &v[1..v.len() - 1];
+    }
     // "Name <a@b>": keep the bracketed address.
     if let Some(start) = v.find('<')
         && let Some(end) = v[start..].find('>')
@@ -333,6 +337,11 @@ impl Format for DsnFormat {
     fn parser<'a>(&self, ctx: &'a Context<'a>) -> Box<dyn Parser + 'a> {
         Box::new(DsnParser { ctx })
     }
+
+    /// Each email stands alone: files may be parsed in parallel.
+    fn independent_files(&self) -> bool {
+        true
+    }
 }
 
 pub struct DsnParser<'a> {
@@ -422,7 +431,10 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
     let diagnostic = rcpt.diagnostic.as_deref().filter(|d| !d.is_empty());
     let found = diagnostic.map(codes::extract).unwrap_or_default();
     let enhanced_code = choose_status(rcpt.status, found.enhanced);
-    let reply_code = rcpt.reply_code.or(found.reply);
+    let reply_code = rcpt
+        .reply_code
+        .or(found.reply)
+        .or_else(|| diagnostic.and_then(text::reply_code_in));
     let class = enhanced_code
         .map(|e| e.class)
         .or(reply_code.map(|r| r.class()));

@@ -47,7 +47,11 @@ pub fn is_original_marker(line: &str) -> bool {
     }
     let mut buf = String::new();
     let l = lower_into(t, &mut buf);
-    let framed = t.starts_with(['-', '=', '*', '[', '_']) || t.ends_with([':', '-', '.']);
+    // A marker stands framed by rules or ends in a colon; a sentence ending in a full
+    // stop only when short ("Original message follows.").
+    let framed = t.starts_with(['-', '=', '*', '[', '_', '<'])
+        || t.ends_with([':', '-', '='])
+        || (t.ends_with('.') && t.len() < 40);
     framed && ORIGINAL_MARKERS.iter().any(|m| l.contains(m))
         || l.starts_with("--- below this line")
 }
@@ -68,8 +72,7 @@ pub fn before_original(body: &str) -> &str {
 /// message: `Return-Path:` or `Received:` followed by more header fields.
 fn starts_header_block(text: &str) -> bool {
     let first = text.split('\n').next().unwrap_or("");
-    if !(starts_ci(first, "Return-Path:") || starts_ci(first, "Received: from") || starts_ci(first, "Received: by"))
-    {
+    if !(starts_ci(first, "Return-Path:") || starts_ci(first, "Received:")) {
         return false;
     }
     text.split('\n')
@@ -207,30 +210,75 @@ pub fn stage_marker(text: &str) -> Option<SmtpStage> {
         .map(|(_, s)| *s)
 }
 
-/// The address a line starts with, (`<a@b>:`, `a@b`, `"a@b"`, `a@b...`) and what
-/// follows it on the line.
+/// Labels a recipient line may start with (lowercase, with their colon).
+const RECIPIENT_LABELS: &[&str] = &[
+    "rcpt to:",
+    "in:  rcpt to:",
+    "in: rcpt to:",
+    "recipient:",
+    "recipient address:",
+    "failed recipient:",
+    "original recipient:",
+    "final recipient:",
+    "invalid recipient:",
+    "unknown recipient:",
+    "address:",
+    "addressee:",
+    "e-mail address:",
+    "email address:",
+    "destinataire:",
+    "empfänger:",
+];
+
+/// The address a line starts with, (`<a@b>:`, `a@b`, `"a@b":`, `a@b...`,
+/// `Recipient: <a@b>`, `550 <a@b>... User unknown`) and what follows it on the line.
 pub fn leading_address(line: &str) -> Option<(&str, &str)> {
-    let t = line.trim_start();
-    let t = t.strip_prefix("RCPT To:").or_else(|| t.strip_prefix("RCPT TO:")).unwrap_or(t);
-    let t = t.trim_start();
+    leading_address_coded(line).map(|(a, rest, _)| (a, rest))
+}
+
+/// [`leading_address`], plus the reply code that led the line (Sendmail transcripts:
+/// `554 <a@b>... Remote protocol error`).
+pub fn leading_address_coded(line: &str) -> Option<(&str, &str, Option<crate::codes::ReplyCode>)> {
+    let mut t = line.trim_start();
+    for label in RECIPIENT_LABELS {
+        if starts_ci(t, label) {
+            t = t[label.len()..].trim_start();
+            break;
+        }
+    }
+    let mut code = None;
+    if t.len() > 4
+        && t.as_bytes()[..3].iter().all(u8::is_ascii_digit)
+        && t.as_bytes()[3] == b' '
+        && t[4..].starts_with('<')
+    {
+        code = crate::codes::ReplyCode::parse(&t[..3]);
+        t = &t[4..];
+    }
+    let t = t.strip_prefix("mailto:").unwrap_or(t);
     let (candidate, rest) = if let Some(inner) = t.strip_prefix('<') {
         let end = inner.find('>')?;
         (&inner[..end], &inner[end + 1..])
     } else {
-        let end = t
-            .find(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '>' | '(' | ')'))
-            .unwrap_or(t.len());
-        let mut cand = &t[..end];
-        let mut rest = &t[end..];
-        // "a@b:" and "a@b..." keep their punctuation out of the address.
+        let quoted = t.starts_with('"');
+        let body = t.trim_start_matches(['"', '\'']);
+        let skip = t.len() - body.len();
+        let end = body
+            .find(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '>' | '(' | ')' | '[' | ']'))
+            .unwrap_or(body.len());
+        let mut cand = &body[..end];
+        // "a@b:", "a@b..." and "a@b":  keep their punctuation out of the address.
         while let Some(c) = cand.strip_suffix([':', '.', '"', '\'']) {
-            rest = &t[c.len()..];
             cand = c;
         }
-        (cand.trim_start_matches(['"', '\'']), rest)
+        // A quoted local part ("a..b"@c) keeps its quotes.
+        if quoted && cand.starts_with('@') {
+            return None;
+        }
+        (cand, &t[skip + cand.len()..])
     };
     let candidate = candidate.strip_prefix("mailto:").unwrap_or(candidate);
-    is_address(candidate).then_some((candidate, rest))
+    is_address(candidate).then_some((candidate, rest, code))
 }
 
 /// Every address in a text, in order (bare, `<...>`, `mailto:` forms).
@@ -296,6 +344,219 @@ pub fn error_near(body: &str, address: &str, single: bool) -> Option<String> {
         .find(|p| has_reply_code(p))
 }
 
+/// A reply code where a remote's reply starts: at the start of the text or a line, or
+/// after `: `, `; `, `<<< `, `] ` or `said ` (`... RCPT TO:<a@b>: 550 Bad ...`).
+/// For texts where [`crate::codes::extract`] finds none because no enhanced code
+/// follows.
+pub fn reply_code_in(text: &str) -> Option<crate::codes::ReplyCode> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i + 3 <= b.len() {
+        if matches!(b[i], b'4' | b'5') && b[i + 1].is_ascii_digit() && b[i + 2].is_ascii_digit() {
+            let before = &b[..i];
+            let before_ok = before.is_empty()
+                || before.ends_with(b"\n")
+                || before.ends_with(b": ")
+                || before.ends_with(b":")
+                || before.ends_with(b"; ")
+                || before.ends_with(b"<<< ")
+                || before.ends_with(b"] ")
+                || before.ends_with(b"said ");
+            let after_ok = matches!(b.get(i + 3), None | Some(b' ' | b'-'));
+            if before_ok
+                && after_ok
+                && let Some(r) = crate::codes::ReplyCode::new(
+                    u16::from(b[i] - b'0') * 100 + u16::from(b[i + 1] - b'0') * 10 + u16::from(b[i + 2] - b'0'),
+                )
+            {
+                return Some(r);
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Phrases of the introductions notices open with: a paragraph with one is no error.
+const INTRO_PHRASES: &[&str] = &[
+    "this is the mail system",
+    "this message was created automatically",
+    "mime-encapsulated",
+    "mime format",
+    "multi-part message",
+    "i'm sorry to have to inform",
+    "i'm afraid i wasn't able",
+    "for further assistance",
+    "this is an automatically generated",
+    "delete your own text",
+    "the following addresses had",
+    "original message was received",
+];
+
+/// Words that make a paragraph an error description.
+const ERROR_WORDS: &[&str] = &[
+    "error",
+    "unknown",
+    "not found",
+    "no such",
+    "does not exist",
+    "doesn't exist",
+    "invalid",
+    "rejected",
+    "denied",
+    "refused",
+    "full",
+    "quota",
+    "exceed",
+    "timed out",
+    "timeout",
+    "unavailable",
+    "failed",
+    "blocked",
+    "not accept",
+    "unable",
+    "could not",
+    "cannot",
+    "can't",
+    "expired",
+    "suspended",
+    "disabled",
+    "illegal",
+    "unreachable",
+    "not allowed",
+    "spam",
+    "virus",
+    "too large",
+    "too big",
+];
+
+/// The paragraph of a notice that describes the error: the first with an SMTP reply
+/// code, else the first with an error word that is not the notice's introduction.
+pub fn error_paragraph(section: &str) -> Option<String> {
+    let paragraphs: Vec<String> = section
+        .split("\n\n")
+        .map(|p| join_lines(p.lines().filter(|l| !is_rule_line(l))))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let is_intro = |p: &str| {
+        let l = p.to_ascii_lowercase();
+        INTRO_PHRASES.iter().any(|i| l.contains(i))
+    };
+    if let Some(p) = paragraphs.iter().find(|p| has_reply_code(p) && !is_intro(p)) {
+        return Some(p.clone());
+    }
+    paragraphs
+        .iter()
+        .find(|p| {
+            let l = p.to_ascii_lowercase();
+            !is_intro(p) && ERROR_WORDS.iter().any(|w| l.contains(w))
+        })
+        .cloned()
+}
+
+/// `----- Transcript of session follows -----` and similar rules.
+fn is_rule_line(line: &str) -> bool {
+    let t = line.trim();
+    t.len() >= 3 && (t.starts_with("---") || t.starts_with("===") || t.starts_with("***"))
+}
+
+/// The address a line ends with (`User mailbox exceeds allowed size: a@b`, `Could not
+/// be delivered to: <a@b>`, `undeliverable to a@b`) and the text before it.
+pub fn trailing_address(line: &str) -> Option<(&str, &str)> {
+    let t = line.trim_end().trim_end_matches(['.', ':']);
+    let start = t.rfind(|c: char| c.is_whitespace() || c == ':')?;
+    let token = t[start + 1..].trim_matches(['<', '>', '"', '\'', '(', ')', '[', ']']);
+    let token = token.strip_prefix("mailto:").unwrap_or(token);
+    if !is_address(token) {
+        return None;
+    }
+    let before = t[..start].trim_end_matches([':', ' ', '\t']).trim();
+    (!before.is_empty()).then_some((token, before))
+}
+
+/// Phrases before a trailing address that say nothing about the error itself.
+const DELIVERY_PHRASES: &[&str] = &[
+    "undeliverable to",
+    "could not be delivered to",
+    "delivery to",
+    "not delivered to",
+    "failed to deliver to",
+    "unable to deliver to",
+    "could not deliver to",
+    "delivery has failed to these recipients or groups",
+    "to",
+];
+
+/// Recipients named at the end of a line, each with the error text on the line before
+/// the address, or else the error paragraph that follows.
+pub fn trailing_blocks(section: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let lines: Vec<&str> = section.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let Some((address, before)) = trailing_address(line) else {
+            continue;
+        };
+        let lower = before.to_ascii_lowercase();
+        // "For further assistance, please contact <support@...>": no recipient.
+        if ["contact", "assistance", "please", "reply to", "from:", "sender"]
+            .iter()
+            .any(|w| lower.contains(w))
+        {
+            continue;
+        }
+        let says_nothing = DELIVERY_PHRASES.iter().any(|p| lower.ends_with(p))
+            || lower.split_whitespace().count() <= 1;
+        let mut diag = if says_nothing { String::new() } else { before.to_string() };
+        // The lines right after, up to a blank line.
+        let following: Vec<&str> = lines[i + 1..]
+            .iter()
+            .take_while(|l| !l.trim().is_empty())
+            .copied()
+            .collect();
+        let more = join_lines(following);
+        if !more.is_empty() && trailing_address(lines.get(i + 1).copied().unwrap_or("")).is_none() {
+            if diag.is_empty() {
+                diag = more;
+            } else {
+                diag = format!("{diag} {more}");
+            }
+        }
+        if diag.is_empty() {
+            let rest: String = lines[i + 1..].join("\n");
+            diag = error_paragraph(&rest).unwrap_or_default();
+        }
+        if !out.iter().any(|(a, _)| a.eq_ignore_ascii_case(address)) {
+            out.push((address.to_string(), diag));
+        }
+    }
+    out
+}
+
+/// A forwarded notice: `> `-quoted lines unquoted, when most of the text is quoted.
+pub fn unquote(body: &str) -> Option<String> {
+    let quoted = body.lines().filter(|l| l.starts_with('>')).count();
+    let total = body.lines().filter(|l| !l.trim().is_empty()).count();
+    if quoted < 5 || quoted * 2 < total {
+        return None;
+    }
+    let mut out = String::with_capacity(body.len());
+    for l in body.lines() {
+        let u = l.strip_prefix("> ").or_else(|| l.strip_prefix('>')).unwrap_or(l);
+        out.push_str(u);
+        out.push('\n');
+    }
+    Some(out)
+}
+
+/// Whether a text holds a reply code or an error word.
+pub fn has_error(text: &str) -> bool {
+    if has_reply_code(text) {
+        return true;
+    }
+    let l = text.to_ascii_lowercase();
+    ERROR_WORDS.iter().any(|w| l.contains(w))
+}
+
 /// Whether the text holds something like an SMTP reply (`550 ...`, `5.1.1`).
 pub fn has_reply_code(text: &str) -> bool {
     let c = crate::codes::extract(text);
@@ -325,6 +586,7 @@ pub fn address_blocks(text: &str) -> Vec<Block<'_>> {
     let mut blocks: Vec<Block<'_>> = Vec::new();
     let mut open = false;
     let mut just_opened = false;
+    let mut block_indent = 0;
     for line in text.lines() {
         if line.trim().is_empty() {
             if !just_opened {
@@ -332,20 +594,27 @@ pub fn address_blocks(text: &str) -> Vec<Block<'_>> {
             }
             continue;
         }
-        if let Some((address, rest)) = leading_address(line) {
+        let indent = line.len() - line.trim_start().len();
+        // A deeper-indented line inside a block is its text, even if it starts with an
+        // address (Exim wraps "RCPT TO:\n    <a@b>:" that way).
+        let continuation = open && indent > block_indent && block_indent > 0;
+        if !continuation && let Some((address, rest)) = leading_address(line) {
             let rest_t = rest.trim();
             // "a@b" alone, "<a@b>:", "a@b: error", "a@b... error", "<a@b> (expanded
             // from ...):"
             let shaped = rest_t.is_empty()
-                || rest_t.starts_with([':', '.', '(', '>'])
+                || rest_t.starts_with([':', '.', '(', '>', '"', '[', '\''])
+                || starts_ci(rest_t, "on ")
+                || starts_ci(rest_t, "for ")
                 || rest.starts_with([' ', '\t']) && line.starts_with([' ', '\t', '<']);
             if shaped {
-                let first = rest_t.trim_start_matches(['.', ':', '>']).trim();
+                let first = rest_t.trim_start_matches(['.', ':', '>', '"', '\'']).trim();
                 let mut lines = Vec::new();
                 if !first.is_empty() && !(first.starts_with('(') && first.ends_with("):")) {
                     lines.push(first);
                 }
                 just_opened = lines.is_empty();
+                block_indent = indent;
                 blocks.push(Block { address, lines });
                 open = true;
                 continue;

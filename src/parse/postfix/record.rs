@@ -244,6 +244,12 @@ fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+fn lowercase(b: &[u8]) -> String {
+    let mut s = lossy(b);
+    s.make_ascii_lowercase();
+    s
+}
+
 fn delivery_line(
     line: &LogLine<'_>,
     key: RawKey,
@@ -380,12 +386,9 @@ fn split_relay(relay: &[u8]) -> (Option<String>, Option<String>) {
         let host = &relay[..open];
         let ip = &relay[open + 1..open + close];
         let ip = ip.strip_prefix(b"IPv6:").unwrap_or(ip);
-        return (
-            (!host.is_empty()).then(|| lossy(host).to_ascii_lowercase()),
-            (!ip.is_empty()).then(|| lossy(ip)),
-        );
+        return ((!host.is_empty()).then(|| lowercase(host)), (!ip.is_empty()).then(|| lossy(ip)));
     }
-    (Some(lossy(relay).to_ascii_lowercase()), None)
+    (Some(lowercase(relay)), None)
 }
 
 /// Known lines that carry a queue id but nothing for the analysis.

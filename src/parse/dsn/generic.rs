@@ -1,0 +1,214 @@
+//! The fallback for plain-text notices no family decoder claimed: a message that looks
+//! like a bounce (sender, subject, null return path, X-Failed-Recipients) whose text
+//! names recipients at the start of a line, each followed by its error.
+
+use super::mail::{Mail, Original, first_address};
+use super::text::{self, Block};
+use super::{Decoder, RecipientReport, Report};
+
+pub const DECODER: Decoder = Decoder {
+    name: "generic",
+    decode,
+};
+
+/// Words in a sender that mark delivery software.
+const DAEMON_SENDERS: &[&str] = &[
+    "mailer-daemon",
+    "mailer_daemon",
+    "maildaemon",
+    "postmaster",
+    "mail delivery",
+    "mail administrator",
+    "mail system",
+    "mailsystem",
+    "mail-system",
+    "delivery subsystem",
+    "mail transport",
+    "mailadmin",
+    "mmdf",
+    "smtp gateway",
+    "internet mail delivery",
+    "bounce",
+    "mail-router",
+    "mail router",
+    "post office",
+    "daemon@",
+    "nobody@",
+    "root@",
+    "mailman",
+];
+
+/// Words in a subject that mark a delivery failure notice.
+const BOUNCE_SUBJECTS: &[&str] = &[
+    "undeliver",
+    "undelivered",
+    "delivery fail",
+    "delivery status",
+    "delivery notification",
+    "delivery report",
+    "delivery problem",
+    "delivery error",
+    "failure notice",
+    "failure delivery",
+    "returned mail",
+    "return mail",
+    "returned to sender",
+    "mail delivery",
+    "could not be delivered",
+    "not delivered",
+    "couldn't be delivered",
+    "delivery has failed",
+    "message failure",
+    "mail failure",
+    "failed mail",
+    "nondeliverable",
+    "non-deliverable",
+    "non deliverable",
+    "non remis",
+    "non recapitabile",
+    "unzustellbar",
+    "nicht zustellbar",
+    "delivery notice",
+    "bounce",
+    "rejected",
+    "warning: message",
+    "warning: could not",
+    "delayed mail",
+    "message delayed",
+    "mail system error",
+    "error sending",
+    "unable to deliver",
+    "not be delivered",
+    "message you sent",
+    "permanent error",
+];
+
+/// Whether a message reads like a delivery failure notice by its envelope and headers.
+pub fn looks_like_bounce(mail: &Mail<'_>) -> bool {
+    looks_like_daemon_notice(mail)
+        || mail.header("X-Failed-Recipients").is_some()
+        || mail.header("Return-Path").is_some_and(|r| r.trim() == "<>")
+}
+
+/// Whether the sender is delivery software or the subject announces a failure.
+pub fn looks_like_daemon_notice(mail: &Mail<'_>) -> bool {
+    let from = mail.from_lower();
+    if DAEMON_SENDERS.iter().any(|w| from.contains(w)) {
+        return true;
+    }
+    let subject = mail.subject.to_ascii_lowercase();
+    BOUNCE_SUBJECTS.iter().any(|w| subject.contains(w))
+}
+
+fn decode(mail: &Mail<'_>) -> Option<Report> {
+    if !looks_like_bounce(mail) {
+        return None;
+    }
+    // A notice forwarded by a person: read the quoted text.
+    if let Some(unquoted) = text::unquote(&mail.body) {
+        let mut report = Report::new(super::Kind::Bounce, DECODER.name);
+        super::rfc3464::read_fields(text::before_original(&unquoted), &mut report);
+        report.recipients.retain(|r| !r.address.is_empty());
+        if !report.recipients.is_empty() {
+            return Some(report);
+        }
+        let recipients = recipients_from_text(mail, text::before_original(&unquoted));
+        if !recipients.is_empty() {
+            return Report::bounce(DECODER.name, recipients);
+        }
+    }
+    let recipients = recipients_from_text(mail, text::before_original(&mail.body));
+    Report::bounce(DECODER.name, recipients)
+}
+
+/// Addresses that are not failed recipients: the notice's own sender and recipient.
+fn is_bystander(mail: &Mail<'_>, address: &str) -> bool {
+    let a = address.to_ascii_lowercase();
+    let from = mail.from_address();
+    let to = mail
+        .header("To")
+        .and_then(first_address)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    a == from || a == to || a.starts_with("mailer-daemon@") || a.starts_with("postmaster@")
+}
+
+/// Recipient blocks of a notice's text, bystanders left out, filtered by
+/// X-Failed-Recipients when the notice has it; the original's To as a last resort.
+pub fn recipients_from_text(mail: &Mail<'_>, section: &str) -> Vec<RecipientReport> {
+    let failed: Vec<String> = mail
+        .header("X-Failed-Recipients")
+        .map(|v| text::addresses(v).map(|a| a.to_ascii_lowercase()).collect())
+        .unwrap_or_default();
+    let all: Vec<Block<'_>> = text::address_blocks(section);
+    // The notice's own sender and recipient are no failed recipients, unless nothing
+    // else is named (anonymised samples bounce to themselves).
+    let mut blocks: Vec<Block<'_>> = all
+        .iter()
+        .filter(|b| !is_bystander(mail, b.address))
+        .cloned()
+        .collect();
+    if blocks.is_empty() {
+        blocks = all;
+    }
+    if !failed.is_empty() {
+        blocks.retain(|b| failed.contains(&b.address.to_ascii_lowercase()));
+    }
+    let mut out: Vec<RecipientReport> = Vec::new();
+    for b in &blocks {
+        if out.iter().any(|r| r.address.eq_ignore_ascii_case(b.address)) {
+            // A recipient named twice: keep the first block with text.
+            if let Some(r) = out
+                .iter_mut()
+                .find(|r| r.address.eq_ignore_ascii_case(b.address) && r.diagnostic.is_none())
+            {
+                r.diagnostic = Some(b.text()).filter(|t| !t.is_empty());
+            }
+            continue;
+        }
+        let mut r = RecipientReport::new(b.address);
+        r.diagnostic = Some(b.text()).filter(|t| !t.is_empty());
+        out.push(r);
+    }
+    for f in &failed {
+        if !out.iter().any(|r| r.address.eq_ignore_ascii_case(f)) {
+            let mut r = RecipientReport::new(f);
+            r.diagnostic = text::error_near(section, f, failed.len() == 1);
+            out.push(r);
+        }
+    }
+    if out.len() == 1 && out[0].diagnostic.as_deref().is_none_or(|d| !text::has_error(d)) {
+        // One recipient whose block says nothing: the notice's error paragraph.
+        if let Some(p) = text::error_paragraph(section) {
+            out[0].diagnostic = Some(p);
+        }
+    }
+    if out.is_empty() {
+        for (address, diag) in text::trailing_blocks(section) {
+            if is_bystander(mail, &address) {
+                continue;
+            }
+            let mut r = RecipientReport::new(&address);
+            r.diagnostic = Some(diag).filter(|d| !d.is_empty());
+            out.push(r);
+        }
+    }
+    if out.is_empty() {
+        // Nothing names a recipient on a line of its own: the original's To, when the
+        // text has an error paragraph.
+        let original = mail
+            .original
+            .as_deref()
+            .map(Original::from_headers)
+            .or_else(|| text::inline_original(&mail.body).map(Original::from_headers));
+        if let Some(to) = original.and_then(|o| o.to)
+            && let Some(diag) =
+                text::error_near(section, &to, true).or_else(|| text::error_paragraph(section))
+        {
+            let mut r = RecipientReport::new(&to);
+            r.diagnostic = Some(diag);
+            out.push(r);
+        }
+    }
+    out
+}

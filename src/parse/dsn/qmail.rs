@@ -1,0 +1,50 @@
+//! qmail (and netqmail, vpopmail, s/qmail) failure notices: "Hi. This is the
+//! qmail-send program at ...", then `<recipient>:` and its error lines, then "--- Below
+//! this line is a copy of the message."
+
+use super::generic::recipients_from_text;
+use super::mail::Mail;
+use super::text;
+use super::{Decoder, Report};
+use crate::model::SmtpStage;
+
+pub const DECODER: Decoder = Decoder {
+    name: "qmail",
+    decode,
+};
+
+fn decode(mail: &Mail<'_>) -> Option<Report> {
+    let body = &mail.body;
+    let is_qmail = body.contains("This is the qmail-send program")
+        || body.contains("qmail-send program")
+        || (mail.subject.eq_ignore_ascii_case("failure notice")
+            && body.contains("I'm afraid I wasn't able to deliver"));
+    if !is_qmail {
+        return None;
+    }
+    let mut recipients = recipients_from_text(mail, text::before_original(body));
+    for r in &mut recipients {
+        let Some(d) = r.diagnostic.as_deref() else {
+            continue;
+        };
+        // qmail-remote says what the remote refused in its own words.
+        r.stage = if d.contains("does not like recipient") || d.contains("RCPT TO response") {
+            Some(SmtpStage::Rcpt)
+        } else if d.contains("sender was rejected") {
+            Some(SmtpStage::Mail)
+        } else if d.contains("failed after I sent the message")
+            || d.contains("failed on DATA command")
+            || d.contains("DATA command")
+        {
+            Some(SmtpStage::Data)
+        } else if d.contains("my name was rejected") {
+            Some(SmtpStage::Helo)
+        } else if d.contains("establish an SMTP connection") || d.contains("didn't start the SMTP") {
+            Some(SmtpStage::Connect)
+        } else {
+            None
+        };
+        r.expired = text::says_expired(d) || d.contains("in the queue too long");
+    }
+    Report::bounce(DECODER.name, recipients)
+}
