@@ -115,7 +115,7 @@ fn marker_finders() -> &'static [memchr::memmem::Finder<'static>] {
         std::sync::LazyLock::new(|| {
             REPLY_MARKERS
                 .iter()
-                .map(|m| memchr::memmem::Finder::new(m))
+                .map(memchr::memmem::Finder::new)
                 .collect()
         });
     &FINDERS

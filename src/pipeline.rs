@@ -273,7 +273,7 @@ fn error_row(file: String, message: String) -> InputRow {
     }
 }
 
-fn plan(path: &PathBuf, options: &RunOptions) -> Result<Planned, (String, String)> {
+fn plan(path: &std::path::Path, options: &RunOptions) -> Result<Planned, (String, String)> {
     let opened = input::open(path).map_err(|e| (path.display().to_string(), e.to_string()))?;
     let name = opened.name.clone();
     let format = match options.format {
@@ -304,7 +304,7 @@ fn plan(path: &PathBuf, options: &RunOptions) -> Result<Planned, (String, String
     let is_stdin = path.as_os_str() == "-";
     Ok(Planned {
         name,
-        path: path.clone(),
+        path: path.to_path_buf(),
         format,
         first_time,
         mtime: opened.mtime,

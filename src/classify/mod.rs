@@ -53,35 +53,63 @@ impl<'a> Diagnosis<'a> {
     }
 }
 
-/// The SMTP stage named in Postfix's "(in reply to X command)" or implied by
-/// "refused to talk to me" (the greeting) and connection errors.
+/// The SMTP stage named in the text: Postfix's "(in reply to X command)", Exim's
+/// "SMTP error from remote mail server after X", Sendmail's ">>> X", qmail's phrases,
+/// or a failure at the greeting ("refused to talk to me", "initial server greeting").
 pub fn detect_stage(text: &str) -> Option<SmtpStage> {
     use memchr::memmem::{Finder, FinderRev};
     static IN_REPLY: LazyLock<FinderRev<'static>> = LazyLock::new(|| FinderRev::new("in reply to "));
-    static TALK: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("refused to talk to me"));
-    static GREETING: LazyLock<Finder<'static>> =
-        LazyLock::new(|| Finder::new("initial server greeting"));
+    static EXIM: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("mail server after "));
+    static SENDMAIL: LazyLock<FinderRev<'static>> = LazyLock::new(|| FinderRev::new(">>> "));
+    /// Phrases that name the stage outright (qmail, connection failures).
+    const PHRASES: &[(&str, SmtpStage)] = &[
+        ("refused to talk to me", SmtpStage::Connect),
+        ("initial server greeting", SmtpStage::Connect),
+        ("after initial connection", SmtpStage::Connect),
+        ("does not like recipient", SmtpStage::Rcpt),
+        ("does not like sender", SmtpStage::Mail),
+        ("sender was rejected", SmtpStage::Mail),
+        ("my name was rejected", SmtpStage::Helo),
+        ("failed after I sent the message", SmtpStage::Data),
+    ];
+    static PHRASE_FINDERS: LazyLock<Vec<Finder<'static>>> =
+        LazyLock::new(|| PHRASES.iter().map(|(p, _)| Finder::new(p)).collect());
     let b = text.as_bytes();
-    if let Some(pos) = IN_REPLY.rfind(b) {
-        let rest = &b[pos + 12..];
+    let command_at = |rest: &[u8]| {
         let word = |w: &[u8]| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w);
-        return if word(b"RCPT") {
+        if word(b"RCPT") {
             Some(SmtpStage::Rcpt)
         } else if word(b"MAIL") {
             Some(SmtpStage::Mail)
-        } else if word(b"end of DATA") || word(b"DATA") || word(b"BDAT") {
+        } else if word(b"end of DATA") || word(b"DATA") || word(b"BDAT") || word(b"pipelined DATA")
+        {
             Some(SmtpStage::Data)
         } else if word(b"HELO") || word(b"EHLO") || word(b"LHLO") || word(b"STARTTLS") {
             Some(SmtpStage::Helo)
+        } else if word(b"initial connection") {
+            Some(SmtpStage::Connect)
         } else {
             None
-        };
+        }
+    };
+    if let Some(pos) = IN_REPLY.rfind(b) {
+        return command_at(&b[pos + 12..]);
     }
-    if TALK.find(b).is_some() || GREETING.find(b).is_some()
+    if let Some(pos) = EXIM.find(b)
+        && let Some(stage) = command_at(&b[pos + 18..])
     {
-        return Some(SmtpStage::Connect);
+        return Some(stage);
     }
-    None
+    if let Some(pos) = SENDMAIL.rfind(b)
+        && let Some(stage) = command_at(&b[pos + 4..])
+    {
+        return Some(stage);
+    }
+    PHRASES
+        .iter()
+        .zip(PHRASE_FINDERS.iter())
+        .find(|(_, finder)| finder.find(b).is_some())
+        .map(|((_, stage), _)| *stage)
 }
 
 /// The remote server's own words: Postfix's "host X[ip] said: " prefix and

@@ -273,3 +273,38 @@ fn exchange_wrapper_quotes_the_next_hop() {
     );
     assert_eq!(inner_reply("550 5.7.1 a -> b"), "550 5.7.1 a -> b");
 }
+
+#[test]
+fn stage_comes_from_exim_sendmail_and_qmail_wording() {
+    let cases = [
+        (
+            "SMTP error from remote mail server after RCPT TO:<a@example.org>: 550 5.1.1 unknown",
+            Some(SmtpStage::Rcpt),
+        ),
+        (
+            "SMTP error from remote mail server after MAIL FROM:<b@example.net> SIZE=1000: 553 sender rejected",
+            Some(SmtpStage::Mail),
+        ),
+        (
+            "SMTP error from remote mail server after end of data: 554 5.7.1 spam",
+            Some(SmtpStage::Data),
+        ),
+        (
+            "SMTP error from remote mail server after initial connection: 554 go away",
+            Some(SmtpStage::Connect),
+        ),
+        (
+            "... while talking to mx.example.org.: >>> RCPT To:<c@example.org> <<< 550 5.1.1 User unknown",
+            Some(SmtpStage::Rcpt),
+        ),
+        (
+            "192.0.2.9 does not like recipient. Remote host said: 550 no mailbox here",
+            Some(SmtpStage::Rcpt),
+        ),
+        ("Connected to 192.0.2.9 but my name was rejected.", Some(SmtpStage::Helo)),
+        ("550 nothing to see", None),
+    ];
+    for (text, want) in cases {
+        assert_eq!(detect_stage(text), want, "{text}");
+    }
+}

@@ -130,7 +130,12 @@ fn next_chunk(
     loop {
         if data.len() >= size {
             let tail = &data[searched..];
-            if let Some(p) = memchr::memrchr(b'\n', tail).or_else(|| memchr::memrchr(b'\r', tail)) {
+            // A CR ends a line only in a file without LF, and not as the last byte
+            // read: an LF may follow it in the next read.
+            let cut = memchr::memrchr(b'\n', tail).or_else(|| {
+                memchr::memrchr(b'\r', &tail[..tail.len().saturating_sub(1)])
+            });
+            if let Some(p) = cut {
                 *carry = data.split_off(searched + p + 1);
                 return Ok(Some(data));
             }

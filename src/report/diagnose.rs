@@ -1002,7 +1002,10 @@ pub struct Collector {
     connect_stage_blocks: u64,
     connection_by_domain: HashMap<String, u64>,
     throttled: HashMap<String, u64>,
-    attempts_by_receiver: HashMap<String, u64>,
+    /// Attempts by provider, and by recipient domain when the provider is not known
+    /// (kept apart so a known provider costs no allocation per delivery).
+    attempts_by_provider: HashMap<&'static str, u64>,
+    attempts_by_domain: HashMap<String, u64>,
     windows: BTreeMap<i64, WindowState>,
     blocklists: BTreeMap<&'static str, u64>,
     campaigns: HashMap<String, (u64, u64)>,
@@ -1067,17 +1070,16 @@ impl Collector {
             let code_554_5_7_1 = e.reply_code.is_some_and(|c| c.value() == 554)
                 && e.enhanced_code
                     .is_some_and(|c| (c.class, c.subject, c.detail) == (5, 7, 1));
-            if v.reason == "blocklisted" || !named.is_empty() || code_554_5_7_1 {
-                if let Some(t) = e.time {
-                    let provider = provider_of(&e.recipient_domain(), e.relay_host.as_deref());
-                    let w = self
-                        .windows
-                        .entry(t.seconds().div_euclid(3600))
-                        .or_default();
-                    w.blocks += 1;
-                    if w.receivers.len() < MAX_RECEIVERS_PER_WINDOW {
-                        w.receivers.insert(receiver(provider, &e.recipient));
-                    }
+            let block = v.reason == "blocklisted" || !named.is_empty() || code_554_5_7_1;
+            if block && let Some(t) = e.time {
+                let provider = provider_of(&e.recipient_domain(), e.relay_host.as_deref());
+                let w = self
+                    .windows
+                    .entry(t.seconds().div_euclid(3600))
+                    .or_default();
+                w.blocks += 1;
+                if w.receivers.len() < MAX_RECEIVERS_PER_WINDOW {
+                    w.receivers.insert(receiver(provider, &e.recipient));
                 }
             }
         }
@@ -1104,8 +1106,25 @@ impl Collector {
 
     /// One delivery, final or pending, with the provider the analysis gave it.
     pub fn delivery(&mut self, d: &Delivery, provider: &'static str) {
-        let name = receiver(provider, &d.recipient);
-        *self.attempts_by_receiver.entry(name).or_default() += u64::from(d.attempts);
+        let attempts = u64::from(d.attempts);
+        if provider == "other" {
+            let domain = d.recipient.rsplit_once('@').map_or("", |(_, d)| d);
+            let domain = domain.trim_end_matches('>');
+            let domain = if domain.bytes().any(|b| b.is_ascii_uppercase()) {
+                std::borrow::Cow::Owned(domain.to_ascii_lowercase())
+            } else {
+                std::borrow::Cow::Borrowed(domain)
+            };
+            match self.attempts_by_domain.get_mut(domain.as_ref()) {
+                Some(n) => *n += attempts,
+                None => {
+                    self.attempts_by_domain
+                        .insert(domain.into_owned(), attempts);
+                }
+            }
+        } else {
+            *self.attempts_by_provider.entry(provider).or_default() += attempts;
+        }
         if d.outcome == Outcome::Deferred {
             return;
         }
@@ -1146,11 +1165,14 @@ impl Collector {
             self.connection_by_domain.into_iter().collect();
         connection_by_domain.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut receivers: BTreeMap<String, ReceiverThrottle> = BTreeMap::new();
-        for (name, attempts) in self.attempts_by_receiver {
-            receivers.entry(name.clone()).or_default().attempts = attempts;
+        for (name, attempts) in self.attempts_by_domain {
+            receivers.entry(name).or_default().attempts += attempts;
+        }
+        for (name, attempts) in self.attempts_by_provider {
+            receivers.entry(name.to_string()).or_default().attempts += attempts;
         }
         for (name, throttled) in self.throttled {
-            receivers.entry(name.clone()).or_default().throttled = throttled;
+            receivers.entry(name).or_default().throttled = throttled;
         }
         let throttling = receivers
             .into_iter()

@@ -26,7 +26,7 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
     }
     let delayed = mail.subject.starts_with("Warning: message")
         || body.contains("has not yet been delivered to one or more of its");
-    let section = text::before_original(body);
+    let section = mail.notice();
     let mut recipients = exim_blocks(mail, section);
     if recipients.is_empty() {
         recipients = recipients_from_text(mail, section);

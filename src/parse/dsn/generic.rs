@@ -117,7 +117,7 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
             return Report::bounce(DECODER.name, recipients);
         }
     }
-    let recipients = recipients_from_text(mail, text::before_original(&mail.body));
+    let recipients = recipients_from_text(mail, mail.notice());
     Report::bounce(DECODER.name, recipients)
 }
 

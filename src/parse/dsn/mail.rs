@@ -18,6 +18,7 @@ static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
     MessageParser::new()
         .with_mime_headers()
         .header_text(HeaderName::Subject)
+        .default_header_ignore()
 });
 
 /// What kind of message/report part a part is.
@@ -34,7 +35,7 @@ pub struct Mail<'a> {
     /// The whole message, LF line ends.
     pub raw: &'a [u8],
     /// The top-level header block, unfolded: (name, value), in order.
-    pub headers: Vec<(&'a str, String)>,
+    pub headers: Vec<(&'a str, Cow<'a, str>)>,
     /// Decoded Subject.
     pub subject: String,
     /// `type/subtype` of the top level, lowercased (`text/plain` when absent).
@@ -49,6 +50,9 @@ pub struct Mail<'a> {
     /// The header block of the returned original (message/rfc822, message/global,
     /// text/rfc822-headers), when the notice has one as a MIME part.
     pub original: Option<String>,
+    /// Length of the notice's own text in `body`: up to where a returned message
+    /// starts (see [`super::text::before_original`]).
+    pub notice_len: usize,
 }
 
 impl<'a> Mail<'a> {
@@ -146,6 +150,7 @@ impl<'a> Mail<'a> {
                 *r = r.replace("\r\n", "\n").replace('\r', "\n");
             }
         }
+        let notice_len = super::text::before_original(&body).len();
         Some(Mail {
             raw,
             headers,
@@ -155,6 +160,7 @@ impl<'a> Mail<'a> {
             body,
             reports,
             original,
+            notice_len,
         })
     }
 
@@ -163,7 +169,12 @@ impl<'a> Mail<'a> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// The notice's own text, before the returned message.
+    pub fn notice(&self) -> &str {
+        self.body.get(..self.notice_len).unwrap_or(&self.body)
     }
 
     /// The address in the From header, lowercased.
@@ -230,62 +241,54 @@ fn header_text(bytes: &[u8]) -> String {
 }
 
 /// Top-level header fields of a raw message, unfolded, up to the first blank line.
-pub fn header_block(raw: &[u8]) -> Vec<(&str, String)> {
-    let mut out: Vec<(&str, String)> = Vec::new();
-    for line in raw.split(|&b| b == b'\n') {
-        if line.is_empty() {
-            break;
-        }
-        if matches!(line[0], b' ' | b'\t') {
-            if let Some((_, value)) = out.last_mut() {
-                let cont = String::from_utf8_lossy(line);
-                value.push(' ');
-                value.push_str(cont.trim());
-            }
-            continue;
-        }
-        let Some(colon) = memchr::memchr(b':', line) else {
-            // Not a header line: the header block is broken; keep going while lines
-            // still look like fields (an mbox `From ` line, a stray line).
-            continue;
-        };
-        let Ok(name) = std::str::from_utf8(&line[..colon]) else {
-            continue;
-        };
-        if name.is_empty() || name.bytes().any(|b| !(33..=126).contains(&b)) {
-            continue;
-        }
-        let value = String::from_utf8_lossy(&line[colon + 1..]).trim().to_string();
-        out.push((name, value));
+/// Borrowed from the message unless folded or not UTF-8.
+pub fn header_block(raw: &[u8]) -> Vec<(&str, Cow<'_, str>)> {
+    let end = if raw.starts_with(b"\n") {
+        0
+    } else {
+        memchr::memmem::find(raw, b"\n\n").map_or(raw.len(), |p| p + 1)
+    };
+    let block = &raw[..end];
+    match std::str::from_utf8(block) {
+        Ok(text) => fields_of(text),
+        Err(_) => fields_of(&String::from_utf8_lossy(block))
+            .into_iter()
+            .map(|(n, v)| (leak_name(raw, n), Cow::Owned(v.into_owned())))
+            .collect(),
     }
-    out
 }
 
-/// Header fields of a header block given as text, unfolded: (name, value).
-pub fn parse_header_text(text: &str) -> Vec<(&str, String)> {
-    let mut out: Vec<(&str, String)> = Vec::new();
+/// Field names are ASCII, so a name found in the lossy copy is found in the raw bytes
+/// too; this maps it back so the result borrows from the message.
+fn leak_name<'r>(raw: &'r [u8], name: &str) -> &'r str {
+    memchr::memmem::find(raw, name.as_bytes())
+        .and_then(|p| std::str::from_utf8(&raw[p..p + name.len()]).ok())
+        .unwrap_or("")
+}
+
+/// The fields of a header block, unfolded.
+fn fields_of(text: &str) -> Vec<(&str, Cow<'_, str>)> {
+    let mut out: Vec<(&str, Cow<'_, str>)> = Vec::with_capacity(32);
     for line in text.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
         if line.is_empty() {
-            if out.is_empty() {
-                continue;
-            }
             break;
         }
         if line.starts_with([' ', '\t']) {
             if let Some((_, value)) = out.last_mut() {
-                value.push(' ');
-                value.push_str(line.trim());
+                let v = value.to_mut();
+                v.push(' ');
+                v.push_str(line.trim());
             }
             continue;
         }
+        // Not a field (an mbox `From ` line, a stray line): skipped.
         let Some((name, value)) = line.split_once(':') else {
             continue;
         };
         if name.is_empty() || name.bytes().any(|b| !(33..=126).contains(&b)) {
             continue;
         }
-        out.push((name, value.trim().to_string()));
+        out.push((name, Cow::Borrowed(value.trim())));
     }
     out
 }
@@ -404,6 +407,9 @@ pub struct Original {
     pub return_path: Option<String>,
 }
 
+/// The other headers [`Original`] reads.
+const WANTED: &[&str] = &["Message-ID", "From", "To", "Subject", "List-Id", "Return-Path"];
+
 /// Headers that name a campaign, in order of preference.
 const CAMPAIGN_HEADERS: &[&str] = &[
     "X-Campaign-ID",
@@ -421,7 +427,33 @@ const CAMPAIGN_HEADERS: &[&str] = &[
 impl Original {
     /// Reads the identity out of a header block.
     pub fn from_headers(text: &str) -> Original {
-        let fields = parse_header_text(text);
+        let mut fields: Vec<(&str, String)> = Vec::new();
+        let mut keep = false;
+        for line in text.split('\n') {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.is_empty() {
+                if fields.is_empty() && !keep {
+                    continue;
+                }
+                break;
+            }
+            if line.starts_with([' ', '\t']) {
+                if keep && let Some((_, value)) = fields.last_mut() {
+                    value.push(' ');
+                    value.push_str(line.trim());
+                }
+                continue;
+            }
+            let Some((name, value)) = line.split_once(':') else {
+                keep = false;
+                continue;
+            };
+            keep = WANTED.iter().any(|w| w.eq_ignore_ascii_case(name))
+                || CAMPAIGN_HEADERS.iter().any(|w| w.eq_ignore_ascii_case(name));
+            if keep {
+                fields.push((name, value.trim().to_string()));
+            }
+        }
         let get = |name: &str| {
             fields
                 .iter()

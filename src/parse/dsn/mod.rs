@@ -430,7 +430,11 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
     let report = &decoded.report;
     let diagnostic = rcpt.diagnostic.as_deref().filter(|d| !d.is_empty());
     let found = diagnostic.map(codes::extract).unwrap_or_default();
-    let enhanced_code = choose_status(rcpt.status, found.enhanced);
+    let enhanced_code = choose_status(
+        rcpt.status,
+        found.enhanced,
+        diagnostic.and_then(text::first_enhanced),
+    );
     let reply_code = rcpt
         .reply_code
         .or(found.reply)
@@ -443,8 +447,10 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
         (Kind::Bounce, Some(DsnAction::Delivered | DsnAction::Relayed | DsnAction::Expanded))
         | (Kind::AutoReply | Kind::Feedback, _) => Action::Delivered,
         (Kind::Bounce, Some(DsnAction::Failed) | None) => {
+            let is_expiry = |e: EnhancedCode| e.class == 4 && e.subject == 4 && e.detail == 7;
             let expired = rcpt.expired
-                || enhanced_code.is_some_and(|e| e.class == 4 && e.subject == 4 && e.detail == 7)
+                || enhanced_code.is_some_and(is_expiry)
+                || rcpt.status.is_some_and(is_expiry)
                 || diagnostic.is_some_and(text::says_expired);
             if expired && class.is_none_or(|c| c == 4) {
                 Action::Expired
@@ -499,17 +505,27 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
     }
 }
 
-/// The enhanced code of a recipient: the Status field, unless it is the generic
-/// `X.0.0` and the diagnostic names a precise code of the same class (Exim writes
-/// `Status: 5.0.0` above `550 5.7.1 ...`).
+/// The enhanced code of a recipient. The Status field, except where the remote's
+/// own reply is more precise: a first code in the diagnostic with non-zero subject and
+/// detail of one digit each (`4.7.1`, `5.2.2`) and the same class wins over the
+/// reporting MTA's summary (Sendmail writes `Status: 4.4.7` above `450 4.7.1 ...`,
+/// Exim `Status: 5.0.0` above `550 5.7.1 ...`); a generic `X.0.0` Status gives way
+/// to any code of its class in the text. This is also how Sisimai reads them, which
+/// keeps the two comparable. Without a Status, the code found in the text.
 pub fn choose_status(
     status: Option<EnhancedCode>,
     in_text: Option<EnhancedCode>,
+    first_in_text: Option<EnhancedCode>,
 ) -> Option<EnhancedCode> {
-    match (status, in_text) {
-        (Some(s), Some(t)) if s.subject == 0 && s.detail == 0 && t.class == s.class => Some(t),
+    let precise = |e: EnhancedCode| (1..=9).contains(&e.subject) && (1..=9).contains(&e.detail);
+    match (status, first_in_text) {
+        (Some(s), Some(t)) if t.class == s.class && precise(t) => Some(t),
+        (Some(s), _) if s.subject == 0 && s.detail == 0 => match in_text {
+            Some(t) if t.class == s.class => Some(t),
+            _ => Some(s),
+        },
         (Some(s), _) => Some(s),
-        (None, t) => t,
+        (None, _) => in_text,
     }
 }
 

@@ -22,7 +22,7 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
     if !is_qmail {
         return None;
     }
-    let mut recipients = recipients_from_text(mail, text::before_original(body));
+    let mut recipients = recipients_from_text(mail, mail.notice());
     for r in &mut recipients {
         let Some(d) = r.diagnostic.as_deref() else {
             continue;

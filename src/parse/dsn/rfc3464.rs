@@ -25,7 +25,7 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
         read_fields(part, &mut report);
     }
     if report.recipients.is_empty() && has_inline_fields(&mail.body) {
-        read_fields(text::before_original(&mail.body), &mut report);
+        read_fields(mail.notice(), &mut report);
     }
     report.recipients.retain(|r| !r.address.is_empty());
     if report.recipients.is_empty() {
@@ -236,7 +236,7 @@ fn fill_from_text(mail: &Mail<'_>, report: &mut Report) {
     if report.recipients.iter().all(|r| r.diagnostic.is_some()) {
         return;
     }
-    let body = text::before_original(&mail.body);
+    let body = mail.notice();
     let single = report.recipients.len() == 1;
     for r in &mut report.recipients {
         if r.diagnostic.is_some() {

@@ -32,12 +32,8 @@ const ORIGINAL_MARKERS: &[&str] = &[
     "message text follows",
 ];
 
-/// Lowercases ASCII into a reused buffer.
-fn lower_into<'b>(s: &str, buf: &'b mut String) -> &'b str {
-    buf.clear();
-    buf.extend(s.chars().map(|c| c.to_ascii_lowercase()));
-    buf
-}
+static ORIGINAL_FINDERS: LazyLock<Vec<Finder<'static>>> =
+    LazyLock::new(|| ORIGINAL_MARKERS.iter().map(|m| Finder::new(m)).collect());
 
 /// Whether a line announces the returned original message.
 pub fn is_original_marker(line: &str) -> bool {
@@ -45,15 +41,19 @@ pub fn is_original_marker(line: &str) -> bool {
     if t.len() < 8 || t.len() > 120 {
         return false;
     }
-    let mut buf = String::new();
-    let l = lower_into(t, &mut buf);
     // A marker stands framed by rules or ends in a colon; a sentence ending in a full
     // stop only when short ("Original message follows.").
     let framed = t.starts_with(['-', '=', '*', '[', '_', '<'])
         || t.ends_with([':', '-', '='])
         || (t.ends_with('.') && t.len() < 40);
-    framed && ORIGINAL_MARKERS.iter().any(|m| l.contains(m))
-        || l.starts_with("--- below this line")
+    if !framed {
+        return false;
+    }
+    let mut buf = [0u8; 128];
+    let lower = &mut buf[..t.len()];
+    lower.copy_from_slice(t.as_bytes());
+    lower.make_ascii_lowercase();
+    ORIGINAL_FINDERS.iter().any(|f| f.find(lower).is_some())
 }
 
 /// The notice's own text: everything before the returned message.
@@ -546,6 +546,32 @@ pub fn unquote(body: &str) -> Option<String> {
         out.push('\n');
     }
     Some(out)
+}
+
+/// The first enhanced status code standing as its own token in a text (`#5.1.1`
+/// included; not inside an address or a version number).
+pub fn first_enhanced(text: &str) -> Option<crate::codes::EnhancedCode> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i + 5 <= b.len() {
+        if matches!(b[i], b'2' | b'4' | b'5')
+            && b[i + 1] == b'.'
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
+        {
+            let end = b[i..]
+                .iter()
+                .position(|c| !(c.is_ascii_digit() || *c == b'.'))
+                .map_or(b.len(), |p| i + p);
+            let token = text[i..end].trim_end_matches('.');
+            if let Some(code) = crate::codes::EnhancedCode::parse(token) {
+                return Some(code);
+            }
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Whether a text holds a reply code or an error word.

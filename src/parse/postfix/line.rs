@@ -86,27 +86,25 @@ pub fn is_queue_id(id: &[u8]) -> bool {
         && !id.iter().any(|b| b"aeiouAEIOU".contains(b))
 }
 
-/// Year of syslog timestamps that have none. With a fixed year every line gets it;
-/// otherwise the year starts from the file's modification time (a log ends before
-/// it is last written) and steps forward at each December -> January rollover.
+/// Year of syslog timestamps that have none. It starts at a given year (`--year`), or
+/// at the year of the file's modification time (a log ends before it is last written,
+/// so a first month later than the mtime's month is last year's), and steps forward at
+/// each December -> January rollover.
 #[derive(Debug, Clone)]
 pub struct YearGuess {
     year: i32,
     last_month: u32,
-    fixed: bool,
-    /// Year of the file's mtime, used to place the first line.
-    anchor: Option<i32>,
-    anchor_month: u32,
+    /// Month of the file's modification time, when the start year comes from it.
+    anchor_month: Option<u32>,
 }
 
 impl YearGuess {
+    /// Lines start in `year`.
     pub fn fixed(year: i32) -> YearGuess {
         YearGuess {
             year,
             last_month: 0,
-            fixed: true,
-            anchor: None,
-            anchor_month: 12,
+            anchor_month: None,
         }
     }
 
@@ -116,9 +114,7 @@ impl YearGuess {
         YearGuess {
             year,
             last_month: 0,
-            fixed: false,
-            anchor: anchor.map(|a| a.0),
-            anchor_month: month,
+            anchor_month: anchor.map(|_| month),
         }
     }
 
@@ -135,15 +131,12 @@ impl YearGuess {
     }
 
     pub fn year_for(&mut self, month: u32) -> i32 {
-        if self.fixed {
-            return self.year;
-        }
         if self.last_month == 0 {
-            // First line: a month after the file's mtime month belongs to last year.
-            if self.anchor.is_some() && month > self.anchor_month {
+            if self.anchor_month.is_some_and(|anchor| month > anchor) {
                 self.year -= 1;
             }
         } else if month + 6 < self.last_month {
+            // Times jumped back more than half a year: a new year began.
             self.year += 1;
         }
         self.last_month = month;

@@ -221,14 +221,14 @@ fn parse_postfix(
     }
     // bounce(8): "sender non-delivery notification: 6F1E1B4087"; the notice is a new
     // message whose own deliveries are not the sender's mail.
-    if rest.starts_with(b"sender ") || rest.starts_with(b"postmaster ") {
-        if let Some(pos) = n.notification.find(rest) {
-            let notice = rest[pos + 15..].trim_ascii();
-            if super::line::is_queue_id(notice) {
-                return Ok(Record::Notice {
-                    key: RawKey::new(key.host, notice),
-                });
-            }
+    if (rest.starts_with(b"sender ") || rest.starts_with(b"postmaster "))
+        && let Some(pos) = n.notification.find(rest)
+    {
+        let notice = rest[pos + 15..].trim_ascii();
+        if super::line::is_queue_id(notice) {
+            return Ok(Record::Notice {
+                key: RawKey::new(key.host, notice),
+            });
         }
     }
     if agent == "bounce" {
@@ -386,6 +386,8 @@ fn split_relay(relay: &[u8]) -> (Option<String>, Option<String>) {
         let host = &relay[..open];
         let ip = &relay[open + 1..open + close];
         let ip = ip.strip_prefix(b"IPv6:").unwrap_or(ip);
+        // "host[private/dovecot-lmtp]": a socket path, not an address.
+        let ip: &[u8] = if ip.contains(&b'/') { b"" } else { ip };
         return ((!host.is_empty()).then(|| lowercase(host)), (!ip.is_empty()).then(|| lossy(ip)));
     }
     (Some(lowercase(relay)), None)

@@ -931,7 +931,6 @@ fn crlf_long_lines_within_a_chunk() {
 }
 
 #[test]
-#[ignore = "bug: src/parse/postfix.rs next_chunk: a CRLF line longer than chunk_bytes whose CR ends a 64 KiB read is cut between CR and LF; the LF starts the next chunk and counts as an extra blank line, shifting later line numbers"]
 fn crlf_split_between_two_reads_of_a_line_longer_than_a_chunk() {
     check_crlf_split(100);
 }
