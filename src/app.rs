@@ -78,7 +78,9 @@ fn report_input_errors(result: &pipeline::RunResult) {
 }
 
 fn analyze(args: AnalyzeArgs) -> Result<i32> {
-    let classifier = load_classifier(args.input.rules.as_deref())?;
+    let mut classifier = load_classifier(args.input.rules.as_deref())?;
+    // The report shows no per-failure evidence: skip finding it.
+    classifier.set_evidence(false);
     let ctx = context(&classifier, &args.input);
     let mut analysis = Analysis::new();
     let result = pipeline::run(&run_options(&args.input), &ctx, &mut analysis);

@@ -10,7 +10,7 @@ pub mod explain;
 pub mod rules;
 pub mod vocabulary;
 
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use regex::{Regex, RegexSet, RegexSetBuilder};
 
@@ -145,8 +145,11 @@ pub struct Classifier {
     /// `text_set` pattern i belongs to rule `text_rule[i]`.
     text_set: RegexSet,
     text_rule: Vec<usize>,
-    /// The same patterns one by one, for evidence.
-    text_regex: Vec<Option<Regex>>,
+    /// Each rule's pattern on its own, compiled the first time its evidence is wanted.
+    text_regex: Vec<OnceLock<Option<Regex>>>,
+    /// Whether verdicts carry the matched text (`explain`, `events`); a report does
+    /// not show it and saves a second regex search per failure.
+    evidence: bool,
     fallback_rule: Arc<str>,
 }
 
@@ -161,8 +164,7 @@ impl std::fmt::Debug for Classifier {
 impl Classifier {
     /// The built-in table alone.
     pub fn builtin() -> Classifier {
-        let rules = rules::parse_rules(rules::BUILTIN_RULES, rules::BUILTIN_NAME)
-            .expect("the built-in rule table is valid (tested)");
+        let rules = rules::parse_builtin().expect("the built-in rule table is valid (tested)");
         Classifier::new(rules).expect("the built-in rule table compiles (tested)")
     }
 
@@ -170,8 +172,7 @@ impl Classifier {
     pub fn with_user_rules(user: Vec<Rule>) -> Result<Classifier, RuleError> {
         let mut all = user;
         all.extend(
-            rules::parse_rules(rules::BUILTIN_RULES, rules::BUILTIN_NAME)
-                .expect("the built-in rule table is valid (tested)"),
+            rules::parse_builtin().expect("the built-in rule table is valid (tested)"),
         );
         let mut seen = std::collections::HashMap::new();
         for rule in &all {
@@ -194,22 +195,13 @@ impl Classifier {
     pub fn new(rules: Vec<Rule>) -> Result<Classifier, RuleError> {
         let mut patterns = Vec::new();
         let mut text_rule = Vec::new();
-        let mut text_regex = Vec::with_capacity(rules.len());
         for (i, rule) in rules.iter().enumerate() {
-            match &rule.text {
-                Some(p) => {
-                    let re = rules::compile_pattern(p).map_err(|message| RuleError::Invalid {
-                        file: rule.origin.to_string(),
-                        line: rule.line,
-                        message,
-                    })?;
-                    patterns.push(p.clone());
-                    text_rule.push(i);
-                    text_regex.push(Some(re));
-                }
-                None => text_regex.push(None),
+            if let Some(p) = &rule.text {
+                patterns.push(p.clone());
+                text_rule.push(i);
             }
         }
+        let text_regex = rules.iter().map(|_| OnceLock::new()).collect();
         let text_set = RegexSetBuilder::new(&patterns)
             .case_insensitive(true)
             .size_limit(64 << 20)
@@ -226,7 +218,13 @@ impl Classifier {
             text_rule,
             text_regex,
             fallback_rule: Arc::from("fallback.unclassified"),
+            evidence: true,
         })
+    }
+
+    /// Turns the evidence text of verdicts on or off (on by default).
+    pub fn set_evidence(&mut self, on: bool) {
+        self.evidence = on;
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -255,7 +253,11 @@ impl Classifier {
             if !conditions_hold(rule, d, class) {
                 continue;
             }
-            let evidence = self.evidence(i, rule, d, inner);
+            let evidence = if self.evidence {
+                self.evidence(i, rule, d, inner)
+            } else {
+                String::new()
+            };
             return (
                 Verdict {
                     bucket: rule.bucket,
@@ -302,7 +304,11 @@ impl Classifier {
     }
 
     fn evidence(&self, i: usize, rule: &Rule, d: &Diagnosis<'_>, inner: &str) -> String {
-        if let Some(Some(re)) = self.text_regex.get(i)
+        let regex = self.text_regex.get(i).and_then(|cell| {
+            cell.get_or_init(|| rule.text.as_deref().and_then(|p| rules::compile_pattern(p).ok()))
+                .as_ref()
+        });
+        if let Some(re) = regex
             && let Some(m) = re.find(inner)
         {
             return format!("text \"{}\"", m.as_str());

@@ -292,9 +292,10 @@ pub fn write_text(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
             Some(s) => format!(" over {}", duration_text(s)),
             None => String::new(),
         };
+        let plural = if d.attempt_count == 1 { "" } else { "s" };
         writeln!(
             out,
-            "outcome: {}{cause} after {} attempts{span}",
+            "outcome: {}{cause} after {} attempt{plural}{span}",
             d.outcome, d.attempt_count
         )?;
         for a in &d.attempts {

@@ -95,6 +95,27 @@ fn queue_id_timeline_in_text() {
 }
 
 #[test]
+fn single_attempt_bounce_in_text() {
+    let r = run_ok(&[
+        "trace",
+        "--year",
+        "2026",
+        "old.friend@gmail.com",
+        &fixture("basic.log"),
+    ]);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(
+        lines[1],
+        "outcome: bounced (list_rot/user_unknown) after 1 attempt over 0s"
+    );
+    assert!(
+        lines[2].ends_with("550 5.1.1  list_rot/user_unknown"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn message_id_matches_every_recipient() {
     for key in [
         "<20261122143601.A1@shop.example>",

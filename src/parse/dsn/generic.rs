@@ -90,8 +90,34 @@ pub fn looks_like_bounce(mail: &Mail<'_>) -> bool {
         || mail.header("Return-Path").is_some_and(|r| r.trim() == "<>")
 }
 
-/// Whether the sender is delivery software or the subject announces a failure.
+/// Phrases of a notice's text that only delivery failure notices use.
+const BOUNCE_PHRASES: &[&str] = &[
+    "could not be delivered to",
+    "could not be delivered",
+    "was not delivered to",
+    "delivery has failed",
+    "delivery to the following recipient",
+    "undeliverable to",
+    "transcript of session follows",
+    "the following addresses had",
+    "permanent fatal errors",
+    "this is a permanent error",
+    "unable to deliver your message",
+    "message could not be delivered",
+];
+
+/// Whether the sender is delivery software, the subject announces a failure, or the
+/// notice's text does.
 pub fn looks_like_daemon_notice(mail: &Mail<'_>) -> bool {
+    if looks_like_daemon_header(mail) {
+        return true;
+    }
+    let notice = mail.notice().to_ascii_lowercase();
+    BOUNCE_PHRASES.iter().any(|p| notice.contains(p))
+}
+
+/// Whether the sender is delivery software or the subject announces a failure.
+fn looks_like_daemon_header(mail: &Mail<'_>) -> bool {
     let from = mail.from_lower();
     if DAEMON_SENDERS.iter().any(|w| from.contains(w)) {
         return true;
@@ -168,6 +194,7 @@ pub fn recipients_from_text(mail: &Mail<'_>, section: &str) -> Vec<RecipientRepo
         }
         let mut r = RecipientReport::new(b.address);
         r.diagnostic = Some(b.text()).filter(|t| !t.is_empty());
+        r.reply_code = b.code.filter(|c| c.class() >= 4);
         out.push(r);
     }
     for f in &failed {
@@ -182,6 +209,16 @@ pub fn recipients_from_text(mail: &Mail<'_>, section: &str) -> Vec<RecipientRepo
         if let Some(p) = text::error_paragraph(section) {
             out[0].diagnostic = Some(p);
         }
+    }
+    if out.len() == 1
+        && let Some(d) = out[0].diagnostic.as_deref()
+        && !text::has_reply_code(d)
+        && let Some(p) = text::error_paragraph(section).filter(|p| text::has_reply_code(p))
+        && !d.contains(p.as_str())
+    {
+        // Gmail: "Technical details of permanent failure: ... rejected ...", then
+        // "The error that the other server returned was: 550 5.2.2 ...".
+        out[0].diagnostic = Some(format!("{d} {p}"));
     }
     if out.is_empty() {
         for (address, diag) in text::trailing_blocks(section) {
@@ -211,4 +248,19 @@ pub fn recipients_from_text(mail: &Mail<'_>, section: &str) -> Vec<RecipientRepo
         }
     }
     out
+}
+
+/// A plain-text family: a notice without a delivery-status part that `detect` claims,
+/// read as the generic reader reads it and recorded under the family's name.
+pub fn text_family(
+    mail: &Mail<'_>,
+    name: &'static str,
+    detect: fn(&Mail<'_>) -> bool,
+) -> Option<Report> {
+    // Forwarded notices (quoted with `>`) are the generic reader's.
+    if mail.delivery_status().next().is_some() || !detect(mail) || text::unquote(&mail.body).is_some()
+    {
+        return None;
+    }
+    Report::bounce(name, recipients_from_text(mail, mail.notice()))
 }

@@ -50,6 +50,9 @@ pub struct Mail<'a> {
     /// The header block of the returned original (message/rfc822, message/global,
     /// text/rfc822-headers), when the notice has one as a MIME part.
     pub original: Option<String>,
+    /// The first attached message whole, when it is itself a delivery notice
+    /// (multipart/report or from a mailer daemon): decoded when the outer one is not.
+    pub nested: Option<Vec<u8>>,
     /// Length of the notice's own text in `body`: up to where a returned message
     /// starts (see [`super::text::before_original`]).
     pub notice_len: usize,
@@ -79,13 +82,19 @@ impl<'a> Mail<'a> {
         let mut html: Vec<Cow<'_, str>> = Vec::new();
         let mut reports = Vec::new();
         let mut original = None;
+        let mut nested = None;
         for (i, part) in message.parts.iter().enumerate() {
             let kind = part_type(part);
             match &part.body {
                 PartType::Multipart(_) => {}
-                PartType::Message(_) => {
+                PartType::Message(m) => {
                     if original.is_none() {
-                        original = Some(nested_headers(raw, part));
+                        let headers = nested_headers(raw, part);
+                        let lower = headers.to_ascii_lowercase();
+                        if lower.contains("multipart/report") || lower.contains("mailer-daemon") {
+                            nested = Some(nested_bytes(raw, part, m));
+                        }
+                        original = Some(headers);
                     }
                 }
                 PartType::Text(text) => match kind.as_str() {
@@ -160,6 +169,7 @@ impl<'a> Mail<'a> {
             body,
             reports,
             original,
+            nested,
             notice_len,
         })
     }
@@ -232,6 +242,16 @@ fn nested_headers(raw: &[u8], part: &MessagePart<'_>) -> String {
     }
     let start = part.offset_body as usize;
     header_text(raw.get(start..).unwrap_or_default())
+}
+
+/// The whole nested message of a message/rfc822 part.
+fn nested_bytes(raw: &[u8], part: &MessagePart<'_>, m: &mail_parser::Message<'_>) -> Vec<u8> {
+    if part.encoding != mail_parser::Encoding::None {
+        return m.raw_message.to_vec();
+    }
+    let start = part.offset_body as usize;
+    let end = (part.offset_end as usize).max(start).min(raw.len());
+    raw.get(start..end).unwrap_or_default().to_vec()
 }
 
 /// The bytes up to the first blank line, as text.

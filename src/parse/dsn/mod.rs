@@ -23,10 +23,20 @@ pub mod text;
 
 mod amazon;
 mod arf;
+mod courier;
+mod dragonfly;
+mod exchange;
 mod exim;
 mod generic;
+mod gmail;
+mod googlegroups;
+mod jpcarrier;
+mod mimecast;
+mod notes;
 mod qmail;
 mod rfc3834;
+mod sendmail;
+mod yahoo;
 
 use std::io::{self, BufRead};
 use std::sync::{Arc, LazyLock};
@@ -59,6 +69,17 @@ pub static DECODERS: &[Decoder] = &[
     qmail::DECODER,
     exim::DECODER,
     rfc3464::DECODER,
+    // Plain-text families (none of them claims a notice with a delivery-status part).
+    sendmail::DECODER,
+    courier::DECODER,
+    exchange::DECODER,
+    gmail::DECODER,
+    googlegroups::DECODER,
+    yahoo::DECODER,
+    mimecast::DECODER,
+    dragonfly::DECODER,
+    notes::DECODER,
+    jpcarrier::DECODER,
     rfc3834::DECODER,
     generic::DECODER,
 ];
@@ -246,9 +267,29 @@ pub fn decode(raw: &[u8]) -> Result<Decoded, Undecoded> {
     decode_mail(&mail).ok_or(Undecoded::NotBounce)
 }
 
-/// Runs the decoders on a parsed message.
+/// Runs the decoders on a parsed message. A notice none of them reads may carry the
+/// real bounce as its attached message (a relay that bounced a bounce): that one is
+/// decoded instead.
 pub fn decode_mail(mail: &Mail<'_>) -> Option<Decoded> {
-    let report = DECODERS.iter().find_map(|d| (d.decode)(mail))?;
+    let Some(report) = DECODERS.iter().find_map(|d| (d.decode)(mail)) else {
+        // The attached message, or one pasted into the text ("From MAILER-DAEMON ..."
+        // and its headers after a rule), may be the bounce itself.
+        let inline;
+        let nested: &[u8] = match mail.nested.as_deref() {
+            Some(n) => n,
+            None => {
+                inline = text::inline_original(&mail.body)?;
+                let lower = inline.get(..inline.len().min(4096))?.to_ascii_lowercase();
+                if !(lower.contains("mailer-daemon") || lower.contains("multipart/report")) {
+                    return None;
+                }
+                inline.as_bytes()
+            }
+        };
+        let inner = Mail::parse(nested)?;
+        let decoded = decode_mail(&inner)?;
+        return (decoded.report.kind == Kind::Bounce).then_some(decoded);
+    };
     let original = match &mail.original {
         Some(h) => Original::from_headers(h),
         None => text::inline_original(&mail.body)
@@ -371,10 +412,16 @@ impl DsnParser<'_> {
         sink: &mut dyn Sink,
     ) {
         let keep = self.ctx.keep_unrecognized;
-        let decoded = match decode(raw) {
-            Ok(d) => d,
-            Err(why) => {
+        // Decoders are written not to panic on any input; should one still do, the
+        // message is counted as unrecognized and the run goes on.
+        let decoded = match std::panic::catch_unwind(|| decode(raw)) {
+            Ok(Ok(d)) => d,
+            Ok(Err(why)) => {
                 tally.unrecognized(info.index, why.reason(), first_line(raw), keep);
+                return;
+            }
+            Err(_) => {
+                tally.unrecognized(info.index, "decoder failed", first_line(raw), keep);
                 return;
             }
         };

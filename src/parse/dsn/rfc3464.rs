@@ -28,6 +28,23 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
         read_fields(mail.notice(), &mut report);
     }
     report.recipients.retain(|r| !r.address.is_empty());
+    if report.recipients.is_empty() && mail.delivery_status().next().is_some() {
+        // A report without recipient blocks: the text may name them; else ("---
+        // Delivery report unavailable ---") the returned message's To is the
+        // recipient, its cause unknown.
+        report.recipients = super::generic::recipients_from_text(mail, mail.notice());
+        if !report.recipients.is_empty() {
+            return Some(report);
+        }
+        let to = mail
+            .original
+            .as_deref()
+            .map(super::mail::Original::from_headers)
+            .and_then(|o| o.to)?;
+        let mut r = RecipientReport::new(&to);
+        r.action = Some(DsnAction::Failed);
+        report.recipients.push(r);
+    }
     if report.recipients.is_empty() {
         return None;
     }

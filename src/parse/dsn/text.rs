@@ -464,8 +464,11 @@ fn is_rule_line(line: &str) -> bool {
 /// be delivered to: <a@b>`, `undeliverable to a@b`) and the text before it.
 pub fn trailing_address(line: &str) -> Option<(&str, &str)> {
     let t = line.trim_end().trim_end_matches(['.', ':']);
-    let start = t.rfind(|c: char| c.is_whitespace() || c == ':')?;
-    let token = t[start + 1..].trim_matches(['<', '>', '"', '\'', '(', ')', '[', ']']);
+    let (start, sep) = t
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace() || *c == ':')?;
+    let token = t[start + sep.len_utf8()..].trim_matches(['<', '>', '"', '\'', '(', ')', '[', ']']);
     let token = token.strip_prefix("mailto:").unwrap_or(token);
     if !is_address(token) {
         return None;
@@ -593,6 +596,8 @@ pub fn has_reply_code(text: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block<'a> {
     pub address: &'a str,
+    /// The reply code the address line started with (`550 <a@b>... User unknown`).
+    pub code: Option<crate::codes::ReplyCode>,
     /// The rest of the address line and the lines after it, up to a blank line or the
     /// next address line.
     pub lines: Vec<&'a str>,
@@ -624,7 +629,7 @@ pub fn address_blocks(text: &str) -> Vec<Block<'_>> {
         // A deeper-indented line inside a block is its text, even if it starts with an
         // address (Exim wraps "RCPT TO:\n    <a@b>:" that way).
         let continuation = open && indent > block_indent && block_indent > 0;
-        if !continuation && let Some((address, rest)) = leading_address(line) {
+        if !continuation && let Some((address, rest, code)) = leading_address_coded(line) {
             let rest_t = rest.trim();
             // "a@b" alone, "<a@b>:", "a@b: error", "a@b... error", "<a@b> (expanded
             // from ...):"
@@ -641,7 +646,11 @@ pub fn address_blocks(text: &str) -> Vec<Block<'_>> {
                 }
                 just_opened = lines.is_empty();
                 block_indent = indent;
-                blocks.push(Block { address, lines });
+                blocks.push(Block {
+                    address,
+                    code,
+                    lines,
+                });
                 open = true;
                 continue;
             }

@@ -1,0 +1,29 @@
+//! Microsoft Exchange and Office 365 non-delivery reports in plain text or HTML:
+//! Exchange 5.5-2003 ("Your message ... did not reach the following recipient(s):",
+//! `a@b on <date>` and the MSEXCH error below) and the HTML "Delivery has failed to
+//! these recipients or groups" of Exchange 2007+ and Office 365 when they come without
+//! a delivery-status part.
+
+use super::generic::text_family;
+use super::mail::Mail;
+use super::{Decoder, Report};
+
+pub const DECODER: Decoder = Decoder {
+    name: "exchange",
+    decode,
+};
+
+fn detect(mail: &Mail<'_>) -> bool {
+    let n = mail.notice();
+    n.contains("did not reach the following recipient")
+        || n.contains("Delivery has failed to these recipients or groups")
+        || n.contains("Your message did not reach some or all of the intended recipients")
+        || n.contains("MSEXCH:")
+        || mail
+            .header("X-Mailer")
+            .is_some_and(|m| m.contains("Internet Mail Service"))
+}
+
+fn decode(mail: &Mail<'_>) -> Option<Report> {
+    text_family(mail, DECODER.name, detect)
+}
