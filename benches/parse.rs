@@ -28,9 +28,18 @@ fn synthetic_log(messages: usize) -> Vec<u8> {
     let mut out = String::new();
     for m in 0..messages {
         let qid = format!("{:010X}", 0x1A2B3C4D5u64 + m as u64 * 7919);
-        let t = format!("Nov 22 {:02}:{:02}:{:02}", (m / 3600) % 24, (m / 60) % 60, m % 60);
-        out.push_str(&format!("{t} mta1 postfix/smtpd[101]: {qid}: client=app.internal[10.0.0.5]\n"));
-        out.push_str(&format!("{t} mta1 postfix/cleanup[102]: {qid}: message-id=<m{m}@news.example.net>\n"));
+        let t = format!(
+            "Nov 22 {:02}:{:02}:{:02}",
+            (m / 3600) % 24,
+            (m / 60) % 60,
+            m % 60
+        );
+        out.push_str(&format!(
+            "{t} mta1 postfix/smtpd[101]: {qid}: client=app.internal[10.0.0.5]\n"
+        ));
+        out.push_str(&format!(
+            "{t} mta1 postfix/cleanup[102]: {qid}: message-id=<m{m}@news.example.net>\n"
+        ));
         out.push_str(&format!(
             "{t} mta1 postfix/qmgr[103]: {qid}: from=<bounce+c1.m{m}@news.example.net>, size=12345, nrcpt=3 (queue active)\n"
         ));
@@ -40,10 +49,18 @@ fn synthetic_log(messages: usize) -> Vec<u8> {
         for r in 0..3 {
             let (status, dsn, text) = if (m + r) % 6 == 0 {
                 let text = FAILURES[(m / 6 + r) % FAILURES.len()];
-                let status = if text.contains(" 4") || text.contains("refused") { "deferred" } else { "bounced" };
+                let status = if text.contains(" 4") || text.contains("refused") {
+                    "deferred"
+                } else {
+                    "bounced"
+                };
                 (status, "5.0.0", text.to_string())
             } else {
-                ("sent", "2.0.0", "250 2.0.0 Ok: queued as 4F2A1B".to_string())
+                (
+                    "sent",
+                    "2.0.0",
+                    "250 2.0.0 Ok: queued as 4F2A1B".to_string(),
+                )
             };
             out.push_str(&format!(
                 "{t} mta1 postfix/smtp[104]: {qid}: to=<user{r}.{m}@example.org>, relay=mx.example.org[192.0.2.7]:25, delay=0.61, delays=0.1/0/0.2/0.31, dsn={dsn}, status={status} ({text})\n"
@@ -69,7 +86,10 @@ impl Sink for Count {
 fn line_parser(c: &mut Criterion) {
     let classifier = Classifier::builtin();
     let log = synthetic_log(2_000);
-    let lines: Vec<&[u8]> = log.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&[u8]> = log
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
     let mut group = c.benchmark_group("postfix");
     group.throughput(Throughput::Bytes(log.len() as u64));
     group.bench_function("line_to_record", |b| {

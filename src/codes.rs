@@ -135,7 +135,10 @@ pub fn extract(text: &str) -> Codes {
     // The earliest marker is the reply that refused us: "... said: 550 5.7.350 Remote
     // server returned '550 5.1.1 ...'" quotes the remote's remote after it.
     let mut starts = [usize::MAX; REPLY_MARKERS.len()];
-    for (slot, (marker, finder)) in starts.iter_mut().zip(REPLY_MARKERS.iter().zip(marker_finders())) {
+    for (slot, (marker, finder)) in starts
+        .iter_mut()
+        .zip(REPLY_MARKERS.iter().zip(marker_finders()))
+    {
         if let Some(pos) = finder.find(b) {
             *slot = pos + marker.len();
         }
@@ -162,7 +165,9 @@ fn skip_space(b: &[u8], mut i: usize) -> usize {
 }
 
 fn three_digits(b: &[u8]) -> u16 {
-    b.iter().take(3).fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'))
+    b.iter()
+        .take(3)
+        .fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'))
 }
 
 /// A reply code at `i` ("550 ", "550-", "550" at the end), with the enhanced code
@@ -265,7 +270,10 @@ mod tests {
 
     fn ex(text: &str) -> (Option<u16>, Option<String>) {
         let c = extract(text);
-        (c.reply.map(|r| r.value()), c.enhanced.map(|e| e.to_string()))
+        (
+            c.reply.map(|r| r.value()),
+            c.enhanced.map(|e| e.to_string()),
+        )
     }
 
     #[test]
@@ -293,7 +301,11 @@ mod tests {
                 None,
                 None,
             ),
-            ("Diagnostic: smtp; 552 5.2.2 Mailbox full", Some(552), Some("5.2.2")),
+            (
+                "Diagnostic: smtp; 552 5.2.2 Mailbox full",
+                Some(552),
+                Some("5.2.2"),
+            ),
             (
                 "host x[1.2.3.4] refused to talk to me: 554 5.7.1 blocked using zen.spamhaus.org",
                 Some(554),
@@ -302,7 +314,11 @@ mod tests {
             ("TLSv1.2 with cipher 4.4.4.4", None, None),
             ("999 5.1.1 bogus", None, Some("5.1.1")),
             ("remote said 6.1.1 and 5.1.1000", None, None),
-            ("Delivery failed: 550-5.7.26 unauthenticated", Some(550), Some("5.7.26")),
+            (
+                "Delivery failed: 550-5.7.26 unauthenticated",
+                Some(550),
+                Some("5.7.26"),
+            ),
             ("", None, None),
         ];
         for (text, reply, enhanced) in cases {
@@ -323,7 +339,10 @@ mod tests {
         assert!(EnhancedCode::parse("3.1.1").is_none());
         assert!(EnhancedCode::parse("5.1").is_none());
         assert!(EnhancedCode::parse("5.1.1.1").is_none());
-        assert_eq!(EnhancedCode::parse(" 4.7.651 ").map(|c| c.detail), Some(651));
+        assert_eq!(
+            EnhancedCode::parse(" 4.7.651 ").map(|c| c.detail),
+            Some(651)
+        );
     }
 
     #[test]

@@ -5,13 +5,13 @@
 //! deliveries, [`classify`] gives each failure a verdict, [`report`] computes every
 //! figure once, and its renderers print it.
 
+pub mod app;
 pub mod classify;
+pub mod cli;
 pub mod codes;
 pub mod model;
-pub mod time;
 pub mod parse;
-pub mod app;
-pub mod cli;
 pub mod pipeline;
 pub mod provider;
 pub mod report;
+pub mod time;

@@ -7,7 +7,11 @@ fn main() {
     let cli = match bouncex::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { bouncex::app::EXIT_ERROR } else { 0 };
+            let code = if e.use_stderr() {
+                bouncex::app::EXIT_ERROR
+            } else {
+                0
+            };
             let _ = e.print();
             std::process::exit(code);
         }

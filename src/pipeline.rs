@@ -71,7 +71,11 @@ pub fn run(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunR
     // Rotated logs named on the command line newest first (maillog maillog.1 ...) are
     // read oldest first, so a message spanning two files correlates.
     planned.sort_by(|a, b| {
-        let rank = |p: &Planned| parse::FORMATS.iter().position(|f| f.name() == p.format.name());
+        let rank = |p: &Planned| {
+            parse::FORMATS
+                .iter()
+                .position(|f| f.name() == p.format.name())
+        };
         rank(a)
             .cmp(&rank(b))
             .then(a.first_time.is_none().cmp(&b.first_time.is_none()))
@@ -86,8 +90,8 @@ pub fn run(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunR
             // Files of a stateless format go to the workers in batches.
             let mut batch = vec![p];
             while batch.len() < INDEPENDENT_BATCH
-                && let Some(next) =
-                    planned.next_if(|n| n.format.name() == batch[0].format.name() && n.kept.is_none())
+                && let Some(next) = planned
+                    .next_if(|n| n.format.name() == batch[0].format.name() && n.kept.is_none())
             {
                 batch.push(next);
             }
@@ -179,7 +183,8 @@ impl Sink for Collect {
     }
 
     fn delivery(&mut self, delivery: &Delivery) {
-        self.items.push(Emitted::Delivery(Box::new(delivery.clone())));
+        self.items
+            .push(Emitted::Delivery(Box::new(delivery.clone())));
     }
 }
 
@@ -232,11 +237,14 @@ fn parse_independent(batch: Vec<FileJob>, ctx: &Context<'_>) -> Vec<FileOutcome>
         .into_iter()
         .zip(batch)
         .map(|(slot, p)| {
-            slot.into_inner().ok().flatten().unwrap_or_else(|| FileOutcome {
-                row: error_row(p.name.clone(), "parser failed".into()),
-                leftovers: Leftovers::default(),
-                collected: Collect::default(),
-            })
+            slot.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| FileOutcome {
+                    row: error_row(p.name.clone(), "parser failed".into()),
+                    leftovers: Leftovers::default(),
+                    collected: Collect::default(),
+                })
         })
         .collect()
 }

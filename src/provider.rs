@@ -6,23 +6,53 @@ const PROVIDERS: &[(&str, &[&str], &[&str])] = &[
     (
         "Gmail",
         &["gmail.com", "googlemail.com"],
-        &[".google.com", ".googlemail.com", ".gmail-smtp-in.l.google.com"],
+        &[
+            ".google.com",
+            ".googlemail.com",
+            ".gmail-smtp-in.l.google.com",
+        ],
     ),
     (
         "Microsoft",
         &[
-            "outlook.com", "hotmail.com", "live.com", "msn.com", "hotmail.co.uk", "hotmail.fr",
-            "hotmail.de", "hotmail.it", "hotmail.es", "live.co.uk", "live.fr", "outlook.fr",
-            "outlook.de", "passport.com", "windowslive.com",
+            "outlook.com",
+            "hotmail.com",
+            "live.com",
+            "msn.com",
+            "hotmail.co.uk",
+            "hotmail.fr",
+            "hotmail.de",
+            "hotmail.it",
+            "hotmail.es",
+            "live.co.uk",
+            "live.fr",
+            "outlook.fr",
+            "outlook.de",
+            "passport.com",
+            "windowslive.com",
         ],
         &[".outlook.com", ".hotmail.com", ".outlook.office365.com"],
     ),
     (
         "Yahoo",
         &[
-            "yahoo.com", "ymail.com", "rocketmail.com", "aol.com", "aim.com", "yahoo.co.uk",
-            "yahoo.fr", "yahoo.de", "yahoo.co.jp", "yahoo.com.br", "yahoo.co.in", "yahoo.es",
-            "yahoo.it", "verizon.net", "att.net", "sbcglobal.net", "bellsouth.net",
+            "yahoo.com",
+            "ymail.com",
+            "rocketmail.com",
+            "aol.com",
+            "aim.com",
+            "yahoo.co.uk",
+            "yahoo.fr",
+            "yahoo.de",
+            "yahoo.co.jp",
+            "yahoo.com.br",
+            "yahoo.co.in",
+            "yahoo.es",
+            "yahoo.it",
+            "verizon.net",
+            "att.net",
+            "sbcglobal.net",
+            "bellsouth.net",
         ],
         &[".yahoodns.net", ".yahoo.com", ".aol.com"],
     ),
@@ -33,7 +63,9 @@ const PROVIDERS: &[(&str, &[&str], &[&str])] = &[
     ),
     (
         "GMX / Web.de",
-        &["gmx.de", "gmx.net", "gmx.com", "gmx.at", "gmx.ch", "web.de", "mail.com"],
+        &[
+            "gmx.de", "gmx.net", "gmx.com", "gmx.at", "gmx.ch", "web.de", "mail.com",
+        ],
         &[".gmx.net", ".web.de", ".kundenserver.de"],
     ),
     ("T-Online", &["t-online.de"], &[".t-online.de"]),
@@ -44,15 +76,35 @@ const PROVIDERS: &[(&str, &[&str], &[&str])] = &[
         &["mail.ru", "bk.ru", "inbox.ru", "list.ru"],
         &[".mail.ru"],
     ),
-    ("Yandex", &["yandex.ru", "yandex.com", "ya.ru"], &[".yandex.ru", ".yandex.net"]),
-    ("Zoho", &["zoho.com", "zohomail.com"], &[".zoho.com", ".zoho.eu"]),
-    ("Proton", &["proton.me", "protonmail.com", "pm.me"], &[".protonmail.ch"]),
+    (
+        "Yandex",
+        &["yandex.ru", "yandex.com", "ya.ru"],
+        &[".yandex.ru", ".yandex.net"],
+    ),
+    (
+        "Zoho",
+        &["zoho.com", "zohomail.com"],
+        &[".zoho.com", ".zoho.eu"],
+    ),
+    (
+        "Proton",
+        &["proton.me", "protonmail.com", "pm.me"],
+        &[".protonmail.ch"],
+    ),
     ("GoDaddy", &[], &[".secureserver.net"]),
     ("Mimecast", &[], &[".mimecast.com", ".mimecast.co.za"]),
     ("Proofpoint", &[], &[".pphosted.com", ".ppe-hosted.com"]),
-    ("Barracuda", &[], &[".barracudanetworks.com", ".ess.barracudanetworks.com"]),
+    (
+        "Barracuda",
+        &[],
+        &[".barracudanetworks.com", ".ess.barracudanetworks.com"],
+    ),
     ("Cox", &["cox.net"], &[".cox.net"]),
-    ("Spectrum", &["charter.net", "spectrum.net", "rr.com"], &[".charter.net", ".rr.com"]),
+    (
+        "Spectrum",
+        &["charter.net", "spectrum.net", "rr.com"],
+        &[".charter.net", ".rr.com"],
+    ),
     ("QQ", &["qq.com", "foxmail.com"], &[".qq.com"]),
 ];
 
@@ -86,12 +138,27 @@ mod tests {
     fn recognises_by_domain_and_relay() {
         assert_eq!(provider_of("gmail.com", None), "Gmail");
         assert_eq!(
-            provider_of("fabrikam.example", Some("fabrikam-example.mail.protection.outlook.com")),
+            provider_of(
+                "fabrikam.example",
+                Some("fabrikam-example.mail.protection.outlook.com")
+            ),
             "Microsoft"
         );
-        assert_eq!(provider_of("corp.example", Some("aspmx.l.google.com")), "Gmail");
-        assert_eq!(provider_of("ymail.com", Some("mta6.am0.yahoodns.net")), "Yahoo");
-        assert_eq!(provider_of("acme.example", Some("mail.acme.example")), "other");
-        assert_eq!(provider_of("notgoogle.com", Some("evilgoogle.com")), "other");
+        assert_eq!(
+            provider_of("corp.example", Some("aspmx.l.google.com")),
+            "Gmail"
+        );
+        assert_eq!(
+            provider_of("ymail.com", Some("mta6.am0.yahoodns.net")),
+            "Yahoo"
+        );
+        assert_eq!(
+            provider_of("acme.example", Some("mail.acme.example")),
+            "other"
+        );
+        assert_eq!(
+            provider_of("notgoogle.com", Some("evilgoogle.com")),
+            "other"
+        );
     }
 }

@@ -13,6 +13,7 @@ mod suite {
     mod diagnose;
     mod events;
     mod inputs;
+    mod parse_dsn;
     mod parse_postfix;
     mod report;
     mod suppress;

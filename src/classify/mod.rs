@@ -58,7 +58,8 @@ impl<'a> Diagnosis<'a> {
 /// or a failure at the greeting ("refused to talk to me", "initial server greeting").
 pub fn detect_stage(text: &str) -> Option<SmtpStage> {
     use memchr::memmem::{Finder, FinderRev};
-    static IN_REPLY: LazyLock<FinderRev<'static>> = LazyLock::new(|| FinderRev::new("in reply to "));
+    static IN_REPLY: LazyLock<FinderRev<'static>> =
+        LazyLock::new(|| FinderRev::new("in reply to "));
     static EXIM: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("mail server after "));
     static SENDMAIL: LazyLock<FinderRev<'static>> = LazyLock::new(|| FinderRev::new(">>> "));
     /// Phrases that name the stage outright (qmail, connection failures).
@@ -171,12 +172,11 @@ impl Classifier {
     /// User rules in front of the built-in ones.
     pub fn with_user_rules(user: Vec<Rule>) -> Result<Classifier, RuleError> {
         let mut all = user;
-        all.extend(
-            rules::parse_builtin().expect("the built-in rule table is valid (tested)"),
-        );
+        all.extend(rules::parse_builtin().expect("the built-in rule table is valid (tested)"));
         let mut seen = std::collections::HashMap::new();
         for rule in &all {
-            if let Some((origin, line)) = seen.insert(rule.id.clone(), (rule.origin.clone(), rule.line))
+            if let Some((origin, line)) =
+                seen.insert(rule.id.clone(), (rule.origin.clone(), rule.line))
             {
                 // User rules come first, so the earlier place is the user's file.
                 return Err(RuleError::Invalid {
@@ -305,8 +305,12 @@ impl Classifier {
 
     fn evidence(&self, i: usize, rule: &Rule, d: &Diagnosis<'_>, inner: &str) -> String {
         let regex = self.text_regex.get(i).and_then(|cell| {
-            cell.get_or_init(|| rule.text.as_deref().and_then(|p| rules::compile_pattern(p).ok()))
-                .as_ref()
+            cell.get_or_init(|| {
+                rule.text
+                    .as_deref()
+                    .and_then(|p| rules::compile_pattern(p).ok())
+            })
+            .as_ref()
         });
         if let Some(re) = regex
             && let Some(m) = re.find(inner)

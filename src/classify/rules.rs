@@ -112,7 +112,11 @@ impl ReplyPattern {
     }
 
     pub fn matches(&self, code: u16) -> bool {
-        let digits = [(code / 100) as u8, ((code / 10) % 10) as u8, (code % 10) as u8];
+        let digits = [
+            (code / 100) as u8,
+            ((code / 10) % 10) as u8,
+            (code % 10) as u8,
+        ];
         self.0
             .iter()
             .zip(digits)
@@ -154,7 +158,9 @@ impl EnhancedPattern {
     pub fn matches(&self, code: EnhancedCode) -> bool {
         let class_ok = |c: &Option<u8>| c.is_none_or(|c| c == code.class);
         match self {
-            EnhancedPattern::Exact(c, s, d) => class_ok(c) && *s == code.subject && *d == code.detail,
+            EnhancedPattern::Exact(c, s, d) => {
+                class_ok(c) && *s == code.subject && *d == code.detail
+            }
             EnhancedPattern::Subject(c, s) => class_ok(c) && *s == code.subject,
             EnhancedPattern::Range(lo, hi) => {
                 code.class == lo.class
@@ -187,7 +193,8 @@ pub struct Rule {
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
-    src.get(..offset).map_or(1, |s| s.bytes().filter(|&b| b == b'\n').count() + 1)
+    src.get(..offset)
+        .map_or(1, |s| s.bytes().filter(|&b| b == b'\n').count() + 1)
 }
 
 /// Compiles a case-insensitive pattern with size limits.
@@ -348,7 +355,10 @@ mod tests {
         assert_eq!(err, "my.toml:5: rule \"b\": unknown reason \"nope\"");
         let src = "[[rule]]\nid = \"a\"\nreason = \"user_unknown\"\ntext = \"(unclosed\"\n";
         let err = parse_rules(src, "my.toml").unwrap_err().to_string();
-        assert!(err.starts_with("my.toml:1: rule \"a\": text: invalid pattern"), "{err}");
+        assert!(
+            err.starts_with("my.toml:1: rule \"a\": text: invalid pattern"),
+            "{err}"
+        );
         let src = "[[rule]]\nid = \"a\"\nreason = \"user_unknown\"\nbogus = 1\n";
         let err = parse_rules(src, "my.toml").unwrap_err().to_string();
         assert!(err.starts_with("my.toml:"), "{err}");

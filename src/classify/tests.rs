@@ -301,7 +301,10 @@ fn stage_comes_from_exim_sendmail_and_qmail_wording() {
             "192.0.2.9 does not like recipient. Remote host said: 550 no mailbox here",
             Some(SmtpStage::Rcpt),
         ),
-        ("Connected to 192.0.2.9 but my name was rejected.", Some(SmtpStage::Helo)),
+        (
+            "Connected to 192.0.2.9 but my name was rejected.",
+            Some(SmtpStage::Helo),
+        ),
         ("550 nothing to see", None),
     ];
     for (text, want) in cases {

@@ -132,9 +132,8 @@ fn next_chunk(
             let tail = &data[searched..];
             // A CR ends a line only in a file without LF, and not as the last byte
             // read: an LF may follow it in the next read.
-            let cut = memchr::memrchr(b'\n', tail).or_else(|| {
-                memchr::memrchr(b'\r', &tail[..tail.len().saturating_sub(1)])
-            });
+            let cut = memchr::memrchr(b'\n', tail)
+                .or_else(|| memchr::memrchr(b'\r', &tail[..tail.len().saturating_sub(1)]));
             if let Some(p) = cut {
                 *carry = data.split_off(searched + p + 1);
                 return Ok(Some(data));

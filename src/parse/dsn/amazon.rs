@@ -33,10 +33,13 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
         "Bounce" => {
             let bounce = doc.get("bounce")?;
             report = Report::new(Kind::Bounce, DECODER.name);
-            report.reporting_mta = str_of(bounce, "reportingMTA").map(|m| split_type(&m).1.to_string());
+            report.reporting_mta =
+                str_of(bounce, "reportingMTA").map(|m| split_type(&m).1.to_string());
             let transient = bounce.get("bounceType").and_then(Value::as_str) == Some("Transient");
             for r in bounce.get("bouncedRecipients")?.as_array()? {
-                let Some(address) = str_of(r, "emailAddress") else { continue };
+                let Some(address) = str_of(r, "emailAddress") else {
+                    continue;
+                };
                 let mut rr = RecipientReport::new(&address);
                 rr.action = str_of(r, "action")
                     .and_then(|a| DsnAction::parse(&a))
@@ -72,7 +75,9 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
             report = Report::new(Kind::Feedback, DECODER.name);
             report.evidence = Some(format!(
                 "SES complaint: {}",
-                str_of(complaint, "complaintFeedbackType").as_deref().unwrap_or("unknown")
+                str_of(complaint, "complaintFeedbackType")
+                    .as_deref()
+                    .unwrap_or("unknown")
             ));
             for r in complaint.get("complainedRecipients")?.as_array()? {
                 if let Some(address) = str_of(r, "emailAddress") {

@@ -25,13 +25,11 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
     let mut feedback_type = None;
     let mut recipient = None;
     for line in part.unwrap_or("").lines() {
-        let value = |name: &str| {
-            starts_with_ci(line, name).then(|| line[name.len()..].trim().to_string())
-        };
+        let value =
+            |name: &str| starts_with_ci(line, name).then(|| line[name.len()..].trim().to_string());
         if let Some(v) = value("Feedback-Type:") {
             feedback_type = Some(v);
-        } else if let Some(v) = value("Original-Rcpt-To:").or_else(|| value("Removal-Recipient:"))
-        {
+        } else if let Some(v) = value("Original-Rcpt-To:").or_else(|| value("Removal-Recipient:")) {
             recipient.get_or_insert(clean_address(&v));
         }
     }

@@ -18,7 +18,10 @@ fn detect(mail: &Mail<'_>) -> bool {
 fn decode(mail: &Mail<'_>) -> Option<Report> {
     let mut report = text_family(mail, DECODER.name, detect)?;
     for r in &mut report.recipients {
-        if r.diagnostic.as_deref().is_some_and(|d| d.contains("Giving up")) {
+        if r.diagnostic
+            .as_deref()
+            .is_some_and(|d| d.contains("Giving up"))
+        {
             r.expired = true;
         }
     }

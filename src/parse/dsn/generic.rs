@@ -182,7 +182,10 @@ pub fn recipients_from_text(mail: &Mail<'_>, section: &str) -> Vec<RecipientRepo
     }
     let mut out: Vec<RecipientReport> = Vec::new();
     for b in &blocks {
-        if out.iter().any(|r| r.address.eq_ignore_ascii_case(b.address)) {
+        if out
+            .iter()
+            .any(|r| r.address.eq_ignore_ascii_case(b.address))
+        {
             // A recipient named twice: keep the first block with text.
             if let Some(r) = out
                 .iter_mut()
@@ -200,11 +203,15 @@ pub fn recipients_from_text(mail: &Mail<'_>, section: &str) -> Vec<RecipientRepo
     for f in &failed {
         if !out.iter().any(|r| r.address.eq_ignore_ascii_case(f)) {
             let mut r = RecipientReport::new(f);
-            r.diagnostic = text::error_near(section, f, failed.len() == 1);
+            r.diagnostic = text::error_near(section, f, failed.len() == 1).or_else(|| {
+                (failed.len() == 1)
+                    .then(|| text::error_paragraph(section))
+                    .flatten()
+            });
             out.push(r);
         }
     }
-    if out.len() == 1 && out[0].diagnostic.as_deref().is_none_or(|d| !text::has_error(d)) {
+    if out.len() == 1 && out[0].diagnostic.as_deref().is_none_or(str::is_empty) {
         // One recipient whose block says nothing: the notice's error paragraph.
         if let Some(p) = text::error_paragraph(section) {
             out[0].diagnostic = Some(p);
@@ -258,7 +265,9 @@ pub fn text_family(
     detect: fn(&Mail<'_>) -> bool,
 ) -> Option<Report> {
     // Forwarded notices (quoted with `>`) are the generic reader's.
-    if mail.delivery_status().next().is_some() || !detect(mail) || text::unquote(&mail.body).is_some()
+    if mail.delivery_status().next().is_some()
+        || !detect(mail)
+        || text::unquote(&mail.body).is_some()
     {
         return None;
     }

@@ -20,7 +20,10 @@ fn detect(mail: &Mail<'_>) -> bool {
 fn decode(mail: &Mail<'_>) -> Option<Report> {
     let mut report = text_family(mail, DECODER.name, detect)?;
     for r in &mut report.recipients {
-        if r.diagnostic.as_deref().is_some_and(|d| d.contains("temporary failure")) {
+        if r.diagnostic
+            .as_deref()
+            .is_some_and(|d| d.contains("temporary failure"))
+        {
             r.action = Some(super::DsnAction::Delayed);
         }
     }

@@ -3,6 +3,7 @@
 
 use super::generic::text_family;
 use super::mail::Mail;
+use super::text;
 use super::{Decoder, Report};
 
 pub const DECODER: Decoder = Decoder {
@@ -16,5 +17,24 @@ fn detect(mail: &Mail<'_>) -> bool {
 }
 
 fn decode(mail: &Mail<'_>) -> Option<Report> {
-    text_family(mail, DECODER.name, detect)
+    let mut report = text_family(mail, DECODER.name, detect)?;
+    // The notice is in the sender's language: with no error word found, its text
+    // (greeting left out) is the diagnostic.
+    let fallback = || {
+        let paragraphs: Vec<String> = mail
+            .notice()
+            .split("\n\n")
+            .skip(1)
+            .map(|p| text::join_lines(p.lines()))
+            .filter(|p| !p.is_empty())
+            .take(2)
+            .collect();
+        Some(paragraphs.join(" ")).filter(|p| !p.is_empty())
+    };
+    for r in &mut report.recipients {
+        if r.diagnostic.as_deref().is_none_or(str::is_empty) {
+            r.diagnostic = fallback();
+        }
+    }
+    Some(report)
 }

@@ -65,7 +65,10 @@ impl<'a> Mail<'a> {
         if headers.is_empty() {
             return None;
         }
-        let message = PARSER.parse(raw)?;
+        // The returned message's body is never read: mail-parser gets the message up to
+        // the end of the returned message's header block, which spares decoding the
+        // body (often most of the bytes) and its attachments.
+        let message = PARSER.parse(&raw[..parse_end(raw)])?;
         let subject = message.subject().unwrap_or_default().to_string();
         let (content_type, report_type) = match message.content_type() {
             Some(ct) => (
@@ -104,16 +107,16 @@ impl<'a> Mail<'a> {
                     "message/feedback-report" => {
                         reports.push((ReportPart::FeedbackReport, text.to_string()))
                     }
-                    "text/rfc822-headers" | "text/rfc822-header" => {
-                        if original.is_none() {
-                            original = Some(text.to_string());
-                        }
-                    }
-                    // A message/rfc822 part mail-parser could not parse as a message.
-                    "message/rfc822" | "message/global" | "message/partial" => {
-                        if original.is_none() {
-                            original = Some(text.to_string());
-                        }
+                    // text/rfc822-headers, or a message/rfc822 part mail-parser could not
+                    // parse as a message.
+                    "text/rfc822-headers"
+                    | "text/rfc822-header"
+                    | "message/rfc822"
+                    | "message/global"
+                    | "message/partial"
+                        if original.is_none() =>
+                    {
+                        original = Some(text.to_string());
                     }
                     _ if i == 0 || kind.starts_with("text/") || kind.is_empty() => {
                         texts.push(Cow::Borrowed(text.as_ref()))
@@ -121,20 +124,20 @@ impl<'a> Mail<'a> {
                     _ => {}
                 },
                 PartType::Html(text) => html.push(Cow::Borrowed(text.as_ref())),
-                PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
-                    match kind.as_str() {
-                        "message/delivery-status" | "message/global-delivery-status" => reports
-                            .push((ReportPart::DeliveryStatus, lossy(bytes).into_owned())),
-                        "message/feedback-report" => reports
-                            .push((ReportPart::FeedbackReport, lossy(bytes).into_owned())),
-                        "message/rfc822" | "message/global" | "text/rfc822-headers" => {
-                            if original.is_none() {
-                                original = Some(lossy(bytes).into_owned());
-                            }
-                        }
-                        _ => {}
+                PartType::Binary(bytes) | PartType::InlineBinary(bytes) => match kind.as_str() {
+                    "message/delivery-status" | "message/global-delivery-status" => {
+                        reports.push((ReportPart::DeliveryStatus, lossy(bytes).into_owned()))
                     }
-                }
+                    "message/feedback-report" => {
+                        reports.push((ReportPart::FeedbackReport, lossy(bytes).into_owned()))
+                    }
+                    "message/rfc822" | "message/global" | "text/rfc822-headers"
+                        if original.is_none() =>
+                    {
+                        original = Some(lossy(bytes).into_owned());
+                    }
+                    _ => {}
+                },
             }
         }
         let mut body = String::new();
@@ -244,6 +247,47 @@ fn nested_headers(raw: &[u8], part: &MessagePart<'_>) -> String {
     header_text(raw.get(start..).unwrap_or_default())
 }
 
+/// Where mail-parser may stop: after the header block of the last part that returns
+/// the original message (message/rfc822, message/global, text/rfc822-headers), when
+/// no report part follows it and it is no delivery notice itself (a bounce of a bounce
+/// is decoded from the nested message). The whole message otherwise.
+fn parse_end(raw: &[u8]) -> usize {
+    use memchr::memmem;
+    static ORIGINAL: LazyLock<[memmem::Finder<'static>; 3]> = LazyLock::new(|| {
+        [
+            memmem::Finder::new("content-type: message/rfc822"),
+            memmem::Finder::new("content-type: message/global"),
+            memmem::Finder::new("content-type: text/rfc822-headers"),
+        ]
+    });
+    if raw.len() < 4096 {
+        return raw.len();
+    }
+    let lower = raw.to_ascii_lowercase();
+    let Some(part) = ORIGINAL.iter().filter_map(|f| f.find(&lower)).min() else {
+        return raw.len();
+    };
+    let rest = &lower[part..];
+    // After the part's own MIME headers, the nested message's header block.
+    let Some(body) = memmem::find(rest, b"\n\n").map(|p| part + p + 2) else {
+        return raw.len();
+    };
+    let Some(end) = memmem::find(&lower[body..], b"\n\n").map(|p| body + p + 1) else {
+        return raw.len();
+    };
+    let nested_headers = &lower[body..end];
+    let tail = &lower[end..];
+    if memmem::find(nested_headers, b"multipart/report").is_some()
+        || memmem::find(nested_headers, b"mailer-daemon").is_some()
+        || memmem::find(tail, b"delivery-status").is_some()
+        || memmem::find(tail, b"feedback-report").is_some()
+        || memmem::find(tail, b"content-type: message/").is_some()
+    {
+        return raw.len();
+    }
+    end
+}
+
 /// The whole nested message of a message/rfc822 part.
 fn nested_bytes(raw: &[u8], part: &MessagePart<'_>, m: &mail_parser::Message<'_>) -> Vec<u8> {
     if part.encoding != mail_parser::Encoding::None {
@@ -344,9 +388,9 @@ pub fn is_address(s: &str) -> bool {
             domain.contains('.')
                 && !domain.starts_with(['.', '-'])
                 && !domain.ends_with('.')
-                && domain
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') || b >= 0x80)
+                && domain.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') || b >= 0x80
+                })
         }
     };
     // A quoted local part ("a..b"@example.org) may hold anything but a quote.
@@ -357,7 +401,10 @@ pub fn is_address(s: &str) -> bool {
         && local.bytes().all(|b| {
             b > b' '
                 && b != 0x7f
-                && !matches!(b, b'<' | b'>' | b'(' | b')' | b',' | b';' | b':' | b'"' | b'[' | b']' | b'\\')
+                && !matches!(
+                    b,
+                    b'<' | b'>' | b'(' | b')' | b',' | b';' | b':' | b'"' | b'[' | b']' | b'\\'
+                )
         })
 }
 
@@ -383,8 +430,14 @@ pub fn html_to_text(html: &str) -> String {
             break;
         };
         let tag = after[..gt].trim_start_matches('/').to_ascii_lowercase();
-        let name = tag.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("");
-        if matches!(name, "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table") {
+        let name = tag
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or("");
+        if matches!(
+            name,
+            "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table"
+        ) {
             out.push('\n');
         } else if matches!(name, "td" | "th") {
             out.push(' ');
@@ -428,7 +481,14 @@ pub struct Original {
 }
 
 /// The other headers [`Original`] reads.
-const WANTED: &[&str] = &["Message-ID", "From", "To", "Subject", "List-Id", "Return-Path"];
+const WANTED: &[&str] = &[
+    "Message-ID",
+    "From",
+    "To",
+    "Subject",
+    "List-Id",
+    "Return-Path",
+];
 
 /// Headers that name a campaign, in order of preference.
 const CAMPAIGN_HEADERS: &[&str] = &[
@@ -469,7 +529,9 @@ impl Original {
                 continue;
             };
             keep = WANTED.iter().any(|w| w.eq_ignore_ascii_case(name))
-                || CAMPAIGN_HEADERS.iter().any(|w| w.eq_ignore_ascii_case(name));
+                || CAMPAIGN_HEADERS
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case(name));
             if keep {
                 fields.push((name, value.trim().to_string()));
             }
@@ -481,7 +543,12 @@ impl Original {
                 .map(|(_, v)| v.as_str())
         };
         let message_id = get("Message-ID")
-            .map(|v| v.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+            .map(|v| {
+                v.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
             .filter(|v| !v.is_empty());
         let address = |name: &str| {
             get(name)

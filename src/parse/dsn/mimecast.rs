@@ -14,7 +14,9 @@ pub const DECODER: Decoder = Decoder {
 fn detect(mail: &Mail<'_>) -> bool {
     let n = mail.notice();
     n.contains("An email that you attempted to send to the following address")
-        || mail.header("Message-Id").is_some_and(|m| m.contains("mimecast"))
+        || mail
+            .header("Message-Id")
+            .is_some_and(|m| m.contains("mimecast"))
 }
 
 fn decode(mail: &Mail<'_>) -> Option<Report> {

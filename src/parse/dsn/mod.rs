@@ -108,14 +108,16 @@ pub enum DsnAction {
 impl DsnAction {
     pub fn parse(value: &str) -> Option<DsnAction> {
         let word = value.split_whitespace().next()?.to_ascii_lowercase();
-        Some(match word.trim_end_matches(|c: char| !c.is_ascii_alphabetic()) {
-            "failed" | "failure" => DsnAction::Failed,
-            "delayed" => DsnAction::Delayed,
-            "delivered" => DsnAction::Delivered,
-            "relayed" => DsnAction::Relayed,
-            "expanded" => DsnAction::Expanded,
-            _ => return None,
-        })
+        Some(
+            match word.trim_end_matches(|c: char| !c.is_ascii_alphabetic()) {
+                "failed" | "failure" => DsnAction::Failed,
+                "delayed" => DsnAction::Delayed,
+                "delivered" => DsnAction::Delivered,
+                "relayed" => DsnAction::Relayed,
+                "expanded" => DsnAction::Expanded,
+                _ => return None,
+            },
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -216,18 +218,19 @@ pub fn clean_address(value: &str) -> String {
     {
         v = rest.trim();
     }
+    // "Name <a@b>": keep the bracketed address.
+    if let Some(start) = v.find('<')
+        && let Some(end) = v[start..].find('>')
+        && v[start..start + end].contains('@')
+    {
+        return v[start + 1..start + end].trim().to_string();
+    }
     let mut v = v
         .trim_matches(|c: char| matches!(c, '<' | '>' | '\'' | ' ' | '\t' | ':' | ',' | '.'))
         .trim();
     // "a@b" quoted whole loses its quotes; "a..b"@c keeps its quoted local part.
     if v.len() > 2 && v.starts_with('"') && v.ends_with('"') {
         v = &v[1..v.len() - 1];
-    }
-    // "Name <a@b>": keep the bracketed address.
-    if let Some(start) = v.find('<')
-        && let Some(end) = v[start..].find('>')
-    {
-        return v[start + 1..start + end].trim().to_string();
     }
     v.to_string()
 }
@@ -476,12 +479,24 @@ fn first_line(raw: &[u8]) -> &[u8] {
 pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Event {
     let report = &decoded.report;
     let diagnostic = rcpt.diagnostic.as_deref().filter(|d| !d.is_empty());
-    let found = diagnostic.map(codes::extract).unwrap_or_default();
-    let enhanced_code = choose_status(
-        rcpt.status,
-        found.enhanced,
-        diagnostic.and_then(text::first_enhanced),
-    );
+    let mut found = diagnostic.map(codes::extract).unwrap_or_default();
+    let failure = report.kind == Kind::Bounce
+        && !matches!(
+            rcpt.action,
+            Some(DsnAction::Delivered | DsnAction::Relayed | DsnAction::Expanded)
+        );
+    // A session transcript quotes the successful replies before the failing one
+    // ("250 2.1.5 Ok ... 451 4.3.0 Error"): a failure takes its first failure codes.
+    let (fail_reply, fail_enhanced) = diagnostic.map(text::failure_codes).unwrap_or_default();
+    if failure && found.reply.is_some_and(|r| r.class() < 4) {
+        found.reply = fail_reply;
+    }
+    let mut first_in_text = diagnostic.and_then(text::first_enhanced);
+    if failure && found.enhanced.is_some_and(|e| e.class < 4) {
+        found.enhanced = fail_enhanced;
+        first_in_text = fail_enhanced;
+    }
+    let enhanced_code = choose_status(rcpt.status, found.enhanced, first_in_text);
     let reply_code = rcpt
         .reply_code
         .or(found.reply)
@@ -515,17 +530,14 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
             "Action: {}",
             rcpt.action.map_or("delivered", DsnAction::as_str)
         ))),
-        (Kind::AutoReply | Kind::Feedback, _) => Some(not_a_bounce(
-            report.evidence.clone().unwrap_or_default(),
-        )),
+        (Kind::AutoReply | Kind::Feedback, _) => {
+            Some(not_a_bounce(report.evidence.clone().unwrap_or_default()))
+        }
         _ => None,
     };
     let recipient = rcpt.address.to_ascii_lowercase();
     Event {
-        time: rcpt
-            .last_attempt
-            .or(report.arrival_date)
-            .or(decoded.date),
+        time: rcpt.last_attempt.or(report.arrival_date).or(decoded.date),
         source,
         recipient,
         sender: report

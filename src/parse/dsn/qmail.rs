@@ -39,7 +39,8 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
             Some(SmtpStage::Data)
         } else if d.contains("my name was rejected") {
             Some(SmtpStage::Helo)
-        } else if d.contains("establish an SMTP connection") || d.contains("didn't start the SMTP") {
+        } else if d.contains("establish an SMTP connection") || d.contains("didn't start the SMTP")
+        {
             Some(SmtpStage::Connect)
         } else {
             None

@@ -232,7 +232,10 @@ pub fn split_type(value: &str) -> (Option<&str>, &str) {
         Some((kind, rest))
             if !kind.is_empty()
                 && kind.len() <= 16
-                && kind.trim().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+                && kind
+                    .trim()
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
         {
             (Some(kind.trim()), rest.trim())
         }

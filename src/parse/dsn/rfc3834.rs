@@ -37,11 +37,10 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
         "X-Autoreply".to_string()
     } else if header_is(mail.header("Precedence"), &["auto_reply"]) {
         "Precedence: auto_reply".to_string()
-    } else if mail.header("X-Auto-Response-Suppress").is_some()
-        && SUBJECTS.iter().any(|s| mail.subject.to_lowercase().starts_with(s))
+    } else if SUBJECTS
+        .iter()
+        .any(|s| mail.subject.to_lowercase().starts_with(s))
     {
-        format!("Subject: {}", mail.subject)
-    } else if SUBJECTS.iter().any(|s| mail.subject.to_lowercase().starts_with(s)) {
         format!("Subject: {}", mail.subject)
     } else {
         return None;

@@ -34,7 +34,9 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
                 .and_then(|next| next.trim_start().strip_prefix("<<< "))
         });
         if let Some(reply) = reply
-            && r.diagnostic.as_deref().is_none_or(|d| !text::has_reply_code(d))
+            && r.diagnostic
+                .as_deref()
+                .is_none_or(|d| !text::has_reply_code(d))
         {
             r.diagnostic = Some(reply.trim().to_string());
         }

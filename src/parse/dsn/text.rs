@@ -33,7 +33,7 @@ const ORIGINAL_MARKERS: &[&str] = &[
 ];
 
 static ORIGINAL_FINDERS: LazyLock<Vec<Finder<'static>>> =
-    LazyLock::new(|| ORIGINAL_MARKERS.iter().map(|m| Finder::new(m)).collect());
+    LazyLock::new(|| ORIGINAL_MARKERS.iter().map(Finder::new).collect());
 
 /// Whether a line announces the returned original message.
 pub fn is_original_marker(line: &str) -> bool {
@@ -161,6 +161,7 @@ static EXPIRED: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
         "i've given up",
         "gave up",
         "could not be delivered within",
+        "not delivered within",
         "delivery period expired",
         "message timed out",
         "maximum time",
@@ -264,7 +265,9 @@ pub fn leading_address_coded(line: &str) -> Option<(&str, &str, Option<crate::co
         let body = t.trim_start_matches(['"', '\'']);
         let skip = t.len() - body.len();
         let end = body
-            .find(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '>' | '(' | ')' | '[' | ']'))
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, ',' | ';' | '>' | '(' | ')' | '[' | ']')
+            })
             .unwrap_or(body.len());
         let mut cand = &body[..end];
         // "a@b:", "a@b..." and "a@b":  keep their punctuation out of the address.
@@ -284,7 +287,11 @@ pub fn leading_address_coded(line: &str) -> Option<(&str, &str, Option<crate::co
 /// Every address in a text, in order (bare, `<...>`, `mailto:` forms).
 pub fn addresses(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| {
-        c.is_whitespace() || matches!(c, '<' | '>' | '(' | ')' | ',' | ';' | '"' | '\'' | '[' | ']')
+        c.is_whitespace()
+            || matches!(
+                c,
+                '<' | '>' | '(' | ')' | ',' | ';' | '"' | '\'' | '[' | ']'
+            )
     })
     .map(|t| t.trim_end_matches([':', '.']))
     .map(|t| t.strip_prefix("mailto:").unwrap_or(t))
@@ -316,11 +323,16 @@ pub fn error_near(body: &str, address: &str, single: bool) -> Option<String> {
         if !contains_ci(line, &address.to_ascii_lowercase()) {
             continue;
         }
-        let after = match line.to_ascii_lowercase().find(&address.to_ascii_lowercase()) {
+        let after = match line
+            .to_ascii_lowercase()
+            .find(&address.to_ascii_lowercase())
+        {
             Some(p) => &line[p + address.len()..],
             None => "",
         };
-        let after = after.trim_start_matches(['>', ':', '.', ' ', '\t', '"']).trim();
+        let after = after
+            .trim_start_matches(['>', ':', '.', ' ', '\t', '"'])
+            .trim();
         let mut parts: Vec<&str> = Vec::new();
         if after.len() > 3 {
             parts.push(after);
@@ -366,7 +378,9 @@ pub fn reply_code_in(text: &str) -> Option<crate::codes::ReplyCode> {
             if before_ok
                 && after_ok
                 && let Some(r) = crate::codes::ReplyCode::new(
-                    u16::from(b[i] - b'0') * 100 + u16::from(b[i + 1] - b'0') * 10 + u16::from(b[i + 2] - b'0'),
+                    u16::from(b[i] - b'0') * 100
+                        + u16::from(b[i + 1] - b'0') * 10
+                        + u16::from(b[i + 2] - b'0'),
                 )
             {
                 return Some(r);
@@ -428,6 +442,12 @@ const ERROR_WORDS: &[&str] = &[
     "virus",
     "too large",
     "too big",
+    "not exist",
+    "permission",
+    "not listed",
+    "not recognized",
+    "not delivered",
+    "not responding",
 ];
 
 /// The paragraph of a notice that describes the error: the first with an SMTP reply
@@ -442,7 +462,10 @@ pub fn error_paragraph(section: &str) -> Option<String> {
         let l = p.to_ascii_lowercase();
         INTRO_PHRASES.iter().any(|i| l.contains(i))
     };
-    if let Some(p) = paragraphs.iter().find(|p| has_reply_code(p) && !is_intro(p)) {
+    if let Some(p) = paragraphs
+        .iter()
+        .find(|p| has_reply_code(p) && !is_intro(p))
+    {
         return Some(p.clone());
     }
     paragraphs
@@ -501,15 +524,26 @@ pub fn trailing_blocks(section: &str) -> Vec<(String, String)> {
         };
         let lower = before.to_ascii_lowercase();
         // "For further assistance, please contact <support@...>": no recipient.
-        if ["contact", "assistance", "please", "reply to", "from:", "sender"]
-            .iter()
-            .any(|w| lower.contains(w))
+        if [
+            "contact",
+            "assistance",
+            "please",
+            "reply to",
+            "from:",
+            "sender",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
         {
             continue;
         }
         let says_nothing = DELIVERY_PHRASES.iter().any(|p| lower.ends_with(p))
             || lower.split_whitespace().count() <= 1;
-        let mut diag = if says_nothing { String::new() } else { before.to_string() };
+        let mut diag = if says_nothing {
+            String::new()
+        } else {
+            before.to_string()
+        };
         // The lines right after, up to a blank line.
         let following: Vec<&str> = lines[i + 1..]
             .iter()
@@ -544,7 +578,10 @@ pub fn unquote(body: &str) -> Option<String> {
     }
     let mut out = String::with_capacity(body.len());
     for l in body.lines() {
-        let u = l.strip_prefix("> ").or_else(|| l.strip_prefix('>')).unwrap_or(l);
+        let u = l
+            .strip_prefix("> ")
+            .or_else(|| l.strip_prefix('>'))
+            .unwrap_or(l);
         out.push_str(u);
         out.push('\n');
     }
@@ -575,6 +612,40 @@ pub fn first_enhanced(text: &str) -> Option<crate::codes::EnhancedCode> {
         i += 1;
     }
     None
+}
+
+/// The first reply code and enhanced code of class 4 or 5 in a text (a transcript's
+/// failing reply after its successful ones).
+pub fn failure_codes(
+    text: &str,
+) -> (
+    Option<crate::codes::ReplyCode>,
+    Option<crate::codes::EnhancedCode>,
+) {
+    let mut reply = None;
+    let mut enhanced = None;
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() && (reply.is_none() || enhanced.is_none()) {
+        let starts = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.');
+        if starts && matches!(b[i], b'4' | b'5') {
+            let end = b[i..]
+                .iter()
+                .position(|c| !(c.is_ascii_digit() || *c == b'.'))
+                .map_or(b.len(), |p| i + p);
+            let token = text[i..end].trim_end_matches('.');
+            if reply.is_none() && token.len() == 3 && matches!(b.get(end), None | Some(b' ' | b'-'))
+            {
+                reply = crate::codes::ReplyCode::parse(token);
+            } else if enhanced.is_none() {
+                enhanced = crate::codes::EnhancedCode::parse(token);
+            }
+            i = end.max(i + 1);
+            continue;
+        }
+        i += 1;
+    }
+    (reply, enhanced)
 }
 
 /// Whether a text holds a reply code or an error word.
@@ -641,7 +712,11 @@ pub fn address_blocks(text: &str) -> Vec<Block<'_>> {
             if shaped {
                 let first = rest_t.trim_start_matches(['.', ':', '>', '"', '\'']).trim();
                 let mut lines = Vec::new();
-                if !first.is_empty() && !(first.starts_with('(') && first.ends_with("):")) {
+                // "(expanded from ...):" and Exchange's "on <date>" say nothing.
+                let says_nothing = first.is_empty()
+                    || (first.starts_with('(') && first.ends_with("):"))
+                    || starts_ci(first, "on ");
+                if !says_nothing {
                     lines.push(first);
                 }
                 just_opened = lines.is_empty();
@@ -657,7 +732,8 @@ pub fn address_blocks(text: &str) -> Vec<Block<'_>> {
         }
         if open && let Some(b) = blocks.last_mut() {
             b.lines.push(line);
-            just_opened = false;
+            // "because:" announces the error after a blank line (Domino).
+            just_opened = line.trim_end().ends_with(':');
         }
     }
     blocks
@@ -669,7 +745,10 @@ mod tests {
 
     #[test]
     fn leading_address_shapes() {
-        assert_eq!(leading_address("<a@b.example>:"), Some(("a@b.example", ":")));
+        assert_eq!(
+            leading_address("<a@b.example>:"),
+            Some(("a@b.example", ":"))
+        );
         assert_eq!(leading_address("  a@b.example"), Some(("a@b.example", "")));
         assert_eq!(
             leading_address("a@b.example... User unknown"),
@@ -681,7 +760,9 @@ mod tests {
     #[test]
     fn expiry_phrases() {
         assert!(says_expired("retry timeout exceeded"));
-        assert!(says_expired("I'm not going to try again; this message has been in the queue too long."));
+        assert!(says_expired(
+            "I'm not going to try again; this message has been in the queue too long."
+        ));
         assert!(!says_expired("550 5.1.1 user unknown"));
     }
 }

@@ -13,11 +13,48 @@ use crate::time::{digits, month_from_abbrev, parse_rfc3339_prefix};
 
 /// Postfix daemons whose lines we understand; the program's last path component.
 const POSTFIX_DAEMONS: &[&str] = &[
-    "smtp", "lmtp", "local", "virtual", "pipe", "error", "retry", "discard", "qmgr", "nqmgr",
-    "cleanup", "pickup", "bounce", "defer", "trace", "smtpd", "postscreen", "dnsblog", "anvil",
-    "master", "scache", "tlsmgr", "tlsproxy", "proxymap", "trivial-rewrite", "verify", "flush",
-    "showq", "postdrop", "sendmail", "postqueue", "postsuper", "postfix-script", "postlogd",
-    "postmap", "postalias", "oqmgr", "qmqpd", "lmtpd", "spawn", "policyd-spf", "postfix",
+    "smtp",
+    "lmtp",
+    "local",
+    "virtual",
+    "pipe",
+    "error",
+    "retry",
+    "discard",
+    "qmgr",
+    "nqmgr",
+    "cleanup",
+    "pickup",
+    "bounce",
+    "defer",
+    "trace",
+    "smtpd",
+    "postscreen",
+    "dnsblog",
+    "anvil",
+    "master",
+    "scache",
+    "tlsmgr",
+    "tlsproxy",
+    "proxymap",
+    "trivial-rewrite",
+    "verify",
+    "flush",
+    "showq",
+    "postdrop",
+    "sendmail",
+    "postqueue",
+    "postsuper",
+    "postfix-script",
+    "postlogd",
+    "postmap",
+    "postalias",
+    "oqmgr",
+    "qmqpd",
+    "lmtpd",
+    "spawn",
+    "policyd-spf",
+    "postfix",
 ];
 
 #[derive(Debug, Clone)]
@@ -77,7 +114,10 @@ pub fn is_queue_id(id: &[u8]) -> bool {
     if !(5..=20).contains(&id.len()) {
         return false;
     }
-    if id.iter().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b)) {
+    if id
+        .iter()
+        .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b))
+    {
         return true;
     }
     id.len() >= 10
@@ -213,7 +253,11 @@ fn classic_timestamp(b: &[u8]) -> Option<(RawTime, &[u8])> {
     if b.get(i) == Some(&b' ') {
         i += 1;
     }
-    let day_len = if b.get(i + 1).is_some_and(u8::is_ascii_digit) { 2 } else { 1 };
+    let day_len = if b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        2
+    } else {
+        1
+    };
     let day = digits(b.get(i..)?, day_len)?;
     i += day_len;
     if b.get(i) != Some(&b' ') {

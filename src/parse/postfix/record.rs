@@ -18,7 +18,11 @@ use crate::model::{Action, SmtpStage, Timestamp, Verdict};
 pub enum RawTime {
     Absolute(Timestamp),
     /// Month 1-12, day, and microseconds since midnight.
-    NoYear { month: u32, day: u32, micros: u64 },
+    NoYear {
+        month: u32,
+        day: u32,
+        micros: u64,
+    },
 }
 
 /// A queue id on a host; the host is an index into the chunk's host table.
@@ -188,8 +192,8 @@ fn parse_postfix(
         }
         if let Some(from) = rest.strip_prefix(b"from=") {
             let (sender, tail) = angle_value(from);
-            let expired =
-                tail.starts_with(b", status=expired") || tail.starts_with(b", status=force-expired");
+            let expired = tail.starts_with(b", status=expired")
+                || tail.starts_with(b", status=force-expired");
             return Ok(Record::From {
                 key,
                 time,
@@ -388,7 +392,10 @@ fn split_relay(relay: &[u8]) -> (Option<String>, Option<String>) {
         let ip = ip.strip_prefix(b"IPv6:").unwrap_or(ip);
         // "host[private/dovecot-lmtp]": a socket path, not an address.
         let ip: &[u8] = if ip.contains(&b'/') { b"" } else { ip };
-        return ((!host.is_empty()).then(|| lowercase(host)), (!ip.is_empty()).then(|| lossy(ip)));
+        return (
+            (!host.is_empty()).then(|| lowercase(host)),
+            (!ip.is_empty()).then(|| lossy(ip)),
+        );
     }
     (Some(lowercase(relay)), None)
 }

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of the DSN reader: bouncex and Sisimai (the Perl library,
+# Debian package libsisimai-perl) on the same bounce emails, in one run, with emails/s
+# for both and the ratio.
+#
+# The emails are the DSN corpus maildir (../shared/corpus/dsn/maildir) copied N times
+# into one flat temporary Maildir-like folder (Sisimai reads one folder, not a tree).
+# bouncex is timed three ways: on the folder with its default threads, on the folder
+# with --threads 1, and on one mbox holding the same emails with --threads 1 (no
+# per-file cost: the decoder's own speed). Sisimai is timed on the folder with
+# Sisimai->make(DIR, delivered => 1), the 4.x API (5.x renamed it rise).
+#
+# usage: scripts/bench-dsn.sh [N]            (default 10 copies, 4030 emails)
+# needs: perl with Sisimai (installed from Debian if missing), python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+copies="${1:-10}"
+corpus="${DSN_CORPUS:-../shared/corpus/dsn/maildir}"
+target="${CARGO_TARGET_DIR:-target}"
+
+if ! perl -MSisimai -e1 2>/dev/null; then
+  apt-get update -qq && apt-get install -y -qq libsisimai-perl >/dev/null
+fi
+
+cargo build --release --quiet
+bin="$target/release/bouncex"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/maildir"
+python3 - "$corpus" "$work" "$copies" <<'PY'
+import os, re, sys
+corpus, work, copies = sys.argv[1], sys.argv[2], int(sys.argv[3])
+files = sorted(os.path.join(r, f) for r, _, fs in os.walk(corpus) for f in fs)
+with open(os.path.join(work, "all.mbox"), "wb") as mbox:
+    for i in range(copies):
+        for n, path in enumerate(files):
+            data = open(path, "rb").read()
+            name = f"{i:03d}-{n:04d}.eml"
+            open(os.path.join(work, "maildir", name), "wb").write(data)
+            body = re.sub(rb"(?m)^(>*From )", rb">\1", data.replace(b"\r\n", b"\n"))
+            mbox.write(b"From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n" + body.rstrip(b"\n") + b"\n\n")
+PY
+emails=$(find "$work/maildir" -type f | wc -l)
+
+now() { date +%s.%N; }
+rate() { python3 -c "import sys; n, s = int(sys.argv[1]), float(sys.argv[2]); print(f'{s:8.2f} s {n / s:10.0f} emails/s')" "$@"; }
+
+# One untimed pass each, so both read from a warm page cache.
+"$bin" events "$work/maildir" >/dev/null
+perl -MSisimai -e 'Sisimai->make($ARGV[0], delivered => 1)' "$work/maildir" >/dev/null 2>&1 || true
+
+t0=$(now); "$bin" events "$work/maildir" >"$work/bouncex.ndjson"; t1=$(now)
+b_dir=$(python3 -c "print($t1 - $t0)")
+t0=$(now); "$bin" events --threads 1 "$work/maildir" >/dev/null; t1=$(now)
+b_dir1=$(python3 -c "print($t1 - $t0)")
+t0=$(now); "$bin" events --threads 1 "$work/all.mbox" >/dev/null; t1=$(now)
+b_mbox=$(python3 -c "print($t1 - $t0)")
+t0=$(now)
+s_results=$(perl -MSisimai -e 'my $v = Sisimai->make($ARGV[0], delivered => 1) || []; print scalar(@$v), "\n"' "$work/maildir" 2>/dev/null)
+t1=$(now)
+s_time=$(python3 -c "print($t1 - $t0)")
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "emails: $emails ($copies copies of $corpus); bouncex events: $(wc -l <"$work/bouncex.ndjson"), Sisimai results: $s_results"
+echo "bouncex folder, default threads  $(rate "$emails" "$b_dir")"
+echo "bouncex folder, --threads 1      $(rate "$emails" "$b_dir1")"
+echo "bouncex one mbox, --threads 1    $(rate "$emails" "$b_mbox")"
+echo "Sisimai $(perl -MSisimai -e 'print $Sisimai::VERSION') folder           $(rate "$emails" "$s_time")"
+python3 - "$s_time" "$b_dir" "$b_dir1" "$b_mbox" <<'PY'
+import sys
+s, d, d1, m = map(float, sys.argv[1:])
+print(f"ratio (bouncex / Sisimai emails/s): folder {s / d:.1f}x, folder single-thread {s / d1:.1f}x, "
+      f"mbox single-thread {s / m:.1f}x")
+PY
