@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
 use crate::model::{Delivery, Event, Timestamp};
 use crate::parse::input::{self, Opened};
@@ -51,16 +51,19 @@ pub fn run(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunR
     let mut inputs = Vec::new();
     let mut input_errors = 0;
     let mut planned = Vec::new();
+    let mut paths = Vec::new();
     for path in input::expand(&options.paths) {
-        let path = match path {
-            Ok(path) => path,
+        match path {
+            Ok(path) => paths.push(path),
             Err(e) => {
                 inputs.push(error_row(String::new(), e.to_string()));
                 input_errors += 1;
-                continue;
             }
-        };
-        match plan(&path, options) {
+        }
+    }
+    // Opening and sniffing thousands of small files (a Maildir) is worth the threads.
+    for result in parallel_map(&paths, ctx.threads, |path| plan(path, options)) {
+        match result {
             Ok(p) => planned.push(p),
             Err((name, message)) => {
                 inputs.push(error_row(name, message));
@@ -87,31 +90,22 @@ pub fn run(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunR
     let mut planned = planned.into_iter().peekable();
     while let Some(p) = planned.next() {
         if p.format.independent_files() && p.kept.is_none() {
-            // Files of a stateless format go to the workers in batches.
-            let mut batch = vec![p];
-            while batch.len() < INDEPENDENT_BATCH
-                && let Some(next) = planned
-                    .next_if(|n| n.format.name() == batch[0].format.name() && n.kept.is_none())
+            // Files of a stateless format go to a pool of workers; their results are
+            // passed on in input order.
+            let mut jobs = vec![FileJob::from(p)];
+            while let Some(next) =
+                planned.next_if(|n| n.format.independent_files() && n.kept.is_none())
             {
-                batch.push(next);
+                jobs.push(FileJob::from(next));
             }
-            let jobs = batch
-                .into_iter()
-                .map(|p| FileJob {
-                    name: p.name,
-                    path: p.path,
-                    format: p.format,
-                    mtime: p.mtime,
-                })
-                .collect();
-            for outcome in parse_independent(jobs, ctx) {
+            parse_independent(&jobs, ctx, |outcome| {
                 outcome.replay(sink);
                 add_leftovers(&mut leftovers, &outcome.leftovers);
                 if outcome.row.error.is_some() {
                     input_errors += 1;
                 }
                 inputs.push(outcome.row);
-            }
+            });
             continue;
         }
         let name = p.format.name();
@@ -156,9 +150,9 @@ pub fn run(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunR
     }
 }
 
-/// How many files of a stateless format are parsed at once before their results are
-/// passed on in order: bounds the memory held by results waiting their turn.
-const INDEPENDENT_BATCH: usize = 256;
+/// How many parsed files may wait for their turn to be passed on: bounds the memory
+/// their results hold when one file is slow.
+const LOOKAHEAD: usize = 256;
 
 fn add_leftovers(total: &mut Leftovers, l: &Leftovers) {
     total.pending_deliveries += l.pending_deliveries;
@@ -213,21 +207,82 @@ struct FileJob {
     mtime: Option<(i32, u32)>,
 }
 
-/// Parses a batch of independent files on `ctx.threads` threads; results come back in
-/// the batch's order.
-fn parse_independent(batch: Vec<FileJob>, ctx: &Context<'_>) -> Vec<FileOutcome> {
+impl From<Planned> for FileJob {
+    fn from(p: Planned) -> FileJob {
+        FileJob {
+            name: p.name,
+            path: p.path,
+            format: p.format,
+            mtime: p.mtime,
+        }
+    }
+}
+
+/// Parses independent files on `ctx.threads` workers that live for the whole run (so
+/// each keeps its warm regex caches) and hands each result to `done` in input order.
+/// A worker takes a token before it takes a file and the token comes back when the
+/// file's result is passed on, so at most [`LOOKAHEAD`] results wait.
+fn parse_independent(jobs: &[FileJob], ctx: &Context<'_>, mut done: impl FnMut(FileOutcome)) {
     let next = AtomicUsize::new(0);
-    let slots: Vec<Mutex<Option<FileOutcome>>> = batch.iter().map(|_| Mutex::new(None)).collect();
-    let threads = ctx.threads.clamp(1, batch.len());
+    let (result_tx, result_rx) = mpsc::channel::<(usize, FileOutcome)>();
+    let (token_tx, token_rx) = mpsc::sync_channel::<()>(LOOKAHEAD);
+    for _ in 0..LOOKAHEAD {
+        token_tx.send(()).expect("the receiver is alive");
+    }
+    let token_rx = Mutex::new(token_rx);
+    let threads = ctx.threads.clamp(1, jobs.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..threads {
+            let result_tx = result_tx.clone();
+            let (next, token_rx) = (&next, &token_rx);
+            scope.spawn(move || {
+                loop {
+                    let token = token_rx.lock().map(|rx| rx.recv());
+                    if !matches!(token, Ok(Ok(()))) {
+                        return;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { return };
+                    if result_tx.send((i, parse_one(job, ctx))).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(result_tx);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut expected = 0;
+        for (i, outcome) in result_rx.iter() {
+            waiting.insert(i, outcome);
+            while let Some(outcome) = waiting.remove(&expected) {
+                done(outcome);
+                expected += 1;
+                let _ = token_tx.send(());
+            }
+        }
+    });
+}
+
+/// `f` over `items` on up to `threads` threads; results in the items' order.
+fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    if threads <= 1 || items.len() < 16 {
+        return items.iter().map(&f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(items.len()) {
             scope.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(p) = batch.get(i) else { return };
-                    let outcome = parse_one(p, ctx);
+                    let Some(item) = items.get(i) else { return };
+                    let result = f(item);
                     if let Ok(mut slot) = slots[i].lock() {
-                        *slot = Some(outcome);
+                        *slot = Some(result);
                     }
                 }
             });
@@ -235,17 +290,7 @@ fn parse_independent(batch: Vec<FileJob>, ctx: &Context<'_>) -> Vec<FileOutcome>
     });
     slots
         .into_iter()
-        .zip(batch)
-        .map(|(slot, p)| {
-            slot.into_inner()
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| FileOutcome {
-                    row: error_row(p.name.clone(), "parser failed".into()),
-                    leftovers: Leftovers::default(),
-                    collected: Collect::default(),
-                })
-        })
+        .filter_map(|slot| slot.into_inner().ok().flatten())
         .collect()
 }
 

@@ -33,8 +33,9 @@ pub fn open(path: &Path) -> io::Result<Opened> {
     } else {
         path.display().to_string()
     };
-    let (raw, mtime): (Box<dyn Read + Send>, Option<(i32, u32)>) = if is_stdin {
-        (Box::new(io::stdin()), None)
+    let stdin: Box<dyn Read + Send> = Box::new(io::stdin());
+    let (raw, mtime, size) = if is_stdin {
+        (stdin, None, None)
     } else {
         let file = File::open(path)?;
         let meta = file.metadata()?;
@@ -45,14 +46,17 @@ pub fn open(path: &Path) -> io::Result<Opened> {
             ));
         }
         let mtime = meta.modified().ok().and_then(year_month_of);
-        let raw: Box<dyn Read + Send> = if show_progress() {
+        // Progress only for inputs big enough to take a while.
+        let raw: Box<dyn Read + Send> = if meta.len() > BUFFER as u64 && show_progress() {
             Box::new(Progress::new(file, name.clone(), meta.len()))
         } else {
             Box::new(file)
         };
-        (raw, mtime)
+        (raw, mtime, Some(meta.len()))
     };
-    let mut buffered = BufReader::with_capacity(BUFFER, raw);
+    // A small file (one email) needs no megabyte of buffer.
+    let capacity = size.map_or(BUFFER, |n| (n as usize + 1).clamp(8 << 10, BUFFER));
+    let mut buffered = BufReader::with_capacity(capacity, raw);
     let compressed = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     let mut reader: Box<dyn BufRead + Send> = if compressed {
         Box::new(BufReader::with_capacity(
