@@ -140,6 +140,9 @@ pub fn inner_reply(text: &str) -> &str {
     inner.trim()
 }
 
+/// Ids for [`Classifier::id`]; starts at 1 so an empty cache (id 0) never matches.
+static NEXT_CLASSIFIER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// The compiled rule table.
 pub struct Classifier {
     rules: Vec<Rule>,
@@ -148,6 +151,8 @@ pub struct Classifier {
     text_rule: Vec<usize>,
     /// Each rule's pattern on its own, compiled the first time its evidence is wanted.
     text_regex: Vec<OnceLock<Option<Regex>>>,
+    /// Tells classifiers apart in the per-thread cache of pattern-set answers.
+    id: u64,
     /// Whether verdicts carry the matched text (`explain`, `events`); a report does
     /// not show it and saves a second regex search per failure.
     evidence: bool,
@@ -219,6 +224,7 @@ impl Classifier {
             text_regex,
             fallback_rule: Arc::from("fallback.unclassified"),
             evidence: true,
+            id: NEXT_CLASSIFIER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -235,19 +241,12 @@ impl Classifier {
     /// matched (None for the fallback).
     pub fn classify_indexed(&self, d: &Diagnosis<'_>) -> (Verdict, Option<usize>) {
         let inner = inner_reply(d.text);
-        let matched_text = if self.text_rule.is_empty() {
-            Vec::new()
-        } else {
-            let mut hit = vec![false; self.rules.len()];
-            for set_index in self.text_set.matches(inner).iter() {
-                hit[self.text_rule[set_index]] = true;
-            }
-            hit
-        };
+        let matched_text = self.text_matches(inner);
+        let text_hit = |i: usize| matched_text.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0);
         let class = d.class();
         let hard = class.is_none_or(|c| c == 5);
         for (i, rule) in self.rules.iter().enumerate() {
-            if rule.text.is_some() && !matched_text.get(i).copied().unwrap_or(false) {
+            if rule.text.is_some() && !text_hit(i) {
                 continue;
             }
             if !conditions_hold(rule, d, class) {
@@ -279,6 +278,48 @@ impl Classifier {
             },
             None,
         )
+    }
+
+    /// Which rules' text patterns match `inner`, as a bit set over rule indexes.
+    ///
+    /// Logs repeat the same replies many times (every retry of a deferral, every
+    /// recipient behind a refused connection), so each thread keeps the last few
+    /// thousand answers of the pattern set: one scan by a set of hundreds of patterns
+    /// costs far more than a hash lookup.
+    fn text_matches(&self, inner: &str) -> Arc<[u64]> {
+        const CACHE_ENTRIES: usize = 4096;
+        type Cache = (u64, rustc_hash::FxHashMap<Box<str>, Arc<[u64]>>);
+        thread_local! {
+            static CACHE: std::cell::RefCell<Cache> = std::cell::RefCell::default();
+        }
+        let compute = || -> Arc<[u64]> {
+            let mut bits = vec![0u64; self.rules.len().div_ceil(64)];
+            if !self.text_rule.is_empty() {
+                for set_index in self.text_set.matches(inner).iter() {
+                    let rule = self.text_rule[set_index];
+                    bits[rule / 64] |= 1 << (rule % 64);
+                }
+            }
+            bits.into()
+        };
+        CACHE.with(|cache| {
+            let Ok(mut cache) = cache.try_borrow_mut() else {
+                return compute();
+            };
+            if cache.0 != self.id {
+                cache.0 = self.id;
+                cache.1.clear();
+            }
+            if let Some(bits) = cache.1.get(inner) {
+                return bits.clone();
+            }
+            let bits = compute();
+            if cache.1.len() >= CACHE_ENTRIES {
+                cache.1.clear();
+            }
+            cache.1.insert(inner.into(), bits.clone());
+            bits
+        })
     }
 
     pub fn classify(&self, d: &Diagnosis<'_>) -> Verdict {

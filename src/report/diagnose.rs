@@ -917,16 +917,21 @@ const BLOCKLISTS: &[(&str, &str)] = &[
 
 /// The blocklists a failure text names, each once, in table order.
 pub fn blocklists_named(text: &str) -> Vec<&'static str> {
-    let lower = text.to_ascii_lowercase();
-    let mut names: Vec<&'static str> = Vec::new();
-    for &(name, pattern) in BLOCKLISTS {
-        let at_word_start = lower.match_indices(pattern).any(|(i, _)| {
-            i == 0
-                || !lower
-                    .as_bytes()
-                    .get(i - 1)
-                    .is_some_and(u8::is_ascii_alphanumeric)
+    // Runs on every reputation failure of a large log: the searchers are built once.
+    static FINDERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
+        std::sync::LazyLock::new(|| {
+            BLOCKLISTS
+                .iter()
+                .map(|(_, pattern)| memchr::memmem::Finder::new(pattern))
+                .collect()
         });
+    let lower = text.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    let mut names: Vec<&'static str> = Vec::new();
+    for (&(name, _), finder) in BLOCKLISTS.iter().zip(FINDERS.iter()) {
+        let at_word_start = finder
+            .find_iter(bytes)
+            .any(|i| i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
         if at_word_start && !names.contains(&name) {
             names.push(name);
         }
