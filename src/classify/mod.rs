@@ -242,7 +242,11 @@ impl Classifier {
     pub fn classify_indexed(&self, d: &Diagnosis<'_>) -> (Verdict, Option<usize>) {
         let inner = inner_reply(d.text);
         let matched_text = self.text_matches(inner);
-        let text_hit = |i: usize| matched_text.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0);
+        let text_hit = |i: usize| {
+            matched_text
+                .get(i / 64)
+                .is_some_and(|w| w & (1 << (i % 64)) != 0)
+        };
         let class = d.class();
         let hard = class.is_none_or(|c| c == 5);
         for (i, rule) in self.rules.iter().enumerate() {

@@ -312,9 +312,15 @@ impl Sink for Analysis {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
         }
-        // Expiry events restate the last deferral; they are no attempt of their own.
+        // Expiry events restate the last deferral, and auto-replies, complaint reports
+        // and success notices are no delivery attempt of ours.
+        let not_a_bounce = event
+            .verdict
+            .as_ref()
+            .is_some_and(|v| v.reason == "not_a_bounce");
         match event.action {
             crate::model::Action::Expired | crate::model::Action::Delayed => {}
+            _ if not_a_bounce => {}
             action => {
                 self.attempts += 1;
                 if action == crate::model::Action::Deferred {
