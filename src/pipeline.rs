@@ -130,7 +130,11 @@ pub fn run(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunR
         };
         let mut reader = opened.reader;
         match parser.parse(&mut reader, &meta, sink) {
-            Ok(tally) => inputs.push(InputRow { tally, error: None }),
+            Ok(mut tally) => {
+                let error = tally.read_error.take();
+                input_errors += usize::from(error.is_some());
+                inputs.push(InputRow { tally, error });
+            }
             Err(e) => {
                 inputs.push(error_row(p.name, format!("read error: {e}")));
                 input_errors += 1;
@@ -306,7 +310,10 @@ fn parse_one(p: &FileJob, ctx: &Context<'_>) -> FileOutcome {
             };
             let mut reader = opened.reader;
             match parser.parse(&mut reader, &meta, &mut collected) {
-                Ok(tally) => InputRow { tally, error: None },
+                Ok(mut tally) => {
+                    let error = tally.read_error.take();
+                    InputRow { tally, error }
+                }
                 Err(e) => error_row(p.name.clone(), format!("read error: {e}")),
             }
         }

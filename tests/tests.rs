@@ -12,6 +12,7 @@ mod suite {
     mod cli;
     mod diagnose;
     mod events;
+    mod hostile;
     mod inputs;
     mod parse_dsn;
     mod parse_postfix;

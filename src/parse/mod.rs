@@ -91,6 +91,9 @@ pub struct Tally {
     /// The first unrecognized units, for `--show-unparsed`.
     #[serde(skip)]
     pub unrecognized_samples: Vec<Unrecognized>,
+    /// Set when reading stopped early (a truncated .gz); the counts cover what was read.
+    #[serde(skip)]
+    pub read_error: Option<String>,
 }
 
 impl Tally {

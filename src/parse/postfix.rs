@@ -119,7 +119,12 @@ fn next_chunk(
     carry: &mut Vec<u8>,
     size: usize,
     spare: Option<Vec<u8>>,
+    failed: &mut Option<io::Error>,
 ) -> io::Result<Option<Vec<u8>>> {
+    // A read error after some data (a truncated .gz) first hands over what was read.
+    if let Some(e) = failed.take() {
+        return Err(e);
+    }
     // A recycled buffer saves mapping and faulting in fresh pages for every chunk.
     let mut data = spare.unwrap_or_default();
     data.clear();
@@ -144,7 +149,14 @@ fn next_chunk(
         // through the reader's buffer once it is drained.
         let want = size.saturating_sub(data.len()).max(64 * 1024);
         data.reserve(want);
-        let n = (&mut *input).take(want as u64).read_to_end(&mut data)?;
+        let n = match (&mut *input).take(want as u64).read_to_end(&mut data) {
+            Ok(n) => n,
+            Err(e) if data.is_empty() => return Err(e),
+            Err(e) => {
+                *failed = Some(e);
+                return Ok(Some(data));
+            }
+        };
         if n == 0 {
             return Ok((!data.is_empty()).then_some(data));
         }
@@ -203,7 +215,10 @@ impl<'a> PostfixParser<'a> {
         let mut base_line = 0;
         let mut seq = 0;
         let mut spare = None;
-        while let Some(data) = next_chunk(input, &mut carry, self.ctx.chunk_bytes, spare.take())? {
+        let mut failed = None;
+        while let Some(data) =
+            next_chunk(input, &mut carry, self.ctx.chunk_bytes, spare.take(), &mut failed)?
+        {
             let (parsed, buffer) = parse_chunk(Chunk { seq, data }, self.ctx);
             spare = Some(buffer);
             seq += 1;
@@ -240,13 +255,15 @@ impl<'a> PostfixParser<'a> {
             let reader = scope.spawn(move || -> io::Result<u64> {
                 let mut carry = Vec::new();
                 let mut seq = 0;
+                let mut failed = None;
                 loop {
                     // A token per chunk bounds memory however slow the applier is.
                     if token_rx.recv().is_err() {
                         return Ok(seq);
                     }
                     let spare = pool_rx.try_recv().ok();
-                    let Some(data) = next_chunk(input, &mut carry, chunk_bytes, spare)? else {
+                    let Some(data) = next_chunk(input, &mut carry, chunk_bytes, spare, &mut failed)?
+                    else {
                         return Ok(seq);
                     };
                     if chunk_tx.send(Chunk { seq, data }).is_err() {
@@ -310,10 +327,14 @@ impl Parser for PostfixParser<'_> {
             Some(y) => YearGuess::fixed(y),
             None => YearGuess::infer(meta.mtime),
         };
-        if self.ctx.threads <= 1 {
-            self.parse_sequential(input, file, &mut years, &mut tally, sink)?;
+        let read = if self.ctx.threads <= 1 {
+            self.parse_sequential(input, file, &mut years, &mut tally, sink)
         } else {
-            self.parse_parallel(input, file, &mut years, &mut tally, sink)?;
+            self.parse_parallel(input, file, &mut years, &mut tally, sink)
+        };
+        // What was read before the error stays counted; the error is reported beside it.
+        if let Err(e) = read {
+            tally.read_error = Some(format!("read error after line {}: {e}", tally.total));
         }
         Ok(tally)
     }

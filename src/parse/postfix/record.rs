@@ -67,6 +67,9 @@ pub struct DeliveryLine {
     pub verdict: Option<Verdict>,
 }
 
+/// Longest diagnostic text kept from a delivery record, in bytes.
+pub const MAX_DIAGNOSTIC: usize = 8 << 10;
+
 /// What one line means for the analysis.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
@@ -274,7 +277,8 @@ fn delivery_line(
         _ => return Err("unknown delivery status"),
     };
     let recipient = lossy(fields.to);
-    let text = lossy(fields.text);
+    // A real reply is a few hundred bytes; a runaway line must not make a giant event.
+    let text = lossy(&fields.text[..fields.text.len().min(MAX_DIAGNOSTIC)]);
     let (relay_host, relay_ip) = split_relay(fields.relay);
     let mut d = DeliveryLine {
         key,

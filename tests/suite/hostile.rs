@@ -1,0 +1,221 @@
+//! Hostile and broken input: every case ends with a clean exit code, a balanced
+//! account of the input, and no panic. Inputs are generated here, in a scratch folder.
+
+use std::io::Write;
+
+use crate::common::{arg, assert_balanced, run, scratch};
+
+const DEFERRED: &[u8] = b"Nov 22 10:00:00 mx1 postfix/smtp[1]: ABCDEF1234: to=<a@example.org>, relay=none, delay=1, dsn=4.4.1, status=deferred (connect to mx.example.org[192.0.2.1]:25: Connection refused)\n";
+const BOUNCED: &[u8] = b"Nov 22 10:00:01 mx1 postfix/smtp[1]: ABCDEF1234: to=<b@example.org>, relay=mx.example.org[192.0.2.1]:25, delay=1, dsn=5.1.1, status=bounced (host mx.example.org[192.0.2.1] said: 550 5.1.1 no such user (in reply to RCPT TO command))\n";
+
+/// `analyze --format json` on the files; returns (exit code, report, stderr).
+fn analyze_files(files: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut args = vec!["analyze", "--year", "2026", "--format", "json"];
+    args.extend_from_slice(files);
+    let r = run(&args);
+    assert!(!r.stderr.contains("panicked"), "panic: {}", r.stderr);
+    (r.code, r.json(), r.stderr)
+}
+
+fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("writing a scratch file");
+    arg(&path).to_string()
+}
+
+#[test]
+fn latin1_bytes_in_a_log_are_decoded_lossily() {
+    let dir = scratch("hostile-latin1");
+    let file = write(
+        &dir,
+        "latin1.log",
+        b"Nov 22 10:00:00 mx1 postfix/smtp[1]: ABCDEF1234: to=<j\xfcrgen@example.org>, relay=none, delay=1, dsn=5.1.1, status=bounced (host x[192.0.2.1] said: 550 5.1.1 Benutzer unbekannt \xe4\xf6\xfc (in reply to RCPT TO command))\n",
+    );
+    let (code, report, _) = analyze_files(&[&file]);
+    assert_eq!(code, 0);
+    assert_balanced(&report);
+    assert_eq!(report["totals"]["bounced"], 1);
+    assert_eq!(report["kpis"]["list_rot"]["count"], 1);
+}
+
+#[test]
+fn nul_bytes_are_accounted_for_not_a_crash() {
+    let dir = scratch("hostile-nul");
+    let mut bytes = b"Nov 22 10:00:00 mx1 postfix/smtp[1]: ABC\x00DEF: to=<a@example.org>\x00\n\x00\x00\x00\n".to_vec();
+    bytes.extend_from_slice(BOUNCED);
+    let file = write(&dir, "nul.log", &bytes);
+    let (code, report, _) = analyze_files(&[&file]);
+    assert_eq!(code, 0);
+    assert_balanced(&report);
+    assert_eq!(report["inputs"][0]["total"], 3);
+    // The line of NULs is no syslog line; the one with a NUL in its queue id has no
+    // queue id and no status, so it is daemon chatter.
+    assert_eq!(report["inputs"][0]["unrecognized"], 1);
+    assert_eq!(report["inputs"][0]["ignored"], 1);
+    assert_eq!(report["totals"]["bounced"], 1);
+}
+
+#[test]
+fn crlf_and_lone_cr_endings_count_the_same_lines() {
+    let dir = scratch("hostile-endings");
+    let mut lf = DEFERRED.to_vec();
+    lf.extend_from_slice(BOUNCED);
+    let crlf: Vec<u8> = String::from_utf8(lf.clone())
+        .unwrap()
+        .replace('\n', "\r\n")
+        .into_bytes();
+    let cr: Vec<u8> = lf.iter().map(|&b| if b == b'\n' { b'\r' } else { b }).collect();
+    let files = [
+        write(&dir, "lf.log", &lf),
+        write(&dir, "crlf.log", &crlf),
+        write(&dir, "cr.log", &cr),
+    ];
+    for file in &files {
+        let (code, report, _) = analyze_files(&[file]);
+        assert_eq!(code, 0, "{file}");
+        assert_balanced(&report);
+        assert_eq!(report["inputs"][0]["total"], 2, "{file}");
+        assert_eq!(report["totals"]["bounced"], 1, "{file}");
+        assert_eq!(report["totals"]["pending"], 1, "{file}");
+    }
+}
+
+#[test]
+fn a_50_mb_line_is_one_line() {
+    let dir = scratch("hostile-long-line");
+    let mut bytes = b"Nov 22 10:00:00 mx1 postfix/smtp[1]: ABCDEF1234: to=<c@example.org>, relay=none, dsn=5.1.1, status=bounced (".to_vec();
+    bytes.resize(bytes.len() + (50 << 20), b'x');
+    bytes.extend_from_slice(b")\n");
+    bytes.extend_from_slice(BOUNCED);
+    let file = write(&dir, "long.log", &bytes);
+    let (code, report, _) = analyze_files(&[&file]);
+    assert_eq!(code, 0);
+    assert_balanced(&report);
+    assert_eq!(report["inputs"][0]["total"], 2);
+    assert_eq!(report["totals"]["bounced"], 2);
+}
+
+#[test]
+fn an_empty_file_is_listed_with_zero_lines() {
+    let dir = scratch("hostile-empty");
+    let file = write(&dir, "empty.log", b"");
+    let (code, report, _) = analyze_files(&[&file]);
+    assert_eq!(code, 0);
+    assert_eq!(report["inputs"][0]["total"], 0);
+    assert_eq!(report["totals"]["deliveries"], 0);
+}
+
+#[test]
+fn a_missing_file_among_inputs_is_reported_and_the_others_processed() {
+    let dir = scratch("hostile-missing");
+    let good = write(&dir, "good.log", BOUNCED);
+    let missing = arg(&dir.join("missing.log")).to_string();
+    let (code, report, stderr) = analyze_files(&[&missing, &good]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("missing.log"), "{stderr}");
+    assert_eq!(report["totals"]["bounced"], 1);
+}
+
+#[test]
+fn a_truncated_gz_keeps_what_was_read_and_reports_the_error() {
+    let dir = scratch("hostile-truncated-gz");
+    let mut plain = Vec::new();
+    for i in 0..40_000u32 {
+        // Distinct queue ids, so the stream does not compress to nothing.
+        plain.extend_from_slice(
+            format!(
+                "Nov 22 10:00:00 mx1 postfix/smtp[1]: {i:010X}: to=<u{i}@example.org>, relay=mx.example.org[192.0.2.1]:25, delay=1, dsn=2.0.0, status=sent (250 ok {i})\n"
+            )
+            .as_bytes(),
+        );
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&plain).unwrap();
+    let gz = gz.finish().unwrap();
+    let file = write(&dir, "cut.log.gz", &gz[..gz.len() * 3 / 4]);
+    let (code, report, stderr) = analyze_files(&[&file]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cut.log.gz") && stderr.contains("read error"), "{stderr}");
+    let input = &report["inputs"][0];
+    assert!(input["error"].as_str().unwrap().contains("read error"));
+    let total = input["total"].as_u64().unwrap();
+    assert!(total > 1000 && total < 40_000, "lines read before the cut: {total}");
+    assert_balanced(&report);
+    assert_eq!(report["totals"]["delivered"], input["parsed"]);
+}
+
+#[test]
+fn a_corrupt_gz_is_an_input_error() {
+    let dir = scratch("hostile-corrupt-gz");
+    let file = write(&dir, "bad.log.gz", b"\x1f\x8b\x08\x00garbage that is no deflate stream");
+    let (code, report, stderr) = analyze_files(&[&file]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("bad.log.gz"), "{stderr}");
+    assert!(report["inputs"][0]["error"].is_string());
+}
+
+#[test]
+fn a_mime_bomb_is_one_unrecognized_message() {
+    let dir = scratch("hostile-mime");
+    let head = "From: a@example.org\nTo: b@example.net\nSubject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n";
+    let mut deep = format!("{head}Content-Type: multipart/mixed; boundary=\"b0\"\n\n");
+    let depth = 5000;
+    for i in 1..depth {
+        deep.push_str(&format!(
+            "--b{}\nContent-Type: multipart/mixed; boundary=\"b{i}\"\n\n",
+            i - 1
+        ));
+    }
+    deep.push_str(&format!("--b{}\nContent-Type: text/plain\n\nhello\n", depth - 1));
+    for i in (0..depth).rev() {
+        deep.push_str(&format!("--b{i}--\n"));
+    }
+    let mut wide = format!("{head}Content-Type: multipart/mixed; boundary=\"x\"\n\n");
+    for i in 0..20_000 {
+        wide.push_str(&format!("--x\nContent-Type: text/plain\n\npart {i}\n"));
+    }
+    wide.push_str("--x--\n");
+    for (name, body) in [("deep.eml", deep), ("wide.eml", wide)] {
+        let file = write(&dir, name, body.as_bytes());
+        let (code, report, _) = analyze_files(&[&file]);
+        assert_eq!(code, 0, "{name}");
+        assert_balanced(&report);
+        assert_eq!(report["inputs"][0]["total"], 1, "{name}");
+        assert_eq!(report["totals"]["deliveries"], 0, "{name}");
+    }
+}
+
+#[test]
+fn random_bytes_never_panic_and_always_balance() {
+    // A small seeded generator: the same bytes every run.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let dir = scratch("hostile-random");
+    let mut files = Vec::new();
+    for n in 0..8 {
+        let mut bytes = Vec::new();
+        // Start like a Postfix log so the content is read as one, then mutate.
+        for _ in 0..200 {
+            let line = if next() % 2 == 0 { DEFERRED } else { BOUNCED };
+            let mut line = line.to_vec();
+            for _ in 0..(next() % 4) {
+                let at = (next() as usize) % line.len();
+                line[at] = (next() % 256) as u8;
+            }
+            bytes.extend_from_slice(&line);
+        }
+        files.push(write(&dir, &format!("random-{n}.log"), &bytes));
+    }
+    let refs: Vec<&str> = files.iter().map(String::as_str).collect();
+    let mut args = vec!["analyze", "--year", "2026", "--format", "json", "--input-format", "postfix"];
+    args.extend_from_slice(&refs);
+    let r = run(&args);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_balanced(&r.json());
+}
