@@ -2,7 +2,7 @@
 //! recipient domain, SMTP stage) -> [`Verdict`] { bucket, reason, rule, evidence }.
 //!
 //! Pure and I/O free. The rules live in a table (see [`rules`]); this module compiles
-//! their text patterns once into a `RegexSet`, so one scan of a reply tests every rule,
+//! their text patterns behind a literal prefilter, so one scan of a reply rules out most,
 //! and then walks the table in order: the first rule whose conditions all hold wins.
 
 pub mod enhanced_meaning;
@@ -12,7 +12,7 @@ pub mod vocabulary;
 
 use std::sync::{Arc, LazyLock, OnceLock};
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::Regex;
 
 use crate::codes;
 use crate::model::{Bucket, EnhancedCode, Event, ReplyCode, SmtpStage, Verdict};
@@ -140,19 +140,100 @@ pub fn inner_reply(text: &str) -> &str {
     inner.trim()
 }
 
-/// Ids for [`Classifier::id`]; starts at 1 so an empty cache (id 0) never matches.
-static NEXT_CLASSIFIER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+/// A literal prefilter over the rules' patterns. Most patterns can only match where
+/// one of a few literals starts ("user unknown|no such user"); one Aho-Corasick scan
+/// of a reply finds every such literal at once, and a rule whose literals are all
+/// absent is skipped without running its regex. Patterns with no usable literal (or a
+/// non-ASCII one, which ASCII case folding would not cover) are always tried.
+///
+/// This replaced one `RegexSet` of all patterns: its lazy DFA had to build new states
+/// for nearly every new reply, which dominated the cost of classifying varied bounces.
+struct Prefilter {
+    automaton: Option<aho_corasick::AhoCorasick>,
+    /// Automaton pattern id -> rule index.
+    literal_rule: Vec<usize>,
+    /// Per rule: gated by the automaton.
+    gated: Vec<bool>,
+}
+
+impl Prefilter {
+    fn new(rules: &[Rule]) -> Prefilter {
+        let mut literals = Vec::new();
+        let mut literal_rule = Vec::new();
+        let mut gated = vec![false; rules.len()];
+        for (i, rule) in rules.iter().enumerate() {
+            let Some(found) = rule.text.as_deref().and_then(required_prefixes) else {
+                continue;
+            };
+            gated[i] = true;
+            for literal in found {
+                literals.push(literal);
+                literal_rule.push(i);
+            }
+        }
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&literals)
+            .ok();
+        if automaton.is_none() {
+            gated.iter_mut().for_each(|g| *g = false);
+        }
+        Prefilter {
+            automaton,
+            literal_rule,
+            gated,
+        }
+    }
+
+    /// Rules with a literal present in `text`, as a bit set over rule indexes.
+    fn candidates(&self, text: &str) -> Vec<u64> {
+        let mut bits = vec![0u64; self.gated.len().div_ceil(64)];
+        if let Some(ac) = &self.automaton {
+            for m in ac.find_overlapping_iter(text) {
+                let rule = self.literal_rule[m.pattern().as_usize()];
+                bits[rule / 64] |= 1 << (rule % 64);
+            }
+        }
+        bits
+    }
+
+    /// Whether rule `i` may match given the literals found.
+    fn passes(&self, i: usize, candidates: &[u64]) -> bool {
+        !self.gated.get(i).copied().unwrap_or(false)
+            || candidates.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+}
+
+/// Literals one of which every match of `pattern` starts with, lowercased; `None`
+/// when there is no such small set of ASCII literals of three bytes or more.
+fn required_prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    // Case as written: the automaton folds ASCII case itself.
+    let hir = regex_syntax::ParserBuilder::new().build().parse(pattern).ok()?;
+    let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let literals = seq.literals()?;
+    if literals.is_empty()
+        || literals
+            .iter()
+            .any(|l| l.as_bytes().len() < 3 || !l.as_bytes().is_ascii())
+    {
+        return None;
+    }
+    let mut out: Vec<Vec<u8>> = literals
+        .iter()
+        .map(|l| l.as_bytes().to_ascii_lowercase())
+        .collect();
+    out.sort();
+    out.dedup();
+    Some(out)
+}
 
 /// The compiled rule table.
 pub struct Classifier {
     rules: Vec<Rule>,
-    /// `text_set` pattern i belongs to rule `text_rule[i]`.
-    text_set: RegexSet,
-    text_rule: Vec<usize>,
-    /// Each rule's pattern on its own, compiled the first time its evidence is wanted.
+    /// Each rule's pattern, compiled the first time a reply gets that far.
     text_regex: Vec<OnceLock<Option<Regex>>>,
-    /// Tells classifiers apart in the per-thread cache of pattern-set answers.
-    id: u64,
+    prefilter: Prefilter,
     /// Whether verdicts carry the matched text (`explain`, `events`); a report does
     /// not show it and saves a second regex search per failure.
     evidence: bool,
@@ -198,34 +279,24 @@ impl Classifier {
     }
 
     pub fn new(rules: Vec<Rule>) -> Result<Classifier, RuleError> {
-        let mut patterns = Vec::new();
-        let mut text_rule = Vec::new();
-        for (i, rule) in rules.iter().enumerate() {
-            if let Some(p) = &rule.text {
-                patterns.push(p.clone());
-                text_rule.push(i);
-            }
-        }
         let text_regex = rules.iter().map(|_| OnceLock::new()).collect();
-        let text_set = RegexSetBuilder::new(&patterns)
-            .case_insensitive(true)
-            .size_limit(64 << 20)
-            .dfa_size_limit(64 << 20)
-            .build()
-            .map_err(|e| RuleError::Invalid {
-                file: "<rules>".into(),
-                line: 0,
-                message: format!("the rule patterns together do not compile: {e}"),
-            })?;
+        let prefilter = Prefilter::new(&rules);
         Ok(Classifier {
             rules,
-            text_set,
-            text_rule,
             text_regex,
+            prefilter,
             fallback_rule: Arc::from("fallback.unclassified"),
             evidence: true,
-            id: NEXT_CLASSIFIER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
+    }
+
+    /// The compiled pattern of rule `i`, if it has one.
+    fn regex(&self, i: usize) -> Option<&Regex> {
+        let rule = self.rules.get(i)?;
+        self.text_regex
+            .get(i)?
+            .get_or_init(|| rule.text.as_deref().and_then(|p| rules::compile_pattern(p).ok()))
+            .as_ref()
     }
 
     /// Turns the evidence text of verdicts on or off (on by default).
@@ -241,19 +312,19 @@ impl Classifier {
     /// matched (None for the fallback).
     pub fn classify_indexed(&self, d: &Diagnosis<'_>) -> (Verdict, Option<usize>) {
         let inner = inner_reply(d.text);
-        let matched_text = self.text_matches(inner);
-        let text_hit = |i: usize| {
-            matched_text
-                .get(i / 64)
-                .is_some_and(|w| w & (1 << (i % 64)) != 0)
-        };
+        let candidates = self.prefilter.candidates(inner);
         let class = d.class();
         let hard = class.is_none_or(|c| c == 5);
         for (i, rule) in self.rules.iter().enumerate() {
-            if rule.text.is_some() && !text_hit(i) {
+            // Cheap tests first: codes, stage, relay and domain, then the literal
+            // prefilter, and only then the rule's own pattern.
+            if !conditions_hold(rule, d, class) {
                 continue;
             }
-            if !conditions_hold(rule, d, class) {
+            if rule.text.is_some()
+                && (!self.prefilter.passes(i, &candidates)
+                    || !self.regex(i).is_some_and(|re| re.is_match(inner)))
+            {
                 continue;
             }
             let evidence = if self.evidence {
@@ -284,48 +355,6 @@ impl Classifier {
         )
     }
 
-    /// Which rules' text patterns match `inner`, as a bit set over rule indexes.
-    ///
-    /// Logs repeat the same replies many times (every retry of a deferral, every
-    /// recipient behind a refused connection), so each thread keeps the last few
-    /// thousand answers of the pattern set: one scan by a set of hundreds of patterns
-    /// costs far more than a hash lookup.
-    fn text_matches(&self, inner: &str) -> Arc<[u64]> {
-        const CACHE_ENTRIES: usize = 4096;
-        type Cache = (u64, rustc_hash::FxHashMap<Box<str>, Arc<[u64]>>);
-        thread_local! {
-            static CACHE: std::cell::RefCell<Cache> = std::cell::RefCell::default();
-        }
-        let compute = || -> Arc<[u64]> {
-            let mut bits = vec![0u64; self.rules.len().div_ceil(64)];
-            if !self.text_rule.is_empty() {
-                for set_index in self.text_set.matches(inner).iter() {
-                    let rule = self.text_rule[set_index];
-                    bits[rule / 64] |= 1 << (rule % 64);
-                }
-            }
-            bits.into()
-        };
-        CACHE.with(|cache| {
-            let Ok(mut cache) = cache.try_borrow_mut() else {
-                return compute();
-            };
-            if cache.0 != self.id {
-                cache.0 = self.id;
-                cache.1.clear();
-            }
-            if let Some(bits) = cache.1.get(inner) {
-                return bits.clone();
-            }
-            let bits = compute();
-            if cache.1.len() >= CACHE_ENTRIES {
-                cache.1.clear();
-            }
-            cache.1.insert(inner.into(), bits.clone());
-            bits
-        })
-    }
-
     pub fn classify(&self, d: &Diagnosis<'_>) -> Verdict {
         self.classify_indexed(d).0
     }
@@ -349,14 +378,7 @@ impl Classifier {
     }
 
     fn evidence(&self, i: usize, rule: &Rule, d: &Diagnosis<'_>, inner: &str) -> String {
-        let regex = self.text_regex.get(i).and_then(|cell| {
-            cell.get_or_init(|| {
-                rule.text
-                    .as_deref()
-                    .and_then(|p| rules::compile_pattern(p).ok())
-            })
-            .as_ref()
-        });
+        let regex = self.regex(i);
         if let Some(re) = regex
             && let Some(m) = re.find(inner)
         {
