@@ -200,7 +200,9 @@ impl Prefilter {
     /// Whether rule `i` may match given the literals found.
     fn passes(&self, i: usize, candidates: &[u64]) -> bool {
         !self.gated.get(i).copied().unwrap_or(false)
-            || candidates.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+            || candidates
+                .get(i / 64)
+                .is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 }
 
@@ -209,7 +211,10 @@ impl Prefilter {
 fn required_prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
     // Case as written: the automaton folds ASCII case itself.
-    let hir = regex_syntax::ParserBuilder::new().build().parse(pattern).ok()?;
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .ok()?;
     let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
     let literals = seq.literals()?;
     if literals.is_empty()
@@ -295,7 +300,11 @@ impl Classifier {
         let rule = self.rules.get(i)?;
         self.text_regex
             .get(i)?
-            .get_or_init(|| rule.text.as_deref().and_then(|p| rules::compile_pattern(p).ok()))
+            .get_or_init(|| {
+                rule.text
+                    .as_deref()
+                    .and_then(|p| rules::compile_pattern(p).ok())
+            })
             .as_ref()
     }
 
