@@ -56,6 +56,14 @@ fn context<'a>(classifier: &'a Classifier, input: &InputArgs) -> Context<'a> {
     if let Some(threads) = input.threads {
         ctx.threads = usize::from(threads);
     }
+    ctx.export = crate::parse::export::ExportOptions {
+        preset: input
+            .preset
+            .as_deref()
+            .and_then(crate::parse::export::preset::by_name)
+            .map(|p| p.name),
+        map: input.map.clone(),
+    };
     ctx
 }
 
@@ -82,7 +90,7 @@ fn analyze(args: AnalyzeArgs) -> Result<i32> {
     // The report shows no per-failure evidence: skip finding it.
     classifier.set_evidence(false);
     let ctx = context(&classifier, &args.input);
-    let mut analysis = Analysis::new();
+    let mut analysis = Analysis::with_dimensions(args.by.clone());
     let result = pipeline::run(&run_options(&args.input), &ctx, &mut analysis);
     report_input_errors(&result);
     let report = analysis.finish(

@@ -17,6 +17,8 @@ Examples:
   bouncex suppress maillog -o suppress.csv
   bouncex trace gwen@oldcorp.example maillog
   bouncex check maillog --max-list-rot 2% --max-reputation 0.5% --max-infra 30%
+  bouncex analyze sendgrid-activity.csv --by campaign --by day
+  bouncex analyze leads.csv --map recipient=Email --map step=Step --by step
 
 Exit codes: 0 success, 1 a check threshold was crossed, 2 usage or input error.";
 
@@ -79,6 +81,19 @@ pub struct InputArgs {
     /// Parser threads (default: one per core).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
+
+    /// Read CSV/JSON exports with this exporter's layout instead of detecting it.
+    #[arg(long, value_name = "NAME", value_parser = preset_names())]
+    pub preset: Option<String>,
+
+    /// Map a field to an export column, overriding the preset: recipient=Email,
+    /// diagnostic="Bounce Text", step=Step, ... (repeatable).
+    #[arg(long = "map", value_name = "FIELD=COLUMN", value_parser = parse::export::parse_map)]
+    pub map: Vec<(parse::export::Field, String)>,
+}
+
+fn preset_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(parse::export::preset::names())
 }
 
 fn input_format_names() -> clap::builder::PossibleValuesParser {
@@ -102,9 +117,14 @@ pub struct AnalyzeArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
 
-    /// Rows in the top lists (domains, codes).
+    /// Rows in the top lists (domains, codes) and per --by dimension.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
+
+    /// Show the three KPIs per group: campaign, step, domain, provider, sender-domain,
+    /// host, day, or any export column name (repeatable).
+    #[arg(long = "by", value_name = "DIM", value_parser = crate::report::group::Dimension::parse)]
+    pub by: Vec<crate::report::group::Dimension>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -173,6 +173,49 @@ pub struct Event {
     /// Which decoder or agent produced the event (`postfix/smtp`, `rfc3464`, ...).
     pub agent: Option<String>,
     pub verdict: Option<Verdict>,
+    /// The MTA that logged or reported the event: the syslog host of a log line, the
+    /// `Reporting-MTA` of a DSN, an export's sending host or IP.
+    pub mta_host: Option<Arc<str>>,
+    /// The campaign the message belongs to: an export's campaign column, a DSN's
+    /// `X-Campaign-ID` / `List-Id`, or a VERP envelope sender ([`campaign_of`]).
+    pub campaign: Option<Arc<str>>,
+    /// The sequence step (sequencer exports).
+    pub step: Option<Arc<str>>,
+    /// Further columns of an export row, `(column, value)`, for `--by COLUMN`.
+    pub extra: Option<Extra>,
+}
+
+/// Extra export columns of one row: `(name, value)` pairs; names are shared per file.
+pub type Extra = Arc<[(Arc<str>, Arc<str>)]>;
+
+impl Event {
+    /// The value of an extra column, matched case-insensitively.
+    pub fn extra_value(&self, column: &str) -> Option<&str> {
+        self.extra
+            .as_ref()?
+            .iter()
+            .find_map(|(name, value)| name.eq_ignore_ascii_case(column).then_some(&**value))
+    }
+}
+
+/// The campaign of a VERP-style envelope sender, when it has one:
+/// `bounce+CAMPAIGN.mNNNN@...` and `bounces+CAMPAIGN-ANYTHING@...` name CAMPAIGN
+/// (prefix matched case-insensitively), `bounce+CAMPAIGN@...` names CAMPAIGN. A tag
+/// that encodes a recipient (`bounces+user=example.com@...`) names none.
+pub fn campaign_of(sender: &str) -> Option<&str> {
+    let (local, _) = sender.rsplit_once('@')?;
+    let tag = ["bounces+", "bounce+"].iter().find_map(|prefix| {
+        let head = local.get(..prefix.len())?;
+        head.eq_ignore_ascii_case(prefix)
+            .then(|| &local[prefix.len()..])
+    })?;
+    let campaign = match tag.rfind(".m") {
+        Some(i) if !tag[i + 2..].is_empty() && tag[i + 2..].bytes().all(|b| b.is_ascii_digit()) => {
+            &tag[..i]
+        }
+        _ => tag.split_once('-').map_or(tag, |(c, _)| c),
+    };
+    (!campaign.is_empty() && !campaign.contains('=')).then_some(campaign)
 }
 
 impl Event {

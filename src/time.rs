@@ -203,6 +203,93 @@ pub fn parse_rfc3339_prefix(b: &[u8]) -> Option<(Timestamp, usize)> {
     Some((ts.plus_seconds(offset_secs), i))
 }
 
+/// Parses the timestamp shapes exports use (ESP and sequencer CSV/JSON):
+/// unix seconds (integer or with a fraction), unix milliseconds (13 digits or more),
+/// ISO 8601 / RFC 3339 with `Z`, an offset or none (taken as UTC), `YYYY-MM-DD HH:MM`,
+/// a bare `YYYY-MM-DD`, and RFC 2822 (`Tue, 04 Mar 2025 09:00:04 +0000`, zone names
+/// `UTC`/`GMT`/`Z` or none). A local time without a zone ("Your time zone") is read as
+/// UTC: the export does not say which zone it is.
+pub fn parse_any(text: &str) -> Option<Timestamp> {
+    let t = text.trim().trim_matches('"').trim();
+    if t.is_empty() {
+        return None;
+    }
+    let b = t.as_bytes();
+    if b.iter().all(|c| c.is_ascii_digit() || *c == b'.') && b[0].is_ascii_digit() {
+        return parse_epoch(t);
+    }
+    if let Some((ts, used)) = parse_rfc3339_prefix(b)
+        && b.get(used).is_none_or(|c| c.is_ascii_whitespace())
+    {
+        return Some(ts);
+    }
+    // `YYYY-MM-DD HH:MM` and `YYYY-MM-DD`.
+    if b.len() >= 10 && b.get(4) == Some(&b'-') && b.get(7) == Some(&b'-') {
+        let (y, m, d) = (digits(b, 4)?, digits(&b[5..], 2)?, digits(&b[8..], 2)?);
+        let (mut hour, mut minute) = (0, 0);
+        if b.len() > 10 {
+            if !matches!(b[10], b' ' | b'T') || b.len() != 16 || b[13] != b':' {
+                return None;
+            }
+            hour = digits(&b[11..], 2)?;
+            minute = digits(&b[14..], 2)?;
+        }
+        return Timestamp::from_civil(y as i32, m, d, hour, minute, 0, 0);
+    }
+    parse_rfc2822(t)
+}
+
+/// Unix seconds (with an optional fraction), or milliseconds when the integer has 13
+/// or more digits (a 13-digit second count is beyond the year 2286).
+fn parse_epoch(t: &str) -> Option<Timestamp> {
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    if int.is_empty() || int.len() > 16 || frac.contains('.') {
+        return None;
+    }
+    let n: i64 = int.parse().ok()?;
+    if int.len() >= 13 {
+        return Some(Timestamp(n.checked_mul(1000)?));
+    }
+    let mut micros = 0i64;
+    for (i, c) in frac.bytes().take(6).enumerate() {
+        micros += i64::from(c - b'0') * 10i64.pow(5 - i as u32);
+    }
+    Some(Timestamp(n.checked_mul(MICROS_PER_SEC)? + micros))
+}
+
+/// RFC 2822 / RFC 5322 date-time: `[Tue, ]04 Mar 2025 09:00:04 [+0000|UTC|GMT]`.
+pub fn parse_rfc2822(t: &str) -> Option<Timestamp> {
+    let t = t.split_once(',').map_or(t, |(_, rest)| rest).trim();
+    let mut parts = t.split_ascii_whitespace();
+    let day: u32 = parts.next()?.parse().ok()?;
+    let month = month_from_abbrev(parts.next()?.as_bytes())?;
+    let year: i32 = parts.next()?.parse().ok()?;
+    let clock = parts.next()?;
+    let mut hms = clock.split(':');
+    let hour: u32 = hms.next()?.parse().ok()?;
+    let minute: u32 = hms.next()?.parse().ok()?;
+    let second: u32 = match hms.next() {
+        Some(s) => s.parse().ok()?,
+        None => 0,
+    };
+    let offset = match parts.next() {
+        None | Some("UTC" | "GMT" | "UT" | "Z") => 0,
+        Some(zone) => {
+            let b = zone.as_bytes();
+            let sign = match b.first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let hh = digits(&b[1..], 2)?;
+            let mm = digits(b.get(3..)?, 2)?;
+            sign * i64::from(hh * 3600 + mm * 60)
+        }
+    };
+    let ts = Timestamp::from_civil(year, month, day, hour, minute, second, 0)?;
+    Some(ts.plus_seconds(-offset))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,5 +326,40 @@ mod tests {
         }
         assert!(parse_rfc3339_prefix(b"2026-13-22T14:52:24Z").is_none());
         assert!(parse_rfc3339_prefix(b"Nov 22 14:52:24").is_none());
+    }
+
+    #[test]
+    fn parses_export_timestamps() {
+        let cases: &[(&str, &str)] = &[
+            ("1741078804", "2025-03-04T09:00:04Z"),
+            ("1741078804000", "2025-03-04T09:00:04Z"),
+            ("1741078803.214512", "2025-03-04T09:00:03.214512Z"),
+            ("2025-03-04T09:00:04.000Z", "2025-03-04T09:00:04Z"),
+            (
+                "2025-03-04T04:00:04.6421112-05:00",
+                "2025-03-04T09:00:04.642111Z",
+            ),
+            ("2025-03-04T10:00:04.000+01:00", "2025-03-04T09:00:04Z"),
+            ("2025-03-04 09:00:04", "2025-03-04T09:00:04Z"),
+            ("2025-03-04 09:00:04.1234", "2025-03-04T09:00:04.123400Z"),
+            ("2025-03-04 09:00", "2025-03-04T09:00:00Z"),
+            ("2025-03-04", "2025-03-04T00:00:00Z"),
+            ("Tue, 04 Mar 2025 09:00:04 UTC", "2025-03-04T09:00:04Z"),
+            ("Wed, 05 Mar 2025 14:30:41 -0500", "2025-03-05T19:30:41Z"),
+            ("05 Mar 2025 14:22:08 +0000", "2025-03-05T14:22:08Z"),
+        ];
+        for (input, want) in cases {
+            let ts = parse_any(input).unwrap_or_else(|| panic!("{input}"));
+            assert_eq!(ts.to_string(), *want, "{input}");
+        }
+        for bad in [
+            "",
+            "soon",
+            "2025-13-01",
+            "1.2.3",
+            "Tue, 32 Mar 2025 09:00:04 UTC",
+        ] {
+            assert!(parse_any(bad).is_none(), "{bad:?}");
+        }
     }
 }

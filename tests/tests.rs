@@ -12,9 +12,11 @@ mod suite {
     mod cli;
     mod diagnose;
     mod events;
+    mod group_by;
     mod hostile;
     mod inputs;
     mod parse_dsn;
+    mod parse_export;
     mod parse_postfix;
     mod report;
     mod suppress;

@@ -5,6 +5,7 @@
 //! `--input-format` choices and content sniffing come from the registry.
 
 pub mod dsn;
+pub mod export;
 pub mod input;
 pub mod postfix;
 
@@ -38,6 +39,8 @@ pub struct Context<'a> {
     pub threads: usize,
     /// Size of the pieces a large input is cut into for the workers.
     pub chunk_bytes: usize,
+    /// `--preset` and `--map` for CSV and JSON exports.
+    pub export: export::ExportOptions,
 }
 
 impl<'a> Context<'a> {
@@ -49,6 +52,7 @@ impl<'a> Context<'a> {
             keep_unrecognized: 1000,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             chunk_bytes: 2 << 20,
+            export: export::ExportOptions::default(),
         }
     }
 }
@@ -169,7 +173,12 @@ pub trait Format: Sync {
 }
 
 /// Every format, in sniffing order.
-pub static FORMATS: &[&dyn Format] = &[&postfix::PostfixFormat, &dsn::DsnFormat];
+pub static FORMATS: &[&dyn Format] = &[
+    &postfix::PostfixFormat,
+    &dsn::DsnFormat,
+    &export::CsvFormat,
+    &export::JsonFormat,
+];
 
 pub fn format_names() -> Vec<&'static str> {
     FORMATS.iter().map(|f| f.name()).collect()

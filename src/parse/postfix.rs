@@ -216,9 +216,13 @@ impl<'a> PostfixParser<'a> {
         let mut seq = 0;
         let mut spare = None;
         let mut failed = None;
-        while let Some(data) =
-            next_chunk(input, &mut carry, self.ctx.chunk_bytes, spare.take(), &mut failed)?
-        {
+        while let Some(data) = next_chunk(
+            input,
+            &mut carry,
+            self.ctx.chunk_bytes,
+            spare.take(),
+            &mut failed,
+        )? {
             let (parsed, buffer) = parse_chunk(Chunk { seq, data }, self.ctx);
             spare = Some(buffer);
             seq += 1;
@@ -262,7 +266,8 @@ impl<'a> PostfixParser<'a> {
                         return Ok(seq);
                     }
                     let spare = pool_rx.try_recv().ok();
-                    let Some(data) = next_chunk(input, &mut carry, chunk_bytes, spare, &mut failed)?
+                    let Some(data) =
+                        next_chunk(input, &mut carry, chunk_bytes, spare, &mut failed)?
                     else {
                         return Ok(seq);
                     };

@@ -867,25 +867,9 @@ pub fn bounce_rate_band(input: &DiagnosisInput) -> Option<Diagnosis> {
     )
 }
 
-/// The campaign of a VERP-style envelope sender, when it has one:
-/// `bounce+CAMPAIGN.mNNNN@...` and `bounces+CAMPAIGN-ANYTHING@...` name CAMPAIGN
-/// (prefix matched case-insensitively), `bounce+CAMPAIGN@...` names CAMPAIGN. A tag
-/// that encodes a recipient (`bounces+user=example.com@...`) names none.
-pub fn campaign_of(sender: &str) -> Option<&str> {
-    let (local, _) = sender.rsplit_once('@')?;
-    let tag = ["bounces+", "bounce+"].iter().find_map(|prefix| {
-        let head = local.get(..prefix.len())?;
-        head.eq_ignore_ascii_case(prefix)
-            .then(|| &local[prefix.len()..])
-    })?;
-    let campaign = match tag.rfind(".m") {
-        Some(i) if !tag[i + 2..].is_empty() && tag[i + 2..].bytes().all(|b| b.is_ascii_digit()) => {
-            &tag[..i]
-        }
-        _ => tag.split_once('-').map_or(tag, |(c, _)| c),
-    };
-    (!campaign.is_empty() && !campaign.contains('=')).then_some(campaign)
-}
+/// The campaign of a VERP-style envelope sender; the heuristic lives in the model so
+/// parsers fill `Event::campaign` with it.
+pub use crate::model::campaign_of;
 
 /// Blocklists recognised in failure texts: (name shown, lowercase pattern). A pattern
 /// matches at a word start (`zen.spamhaus.org`, `(S3150)`), not inside a word.
@@ -1014,6 +998,8 @@ pub struct Collector {
     windows: BTreeMap<i64, WindowState>,
     blocklists: BTreeMap<&'static str, u64>,
     campaigns: HashMap<String, (u64, u64)>,
+    /// Sequence steps, when the input has them: (deliveries, failed, list rot).
+    steps: HashMap<String, Segment>,
     content_failed: u64,
     auth: BTreeMap<&'static str, u64>,
     auth_codes: BTreeMap<EnhancedCode, u64>,
@@ -1139,7 +1125,32 @@ impl Collector {
         if content {
             self.content_failed += 1;
         }
-        if let Some(campaign) = d.sender.as_deref().and_then(campaign_of) {
+        // The parser's campaign (export column, DSN header, VERP sender); the VERP
+        // heuristic again for deliveries built without one.
+        let campaign = d
+            .last
+            .campaign
+            .as_deref()
+            .or_else(|| d.sender.as_deref().and_then(campaign_of));
+        if let Some(step) = d.last.step.as_deref() {
+            let slot = match self.steps.get_mut(step) {
+                Some(slot) => slot,
+                None => {
+                    let key = if self.steps.len() < MAX_CAMPAIGNS {
+                        step
+                    } else {
+                        OTHER_CAMPAIGNS
+                    };
+                    self.steps.entry(key.to_string()).or_default()
+                }
+            };
+            slot.deliveries += 1;
+            slot.failed += u64::from(failed);
+            slot.list_rot += u64::from(
+                d.outcome == Outcome::Bounced && cause.is_some_and(|v| v.bucket == Bucket::ListRot),
+            );
+        }
+        if let Some(campaign) = campaign {
             let slot = match self.campaigns.get_mut(campaign) {
                 Some(slot) => slot,
                 None => {
@@ -1202,6 +1213,15 @@ impl Collector {
             })
             .collect();
         campaigns.sort_by(|a, b| a.name.cmp(&b.name));
+        let steps = (!self.steps.is_empty()).then(|| {
+            let mut steps: Vec<Segment> = self
+                .steps
+                .into_iter()
+                .map(|(name, s)| Segment { name, ..s })
+                .collect();
+            steps.sort_by(|a, b| a.name.cmp(&b.name));
+            steps
+        });
         let mut full_mailboxes: Vec<FullMailbox> = self
             .full
             .into_iter()
@@ -1245,6 +1265,7 @@ impl Collector {
                 .map(|(c, n)| (c.to_string(), n))
                 .collect(),
             full_mailboxes,
+            steps,
             ..DiagnosisInput::default()
         }
     }

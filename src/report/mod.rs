@@ -13,6 +13,7 @@
 
 pub mod check;
 pub mod diagnose;
+pub mod group;
 pub mod json;
 pub mod ndjson;
 pub mod suppress;
@@ -119,6 +120,14 @@ pub struct Totals {
     /// Deferred attempts / attempts.
     pub deferral_rate: f64,
     pub events: u64,
+    /// Failed deliveries whose input said only that they failed (a "hard bounce" or
+    /// "Bounced" label, no code, no text): counted, but nothing could classify them.
+    pub unclassifiable: u64,
+    /// unclassifiable / failed: how much of the failures came from a status-only source.
+    pub status_only_share: f64,
+    /// Events that repeat a provider-side suppression (an address the ESP refused to
+    /// mail again after an earlier failure): never counted as new failures.
+    pub suppressed: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -218,7 +227,7 @@ pub struct GroupRow {
 }
 
 impl GroupRow {
-    fn new(name: String, c: &Counts) -> GroupRow {
+    pub(crate) fn new(name: String, c: &Counts) -> GroupRow {
         let finals = c.finals();
         GroupRow {
             name,
@@ -263,6 +272,8 @@ pub struct Report {
     pub enhanced_codes: Vec<CodeRow>,
     pub by_provider: Vec<GroupRow>,
     pub by_domain: Vec<GroupRow>,
+    /// One entry per `--by` dimension, in the order given.
+    pub by: Vec<group::GroupBy>,
     pub time_span: TimeSpan,
     pub inputs: Vec<InputRow>,
     pub leftovers: Leftovers,
@@ -302,7 +313,16 @@ pub struct Analysis {
     last: Option<Timestamp>,
     /// Bounded aggregates behind the diagnoses.
     diagnosis: diagnose::Collector,
+    /// `--by` dimensions.
+    groups: Vec<group::Grouper>,
+    unclassifiable: u64,
+    suppressed: u64,
 }
+
+/// Verdict reason of a failure whose input carries only a status label.
+pub const UNCLASSIFIABLE: &str = "unclassifiable";
+/// Verdict reason of an event that repeats a provider-side suppression.
+pub const SUPPRESSED: &str = "suppressed";
 
 impl Sink for Analysis {
     fn event(&mut self, event: &Event) {
@@ -317,7 +337,14 @@ impl Sink for Analysis {
         let not_a_bounce = event
             .verdict
             .as_ref()
-            .is_some_and(|v| v.reason == "not_a_bounce");
+            .is_some_and(|v| v.reason == "not_a_bounce" || v.reason == SUPPRESSED);
+        if event
+            .verdict
+            .as_ref()
+            .is_some_and(|v| v.reason == SUPPRESSED)
+        {
+            self.suppressed += 1;
+        }
         match event.action {
             crate::model::Action::Expired | crate::model::Action::Delayed => {}
             _ if not_a_bounce => {}
@@ -362,12 +389,18 @@ impl Sink for Analysis {
         };
         self.by_provider.entry(provider).or_default().add(d);
         self.diagnosis.delivery(d, provider);
+        for g in &mut self.groups {
+            g.add(d, provider);
+        }
         if !d.outcome.is_failure() {
             return;
         }
         let (bucket, reason) = d
             .cause()
             .map_or((Bucket::Unknown, "unclassified"), |v| (v.bucket, v.reason));
+        if reason == UNCLASSIFIABLE {
+            self.unclassifiable += 1;
+        }
         let slot = self.failed_by_bucket.entry(bucket).or_default();
         if d.outcome == Outcome::Bounced {
             slot.0 += 1;
@@ -405,6 +438,14 @@ impl Analysis {
         Analysis::default()
     }
 
+    /// An analysis that also groups deliveries by these dimensions (`--by`).
+    pub fn with_dimensions(dimensions: Vec<group::Dimension>) -> Analysis {
+        Analysis {
+            groups: dimensions.into_iter().map(group::Grouper::new).collect(),
+            ..Analysis::default()
+        }
+    }
+
     /// Freezes the accumulated figures into a report.
     pub fn finish(
         self,
@@ -428,6 +469,9 @@ impl Analysis {
             deferred_attempts: self.deferred_attempts,
             deferral_rate: ratio(self.deferred_attempts, self.attempts),
             events: self.events,
+            unclassifiable: self.unclassifiable,
+            status_only_share: ratio(self.unclassifiable, failed),
+            suppressed: self.suppressed,
         };
         let mut by_cause: Vec<CauseCount> = self
             .infra_causes
@@ -532,6 +576,11 @@ impl Analysis {
                 .map(|(name, (counts, _))| (name, counts)),
             options.top,
         );
+        let by = self
+            .groups
+            .into_iter()
+            .map(|g| g.finish(options.top))
+            .collect();
         let unrecognized = inputs.iter().map(|i| i.tally.unrecognized).sum();
         let unrecognized_samples = if show_unparsed {
             inputs
@@ -559,6 +608,7 @@ impl Analysis {
             enhanced_codes,
             by_provider,
             by_domain,
+            by,
             time_span: TimeSpan {
                 first: self.first,
                 last: self.last,

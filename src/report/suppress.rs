@@ -347,6 +347,10 @@ mod tests {
                 evidence: String::new(),
                 hard: outcome == Outcome::Bounced,
             }),
+            mta_host: None,
+            campaign: None,
+            step: None,
+            extra: None,
         };
         Delivery {
             queue_id: None,

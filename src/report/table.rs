@@ -115,6 +115,22 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         t.deferred_attempts,
         t.attempts
     )?;
+    if t.unclassifiable > 0 {
+        writeln!(
+            out,
+            "Unclassifiable: {} of {} failures ({}) carried only a status label (status-only source: no code, no text)",
+            t.unclassifiable,
+            t.failed,
+            pct(t.status_only_share)
+        )?;
+    }
+    if t.suppressed > 0 {
+        writeln!(
+            out,
+            "Suppressed by the provider: {} (repeats of earlier failures, not counted as failures)",
+            t.suppressed
+        )?;
+    }
 
     write_diagnoses(out, &report.diagnoses)?;
 
@@ -177,6 +193,9 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 
     write_groups(out, "By mailbox provider", &report.by_provider)?;
     write_groups(out, "Top recipient domains by failures", &report.by_domain)?;
+    for by in &report.by {
+        write_by(out, by)?;
+    }
 
     writeln!(out, "\nInputs")?;
     let mut table = new_table(&[
@@ -266,6 +285,50 @@ fn write_groups(out: &mut dyn Write, title: &str, rows: &[GroupRow]) -> io::Resu
         ]);
     }
     right(&mut table, &[1, 2, 3, 4, 5, 6]);
+    writeln!(out, "{table}")
+}
+
+/// A `--by` dimension: the three KPIs per group, counts beside rates.
+fn write_by(out: &mut dyn Write, by: &super::group::GroupBy) -> io::Result<()> {
+    let shown = by.groups.len() as u64 - u64::from(by.other_groups > 0);
+    writeln!(
+        out,
+        "\nBy {} ({} groups{})",
+        by.dimension,
+        by.total_groups,
+        if by.other_groups > 0 {
+            format!(", top {shown} shown, {} summed as (other)", by.other_groups)
+        } else {
+            String::new()
+        }
+    )?;
+    let mut table = new_table(&[
+        by.dimension.as_str(),
+        "deliveries",
+        "failed",
+        "bounce rate",
+        "list rot",
+        "rate",
+        "reputation",
+        "rate",
+        "infra",
+        "share",
+    ]);
+    for r in &by.groups {
+        table.add_row(vec![
+            r.name.clone(),
+            r.deliveries.to_string(),
+            r.failed.to_string(),
+            pct(r.bounce_rate),
+            r.list_rot.to_string(),
+            pct(r.list_rot_rate),
+            r.reputation.to_string(),
+            pct(r.reputation_rate),
+            r.infrastructure.to_string(),
+            pct(r.infrastructure_share),
+        ]);
+    }
+    right(&mut table, &[1, 2, 3, 4, 5, 6, 7, 8, 9]);
     writeln!(out, "{table}")
 }
 

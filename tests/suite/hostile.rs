@@ -41,7 +41,9 @@ fn latin1_bytes_in_a_log_are_decoded_lossily() {
 #[test]
 fn nul_bytes_are_accounted_for_not_a_crash() {
     let dir = scratch("hostile-nul");
-    let mut bytes = b"Nov 22 10:00:00 mx1 postfix/smtp[1]: ABC\x00DEF: to=<a@example.org>\x00\n\x00\x00\x00\n".to_vec();
+    let mut bytes =
+        b"Nov 22 10:00:00 mx1 postfix/smtp[1]: ABC\x00DEF: to=<a@example.org>\x00\n\x00\x00\x00\n"
+            .to_vec();
     bytes.extend_from_slice(BOUNCED);
     let file = write(&dir, "nul.log", &bytes);
     let (code, report, _) = analyze_files(&[&file]);
@@ -64,7 +66,10 @@ fn crlf_and_lone_cr_endings_count_the_same_lines() {
         .unwrap()
         .replace('\n', "\r\n")
         .into_bytes();
-    let cr: Vec<u8> = lf.iter().map(|&b| if b == b'\n' { b'\r' } else { b }).collect();
+    let cr: Vec<u8> = lf
+        .iter()
+        .map(|&b| if b == b'\n' { b'\r' } else { b })
+        .collect();
     let files = [
         write(&dir, "lf.log", &lf),
         write(&dir, "crlf.log", &crlf),
@@ -135,11 +140,17 @@ fn a_truncated_gz_keeps_what_was_read_and_reports_the_error() {
     let file = write(&dir, "cut.log.gz", &gz[..gz.len() * 3 / 4]);
     let (code, report, stderr) = analyze_files(&[&file]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("cut.log.gz") && stderr.contains("read error"), "{stderr}");
+    assert!(
+        stderr.contains("cut.log.gz") && stderr.contains("read error"),
+        "{stderr}"
+    );
     let input = &report["inputs"][0];
     assert!(input["error"].as_str().unwrap().contains("read error"));
     let total = input["total"].as_u64().unwrap();
-    assert!(total > 1000 && total < 40_000, "lines read before the cut: {total}");
+    assert!(
+        total > 1000 && total < 40_000,
+        "lines read before the cut: {total}"
+    );
     assert_balanced(&report);
     assert_eq!(report["totals"]["delivered"], input["parsed"]);
 }
@@ -147,7 +158,11 @@ fn a_truncated_gz_keeps_what_was_read_and_reports_the_error() {
 #[test]
 fn a_corrupt_gz_is_an_input_error() {
     let dir = scratch("hostile-corrupt-gz");
-    let file = write(&dir, "bad.log.gz", b"\x1f\x8b\x08\x00garbage that is no deflate stream");
+    let file = write(
+        &dir,
+        "bad.log.gz",
+        b"\x1f\x8b\x08\x00garbage that is no deflate stream",
+    );
     let (code, report, stderr) = analyze_files(&[&file]);
     assert_eq!(code, 2);
     assert!(stderr.contains("bad.log.gz"), "{stderr}");
@@ -166,7 +181,10 @@ fn a_mime_bomb_is_one_unrecognized_message() {
             i - 1
         ));
     }
-    deep.push_str(&format!("--b{}\nContent-Type: text/plain\n\nhello\n", depth - 1));
+    deep.push_str(&format!(
+        "--b{}\nContent-Type: text/plain\n\nhello\n",
+        depth - 1
+    ));
     for i in (0..depth).rev() {
         deep.push_str(&format!("--b{i}--\n"));
     }
@@ -212,7 +230,15 @@ fn random_bytes_never_panic_and_always_balance() {
         files.push(write(&dir, &format!("random-{n}.log"), &bytes));
     }
     let refs: Vec<&str> = files.iter().map(String::as_str).collect();
-    let mut args = vec!["analyze", "--year", "2026", "--format", "json", "--input-format", "postfix"];
+    let mut args = vec![
+        "analyze",
+        "--year",
+        "2026",
+        "--format",
+        "json",
+        "--input-format",
+        "postfix",
+    ];
     args.extend_from_slice(&refs);
     let r = run(&args);
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);

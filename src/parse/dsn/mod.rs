@@ -561,6 +561,24 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
         smtp_stage: stage,
         agent: Some(format!("{NAME}/{}", report.decoder)),
         verdict,
+        mta_host: report.reporting_mta.as_deref().map(Arc::from),
+        // The returned original's campaign header (X-Campaign-ID, ..., else List-Id),
+        // else a VERP envelope sender.
+        campaign: decoded
+            .original
+            .campaign
+            .as_deref()
+            .or(decoded.original.list_id.as_deref())
+            .or_else(|| {
+                report
+                    .sender
+                    .as_deref()
+                    .or(decoded.original.return_path.as_deref())
+                    .and_then(crate::model::campaign_of)
+            })
+            .map(Arc::from),
+        step: None,
+        extra: None,
     }
 }
 

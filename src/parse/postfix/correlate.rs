@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::line::YearGuess;
 use super::record::{DeliveryLine, RawKey, Record};
 use crate::classify::Classifier;
-use crate::model::{Action, Delivery, Event, Outcome, Source, Timestamp};
+use crate::model::{Action, Delivery, Event, Outcome, Source, Timestamp, campaign_of};
 use crate::parse::{Leftovers, Sink, Tally};
 
 /// At most this many messages are tracked at once; older ones are evicted and counted,
@@ -61,6 +61,8 @@ pub struct Correlator {
     notices: HashMap<QueueKey, ()>,
     /// Global host names; chunks map their local indexes here.
     hosts: Vec<Vec<u8>>,
+    /// The same host names, shared by the events (`Event::mta_host`).
+    host_names: Vec<Arc<str>>,
     serial: u64,
     leftovers: Leftovers,
 }
@@ -79,6 +81,7 @@ impl Correlator {
             messages: HashMap::default(),
             notices: HashMap::default(),
             hosts: Vec::new(),
+            host_names: Vec::new(),
             serial: 0,
             leftovers: Leftovers::default(),
         }
@@ -92,6 +95,8 @@ impl Correlator {
                 Some(i) => i as u32,
                 None => {
                     self.hosts.push(h.clone());
+                    self.host_names
+                        .push(Arc::from(String::from_utf8_lossy(h).as_ref()));
                     (self.hosts.len() - 1) as u32
                 }
             })
@@ -225,7 +230,9 @@ impl Correlator {
         tally: &mut Tally,
         sink: &mut dyn Sink,
     ) {
+        let mta_host = self.host_names.get(key.host as usize).cloned();
         let msg = self.message(key);
+        let campaign = msg.sender.as_deref().and_then(campaign_of).map(Arc::from);
         let event = Event {
             time,
             source,
@@ -242,6 +249,10 @@ impl Correlator {
             smtp_stage: d.smtp_stage,
             agent: Some(d.program),
             verdict: d.verdict,
+            mta_host,
+            campaign,
+            step: None,
+            extra: None,
         };
         let final_outcome = match event.action {
             Action::Deferred | Action::Delayed => None,
@@ -332,6 +343,10 @@ impl Correlator {
                 smtp_stage: None,
                 agent: None,
                 verdict: None,
+                mta_host: None,
+                campaign: None,
+                step: None,
+                extra: None,
             });
             event.action = Action::Expired;
             event.time = time;
@@ -339,6 +354,12 @@ impl Correlator {
             event.sender = event.sender.take().or_else(|| msg.sender.clone());
             event.message_id = event.message_id.take().or_else(|| msg.message_id.clone());
             event.agent = Some(program.clone());
+            if event.mta_host.is_none() {
+                event.mta_host = self.host_names.get(key.host as usize).cloned();
+            }
+            if event.campaign.is_none() {
+                event.campaign = event.sender.as_deref().and_then(campaign_of).map(Arc::from);
+            }
             if event.verdict.is_none() {
                 classifier.classify_event(&mut event);
             }

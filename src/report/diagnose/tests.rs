@@ -606,6 +606,10 @@ fn event(
             evidence: String::new(),
             hard: action == Action::Bounced,
         }),
+        mta_host: None,
+        campaign: None,
+        step: None,
+        extra: None,
     }
 }
 
