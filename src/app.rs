@@ -73,6 +73,8 @@ fn run_options(input: &InputArgs) -> RunOptions {
         format: input.format(),
         year: input.year,
         keep_unrecognized: KEEP_UNRECOGNIZED,
+        strict: input.strict,
+        redact: input.redact,
     }
 }
 

@@ -78,6 +78,16 @@ pub struct InputArgs {
     #[arg(long)]
     pub show_unparsed: bool,
 
+    /// Treat unrecognized input as an error: exit 2 when any line, message or row was
+    /// not understood.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Replace the local part of every email address with a stable short hash in all
+    /// output (the domain stays), so reports can be shared.
+    #[arg(long)]
+    pub redact: bool,
+
     /// Parser threads (default: one per core).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,

@@ -13,5 +13,6 @@ pub mod model;
 pub mod parse;
 pub mod pipeline;
 pub mod provider;
+pub mod redact;
 pub mod report;
 pub mod time;

@@ -20,6 +20,10 @@ pub struct RunOptions {
     pub format: Option<&'static dyn Format>,
     pub year: Option<i32>,
     pub keep_unrecognized: usize,
+    /// Unrecognized input is an input error (`--strict`).
+    pub strict: bool,
+    /// Hash the local parts of addresses before any report sees them (`--redact`).
+    pub redact: bool,
 }
 
 impl std::fmt::Debug for dyn Format {
@@ -48,6 +52,29 @@ struct Planned {
 }
 
 pub fn run(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunResult {
+    let mut result = if options.redact {
+        run_inner(options, ctx, &mut crate::redact::RedactSink { inner: sink })
+    } else {
+        run_inner(options, ctx, sink)
+    };
+    for input in &mut result.inputs {
+        if options.redact {
+            for u in &mut input.tally.unrecognized_samples {
+                u.text = crate::redact::text(&u.text);
+            }
+        }
+        if options.strict && input.tally.unrecognized > 0 && input.error.is_none() {
+            input.error = Some(format!(
+                "{} unrecognized {} (--strict; --show-unparsed lists them)",
+                input.tally.unrecognized, input.tally.unit
+            ));
+            result.input_errors += 1;
+        }
+    }
+    result
+}
+
+fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunResult {
     let mut inputs = Vec::new();
     let mut input_errors = 0;
     let mut planned = Vec::new();

@@ -245,3 +245,83 @@ fn random_bytes_never_panic_and_always_balance() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_balanced(&r.json());
 }
+
+#[test]
+fn strict_makes_unrecognized_lines_an_input_error() {
+    let dir = scratch("hostile-strict");
+    let mut bytes = BOUNCED.to_vec();
+    bytes.extend_from_slice(b"this is no log line\n");
+    let file = write(&dir, "strict.log", &bytes);
+    let relaxed = run(&["analyze", "--year", "2026", "--format", "json", &file]);
+    assert_eq!(relaxed.code, 0, "{}", relaxed.stderr);
+    let strict = run(&[
+        "analyze", "--year", "2026", "--format", "json", "--strict", &file,
+    ]);
+    assert_eq!(strict.code, 2);
+    assert!(
+        strict
+            .stderr
+            .contains("strict.log: 1 unrecognized lines (--strict"),
+        "{}",
+        strict.stderr
+    );
+    assert_eq!(strict.json()["totals"]["bounced"], 1);
+}
+
+#[test]
+fn redact_hashes_every_local_part_in_every_output() {
+    let dir = scratch("hostile-redact");
+    let line = b"Nov 22 10:00:01 mx1 postfix/qmgr[2]: ABCDEF1234: from=<jane.sender@news.example.net>, size=100, nrcpt=1 (queue active)\nNov 22 10:00:02 mx1 postfix/smtp[1]: ABCDEF1234: to=<john.doe@example.org>, relay=mx.example.org[192.0.2.1]:25, delay=1, dsn=5.1.1, status=bounced (host mx.example.org[192.0.2.1] said: 550 5.1.1 <john.doe@example.org>: Recipient address rejected: User unknown (in reply to RCPT TO command))\ngarbage from ann.other@example.com\n";
+    let file = write(&dir, "redact.log", line);
+    for args in [
+        vec!["events", "--year", "2026", "--redact", file.as_str()],
+        vec![
+            "events",
+            "--year",
+            "2026",
+            "--redact",
+            "--deliveries",
+            file.as_str(),
+        ],
+        vec![
+            "analyze",
+            "--year",
+            "2026",
+            "--redact",
+            "--show-unparsed",
+            file.as_str(),
+        ],
+        vec![
+            "analyze",
+            "--year",
+            "2026",
+            "--format",
+            "json",
+            "--redact",
+            "--show-unparsed",
+            file.as_str(),
+        ],
+        vec!["suppress", "--year", "2026", "--redact", file.as_str()],
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        for secret in ["john.doe", "jane.sender", "ann.other"] {
+            assert!(
+                !r.stdout.contains(secret),
+                "{args:?} shows {secret}:\n{}",
+                r.stdout
+            );
+        }
+        assert!(r.stdout.contains("example.org"), "{args:?} lost the domain");
+    }
+    // Stable: the same address gives the same hash in two runs and two places.
+    let events = run(&["events", "--year", "2026", "--redact", &file]).ndjson();
+    let recipient = events[0]["recipient"].as_str().unwrap().to_string();
+    assert!(recipient.starts_with("r-") && recipient.ends_with("@example.org"));
+    assert!(
+        events[0]["diagnostic"]
+            .as_str()
+            .unwrap()
+            .contains(&recipient)
+    );
+}
