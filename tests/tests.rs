@@ -12,6 +12,7 @@ mod suite {
     mod cli;
     mod diagnose;
     mod events;
+    mod fuzz_smoke;
     mod group_by;
     mod hostile;
     mod inputs;
