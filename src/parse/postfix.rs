@@ -234,7 +234,7 @@ impl<'a> PostfixParser<'a> {
     }
 
     /// A reader thread cuts chunks, `threads` workers parse them, and this thread
-    /// applies them in order. At most `2 * threads + 2` chunks are in flight.
+    /// applies them in order. At most `threads + 2` chunks are in flight.
     fn parse_parallel(
         &mut self,
         input: &mut (dyn BufRead + Send),
