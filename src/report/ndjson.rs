@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 
 use crate::model::{Action, Delivery, EnhancedCode, Event, ReplyCode, Source, Timestamp};
 use crate::provider::provider_of;
@@ -31,6 +32,30 @@ pub struct EventLine<'a> {
     pub rule: Option<&'a str>,
     pub evidence: Option<&'a str>,
     pub hard: Option<bool>,
+    /// The MTA host or sending IP that logged or sent it.
+    pub mta_host: Option<&'a str>,
+    pub campaign: Option<&'a str>,
+    pub step: Option<&'a str>,
+    /// Further export columns, `{column: value}`, in column order; null when none.
+    pub extra: Option<ExtraMap<'a>>,
+}
+
+/// Extra export columns written as one JSON object.
+#[derive(Debug)]
+pub struct ExtraMap<'a>(&'a [(std::sync::Arc<str>, std::sync::Arc<str>)]);
+
+impl Serialize for ExtraMap<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
+            map.serialize_entry(&**name, &**value)?;
+        }
+        map.end()
+    }
+}
+
+fn extra_of(e: &Event) -> Option<ExtraMap<'_>> {
+    e.extra.as_deref().filter(|x| !x.is_empty()).map(ExtraMap)
 }
 
 impl<'a> EventLine<'a> {
@@ -57,6 +82,10 @@ impl<'a> EventLine<'a> {
             rule: v.map(|v| &*v.rule),
             evidence: v.map(|v| v.evidence.as_str()),
             hard: v.map(|v| v.hard),
+            mta_host: e.mta_host.as_deref(),
+            campaign: e.campaign.as_deref(),
+            step: e.step.as_deref(),
+            extra: extra_of(e),
         }
     }
 }
@@ -85,6 +114,11 @@ pub struct DeliveryLine<'a> {
     pub diagnostic: Option<&'a str>,
     pub relay_host: Option<&'a str>,
     pub source: &'a Source,
+    /// Of the final event.
+    pub mta_host: Option<&'a str>,
+    pub campaign: Option<&'a str>,
+    pub step: Option<&'a str>,
+    pub extra: Option<ExtraMap<'a>>,
 }
 
 impl<'a> DeliveryLine<'a> {
@@ -117,6 +151,10 @@ impl<'a> DeliveryLine<'a> {
             diagnostic: shown.diagnostic.as_deref(),
             relay_host: shown.relay_host.as_deref(),
             source: &d.last.source,
+            mta_host: d.last.mta_host.as_deref(),
+            campaign: d.last.campaign.as_deref(),
+            step: d.last.step.as_deref(),
+            extra: extra_of(&d.last),
         }
     }
 }

@@ -245,3 +245,46 @@ fn events_of_an_empty_file_are_none() {
     let r = run_ok(&["events", &fixture("empty.log")]);
     assert_eq!(r.stdout, "");
 }
+
+#[test]
+fn host_campaign_step_and_extra_columns_are_written() {
+    // An export: the mapped fields and the remaining columns, in column order.
+    let f = "tests/fixtures/export/snovio-campaign.csv";
+    let ev = events(f, false);
+    let gia = one(&ev, "gia@two.example");
+    assert_has(
+        gia,
+        json!({"mta_host": null, "campaign": "Spring drip", "step": "1",
+               "extra": {"Full name": "Gia Two", "List": "Bought list"}}),
+    );
+    let keys: Vec<&String> = gia["extra"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["Full name", "List"]);
+    let d = events(f, true);
+    assert_has(
+        one(&d, "hal@two.example"),
+        json!({"campaign": "Spring drip", "step": "1", "extra": {"List": "Bought list"}}),
+    );
+    // An export with a sending IP.
+    let d = events("tests/fixtures/export/sparkpost-webhook.json", true);
+    assert_eq!(one(&d, "dee@delta.example")["mta_host"], "192.0.2.11");
+    // A Postfix log: the syslog host and the VERP campaign; no step, no columns.
+    let ev = run_ok(&["events", "--year", "2026", "examples/maillog"]).ndjson();
+    for e in ev.iter().take(50) {
+        assert!(e["mta_host"].as_str().unwrap().starts_with("mta-"), "{e}");
+        assert_eq!(e["step"], Value::Null);
+        assert_eq!(e["extra"], Value::Null);
+    }
+    assert!(ev.iter().any(|e| e["campaign"] == "spring-sale"));
+    let d = run_ok(&[
+        "events",
+        "--year",
+        "2026",
+        "--deliveries",
+        "examples/maillog",
+    ])
+    .ndjson();
+    assert!(
+        d.iter()
+            .all(|x| x.get("mta_host").is_some() && x.get("extra").is_some())
+    );
+}

@@ -26,10 +26,10 @@ fn fixtures(dir: &Path, out: &mut Vec<Vec<u8>>) {
     for path in paths {
         if path.is_dir() {
             fixtures(&path, out);
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            if bytes.len() <= 64 << 10 {
-                out.push(bytes);
-            }
+        } else if let Ok(bytes) = std::fs::read(&path)
+            && bytes.len() <= 64 << 10
+        {
+            out.push(bytes);
         }
     }
 }

@@ -1,7 +1,8 @@
 //! CSV and JSON exports (issue 5): fixtures written from the documented layouts in
 //! `../shared/reference/esp-exports.md`, every row accounted for.
 
-use crate::common::{analyze, events};
+use crate::common::{analyze, assert_balanced, assert_has, events, one};
+use serde_json::json;
 
 #[test]
 fn excel_csv_with_sep_line_bom_multiline_and_bad_rows() {
@@ -115,5 +116,261 @@ fn a_file_that_is_not_csv_is_a_clear_error() {
             .contains("not a csv export: no header with a recipient column"),
         "{}",
         r.stderr
+    );
+}
+
+// ---- Layouts written from the documentation alone (no vendor sample) -----------------
+
+/// Every event of a fixture carries this preset's agent (the preset was detected).
+fn detected(file: &str, preset: &str) {
+    let ev = events(file, false);
+    assert!(!ev.is_empty(), "{file}: no events");
+    for e in &ev {
+        assert_eq!(e["agent"], format!("export/{preset}"), "{file}: {e}");
+    }
+}
+
+#[test]
+fn sparkpost_webhook_batch_with_msys_wrappers_and_bounce_classes() {
+    let f = "tests/fixtures/export/sparkpost-webhook.json";
+    let r = analyze(&[f], &[]);
+    assert_balanced(&r);
+    detected(f, "sparkpost");
+    assert_has(
+        &r["inputs"][0],
+        json!({"format": "json", "unit": "records", "total": 12, "parsed": 12,
+               "ignored": 0, "unrecognized": 0, "events": 10}),
+    );
+    // ada (injection, delivery, open, complaint), bo, cy (delay then delivery), dee,
+    // eve (class 24 timeout), gus (out_of_band); fay (class 25) and hal (policy
+    // rejection) are SparkPost's own refusals.
+    assert_has(
+        &r["totals"],
+        json!({"deliveries": 6, "delivered": 2, "bounced": 3, "expired": 1,
+               "delivered_after_deferral": 1, "unclassifiable": 0, "suppressed": 2}),
+    );
+    assert_eq!(r["kpis"]["list_rot"]["count"], 2);
+    assert_eq!(r["kpis"]["reputation"]["count"], 1);
+    assert_eq!(r["kpis"]["infrastructure"]["count"], 1);
+    let d = events(f, true);
+    let bo = one(&d, "bo@beta.example");
+    assert_has(
+        bo,
+        json!({"outcome": "bounced", "reply_code": 550, "enhanced_code": "5.1.1",
+               "reason": "user_unknown", "campaign": "autumn", "mta_host": "192.0.2.10",
+               "message_id": "sp-2", "sender": "news@send.example.com",
+               "last_time": "2025-03-04T09:00:03Z"}),
+    );
+    assert_eq!(bo["extra"]["rcpt_meta.segment"], "enterprise");
+    // The timeout class: SparkPost gave up after 4xx replies.
+    assert_has(
+        one(&d, "eve@epsilon.example"),
+        json!({"outcome": "expired", "reply_code": 554, "enhanced_code": "5.4.7",
+               "kpi": "infrastructure"}),
+    );
+    assert_has(
+        one(&d, "cy@gamma.example"),
+        json!({"outcome": "delivered", "deferrals": 1, "reply_code": 452}),
+    );
+    assert_has(
+        one(&d, "ada@alpha.example"),
+        json!({"outcome": "delivered"}),
+    );
+    let ev = events(f, false);
+    let fay = one(&ev, "fay@zeta.example");
+    assert_eq!(fay["reason"], "suppressed");
+    assert_eq!(one(&ev, "hal@theta.example")["reason"], "suppressed");
+}
+
+#[test]
+fn mandrill_rejects_with_duplicated_header_and_smtp_prefixed_detail() {
+    let f = "tests/fixtures/export/mandrill-rejects.csv";
+    let r = analyze(&[f], &["--show-unparsed"]);
+    assert_balanced(&r);
+    detected(f, "mandrill-rejects");
+    // header + 7 rows parsed, one malformed address.
+    assert_has(
+        &r["inputs"][0],
+        json!({"format": "csv", "total": 9, "parsed": 8, "ignored": 0, "unrecognized": 1,
+               "events": 7}),
+    );
+    assert_eq!(r["unrecognized_samples"][0]["line"], 9);
+    assert_eq!(r["unrecognized_samples"][0]["reason"], "malformed address");
+    // Hard and soft bounces are failures; spam/unsub are not bounces; a custom reject
+    // is a suppression; a bounce without detail is status-only.
+    assert_has(
+        &r["totals"],
+        json!({"deliveries": 4, "delivered": 0, "bounced": 4, "unclassifiable": 1,
+               "status_only_share": 0.25, "suppressed": 1}),
+    );
+    let ev = events(f, false);
+    assert_has(
+        one(&ev, "ana@one.example"),
+        json!({"reply_code": 550, "enhanced_code": "5.1.1", "reason": "user_unknown",
+               "diagnostic": "550 5.1.1 The email account that you tried to reach does not exist.",
+               "time": "2025-03-04T09:00:04.123400Z", "campaign": "outbound-eu"}),
+    );
+    assert_eq!(
+        one(&ev, "ana@one.example")["extra"]["expires_at_2"],
+        "2025-06-02 09:00:04.1234"
+    );
+    assert_has(
+        one(&ev, "ben@two.example"),
+        json!({"reply_code": 552, "enhanced_code": "5.2.2"}),
+    );
+    assert_eq!(one(&ev, "cat@three.example")["bucket"], "reputation");
+    assert_eq!(one(&ev, "dan@four.example")["reason"], "not_a_bounce");
+    assert_eq!(one(&ev, "fox@six.example")["reason"], "suppressed");
+    assert_eq!(one(&ev, "gil@seven.example")["reason"], "unclassifiable");
+}
+
+#[test]
+fn hubspot_recipients_csv_with_bom_and_true_false_flags() {
+    let f = "tests/fixtures/export/hubspot-recipients.csv";
+    let r = analyze(&[f], &[]);
+    assert_balanced(&r);
+    detected(f, "hubspot-recipients");
+    assert_has(
+        &r["inputs"][0],
+        json!({"format": "csv", "total": 8, "parsed": 8, "ignored": 0, "unrecognized": 0}),
+    );
+    // Bounce = TRUE is a failure (status-only: a Bounce Reason category, no code);
+    // a Not Sent Reason is HubSpot not sending; every other row was sent.
+    assert_has(
+        &r["totals"],
+        json!({"deliveries": 5, "delivered": 3, "bounced": 2, "unclassifiable": 2,
+               "status_only_share": 1.0, "suppressed": 2}),
+    );
+    let ev = events(f, false);
+    let kim = one(&ev, "kim@east.example");
+    assert_has(
+        kim,
+        json!({"action": "bounced", "reason": "unclassifiable", "reply_code": null,
+               "time": "2025-03-04T09:01:00Z"}),
+    );
+    assert!(kim["evidence"].as_str().unwrap().contains("UNKNOWN_USER"));
+    assert_eq!(one(&ev, "max@north.example")["reason"], "suppressed");
+    let d = events(f, true);
+    assert_eq!(one(&d, "ivy@north.example")["outcome"], "delivered");
+}
+
+#[test]
+fn instantly_lead_list_status_codes() {
+    let f = "tests/fixtures/export/instantly-leads.json";
+    let r = analyze(&[f], &[]);
+    assert_balanced(&r);
+    detected(f, "instantly");
+    // 7 leads: -3 (skipped) ignored, the rest parsed.
+    assert_has(
+        &r["inputs"][0],
+        json!({"format": "json", "total": 7, "parsed": 6, "ignored": 1, "unrecognized": 0,
+               "ignored_by_kind": {"skipped lead": 1}}),
+    );
+    // -1 Bounced (x2, status-only), 1/2/3 contacted, -2 unsubscribed (not a bounce).
+    assert_has(
+        &r["totals"],
+        json!({"deliveries": 5, "delivered": 3, "bounced": 2, "unclassifiable": 2,
+               "status_only_share": 1.0, "suppressed": 0}),
+    );
+    let d = events(f, true);
+    assert_has(
+        one(&d, "rae@mike.example"),
+        json!({"outcome": "bounced", "reason": "unclassifiable", "step": "step-2",
+               "campaign": "c0ffee00-0000-4000-8000-00000000a001",
+               "last_time": "2025-03-06T10:00:00Z"}),
+    );
+    assert_eq!(
+        one(&d, "quin@mike.example")["extra"]["verification_status"],
+        "-3"
+    );
+}
+
+// ---- Status-only sequencer exports --------------------------------------------------
+
+#[test]
+fn lemlist_activities_one_delivery_per_step() {
+    let f = "tests/fixtures/export/lemlist-activities.json";
+    let r = analyze(&[f], &["--by", "step"]);
+    assert_balanced(&r);
+    detected(f, "lemlist");
+    assert_has(
+        &r["inputs"][0],
+        json!({"total": 10, "parsed": 9, "ignored": 1, "unrecognized": 0,
+               "ignored_by_kind": {"non-email activity": 1}}),
+    );
+    // amy step 0 (bounced), bea step 0 (opened) and step 1 (bounced), cal step 0
+    // (replied, then unsubscribed: not a bounce).
+    assert_has(
+        &r["totals"],
+        json!({"deliveries": 4, "delivered": 2, "bounced": 2, "unclassifiable": 2,
+               "status_only_share": 1.0}),
+    );
+    let groups: Vec<(&str, u64, u64)> = r["by"][0]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["name"].as_str().unwrap(),
+                g["deliveries"].as_u64().unwrap(),
+                g["failed"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(groups, [("0", 3, 1), ("1", 1, 1)]);
+    let ev = events(f, false);
+    let cal = one(&ev, "cal@fine.example");
+    assert_has(
+        cal,
+        json!({"reason": "not_a_bounce", "campaign": "Q2 outbound"}),
+    );
+}
+
+#[test]
+fn apollo_contacts_bounced_flag_not_verification_status() {
+    let f = "tests/fixtures/export/apollo-contacts.csv";
+    let r = analyze(&[f], &["--by", "Email Status"]);
+    assert_balanced(&r);
+    detected(f, "apollo");
+    // header + 4 contacted; one never contacted (Email Sent = false) is ignored.
+    assert_has(
+        &r["inputs"][0],
+        json!({"total": 6, "parsed": 5, "ignored": 1, "unrecognized": 0,
+               "ignored_by_kind": {"not contacted": 1}}),
+    );
+    assert_has(
+        &r["totals"],
+        json!({"deliveries": 4, "delivered": 2, "bounced": 2, "unclassifiable": 2,
+               "status_only_share": 1.0}),
+    );
+    // `Email Status` (verification) is a column to group by, not the delivery status.
+    assert_eq!(r["by"][0]["dimension"], "Email Status");
+    assert_eq!(r["by"][0]["groups"][0]["name"], "Verified");
+    assert_eq!(r["by"][0]["groups"][0]["deliveries"], 3);
+    assert_eq!(r["by"][0]["groups"][0]["failed"], 1);
+}
+
+#[test]
+fn snovio_like_status_csv_is_read_by_the_generic_mode() {
+    let f = "tests/fixtures/export/snovio-campaign.csv";
+    let r = analyze(&[f], &["--show-unparsed"]);
+    assert_balanced(&r);
+    detected(f, "generic");
+    assert_has(
+        &r["inputs"][0],
+        json!({"format": "csv", "total": 9, "parsed": 8, "ignored": 0, "unrecognized": 1}),
+    );
+    assert_eq!(r["unrecognized_samples"][0]["reason"], "malformed address");
+    // fox step 1 (sent + opened) and step 2 (replied), gia, hal, jo; ivo unsubscribed.
+    assert_has(
+        &r["totals"],
+        json!({"deliveries": 5, "delivered": 3, "bounced": 2, "unclassifiable": 2,
+               "status_only_share": 1.0}),
+    );
+    let ev = events(f, false);
+    assert_has(
+        one(&ev, "gia@two.example"),
+        json!({"reason": "unclassifiable", "campaign": "Spring drip", "step": "1",
+               "extra": {"Full name": "Gia Two", "List": "Bought list"}}),
     );
 }

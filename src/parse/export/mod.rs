@@ -377,10 +377,14 @@ impl ExportParser<'_> {
                 return None;
             }
             // No status column: a flag, else a code or text means a failure.
-            match flag.map(preset::generic_label) {
-                Some(Some(Label::Bounced)) => Some(Label::Bounced),
-                Some(Some(_)) => Some(Label::Sent),
-                Some(None) => None,
+            match flag.map(|f| preset::flag_value(f).ok_or(f)) {
+                Some(Ok(true)) => Some(Label::Bounced),
+                Some(Ok(false)) => Some(Label::Sent),
+                Some(Err(f)) => match preset::generic_label(f) {
+                    Some(Label::Bounced) => Some(Label::Bounced),
+                    Some(_) => Some(Label::Sent),
+                    None => None,
+                },
                 None if reply_code.is_some() || enhanced.is_some() || diagnostic.is_some() => {
                     Some(if reply_code.is_some_and(|r| r.class() == 2) {
                         Label::Delivered
@@ -391,6 +395,16 @@ impl ExportParser<'_> {
                 None => None,
             }
         });
+        // A set "bounced" flag outweighs a status that only says the mail was sent
+        // (a sequencer's `Email Sent = true, Email Bounced = true`).
+        let label = match label {
+            Some(Label::Sent | Label::Delivered | Label::Engaged)
+                if flag.and_then(preset::flag_value) == Some(true) =>
+            {
+                Some(Label::Bounced)
+            }
+            other => other,
+        };
         let label = match label {
             // Mailgun-style pseudo-codes (605 previously bounced, 606 unsubscribed, 607
             // complained, 625 poor list quality) are the ESP's, not the receiver's.

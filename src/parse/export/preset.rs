@@ -569,6 +569,41 @@ pub static PRESETS: &[Preset] = &[
             has("email") && has("status") && (has("timestampcreated") || has("laststepid"))
         },
     },
+    // Lemlist activities (`_id, type, leadId, campaignId, sequenceId, stepId,
+    // createdAt`; the API and webhooks also carry `leadEmail`): one row per activity,
+    // bounces as type `emailsBounced`, status-only.
+    Preset {
+        name: "lemlist",
+        fields: &[
+            (Field::Recipient, &["leademail", "email"]),
+            (Field::Event, &["type"]),
+            (Field::Time, &["createdat"]),
+            (Field::Campaign, &["campaignname", "campaignid"]),
+            (Field::Step, &["sequencestep", "stepid"]),
+            (Field::BounceType, &[]),
+            (Field::Diagnostic, &[]),
+            (Field::ReplyCode, &[]),
+            (Field::EnhancedCode, &[]),
+        ],
+        detect: |has, _| has("leadid") && has("type") && (has("campaignid") || has("stepid")),
+    },
+    // Apollo contact exports: per-contact booleans `Email Sent`, `Email Bounced` (its
+    // `Email Status` column is the address verification, not a delivery status).
+    Preset {
+        name: "apollo",
+        fields: &[
+            (Field::Recipient, &["email", "emailaddress"]),
+            (Field::Event, &["emailsent"]),
+            (Field::Bounced, &["emailbounced"]),
+            (Field::Time, &["lastcontacted", "lastemailedat"]),
+            (Field::Campaign, &["sequence", "sequencename", "campaign"]),
+            (Field::BounceType, &[]),
+            (Field::Diagnostic, &[]),
+            (Field::ReplyCode, &[]),
+            (Field::EnhancedCode, &[]),
+        ],
+        detect: |has, _| has("emailbounced") && (has("emailsent") || has("emailstatus")),
+    },
     Preset {
         name: "generic",
         fields: &[],
@@ -614,6 +649,15 @@ fn compact(s: &str) -> String {
         .collect()
 }
 
+/// A yes/no flag cell (`TRUE`, `false`, `1`, `yes`, `x`, empty is no answer).
+pub fn flag_value(cell: &str) -> Option<bool> {
+    match compact(cell).as_str() {
+        "true" | "t" | "yes" | "y" | "1" | "x" | "bounced" => Some(true),
+        "false" | "f" | "no" | "n" | "0" | "notbounced" => Some(false),
+        _ => None,
+    }
+}
+
 /// The generic vocabulary of event and status labels.
 pub fn generic_label(label: &str) -> Option<Label> {
     let l = compact(label);
@@ -638,9 +682,8 @@ pub fn generic_label(label: &str) -> Option<Label> {
         | "previouslybounced" => Label::Suppressed,
         "complaint" | "complained" | "spam" | "spamreport" | "spamcomplaint" | "unsubscribe"
         | "unsubscribed" | "unsub" | "optout" | "autoresponder" | "autoreply" | "outofoffice"
-        | "subscribe" | "leadunsubscribed" | "groupunsubscribe" | "groupresubscribe" => {
-            Label::NotABounce
-        }
+        | "subscribe" | "leadunsubscribed" | "groupunsubscribe" | "groupresubscribe"
+        | "emailsunsubscribed" | "emailunsubscribed" => Label::NotABounce,
         _ if l.contains("bounce") => Label::Bounced,
         _ if l.contains("suppress") => Label::Suppressed,
         _ => return None,
@@ -723,10 +766,14 @@ pub fn preset_label(
         "sparkpost" => match (e.as_str(), k.as_str()) {
             (_, "25" | "26") if !k.is_empty() => Label::Suppressed,
             ("bounce" | "outofband", "60" | "80" | "90" | "100") => Label::NotABounce,
+            // Class 24: SparkPost gave up after temporary failures (`554 5.4.7
+            // [internal] message timeout (last transfail: 421 ...)`), an expiry.
+            ("bounce", "24") => Label::Expired,
             ("bounce" | "outofband", _) => Label::Bounced,
             ("delay", _) => Label::Deferred,
             ("policyrejection", _) => Label::Suppressed,
             ("spamcomplaint" | "listunsubscribe" | "linkunsubscribe", _) => Label::NotABounce,
+            ("ampopen" | "ampinitialopen" | "ampclick", _) => Label::Engaged,
             ("generationfailure" | "generationrejection", _) => {
                 Label::Ignored("generation failure")
             }
@@ -759,6 +806,25 @@ pub fn preset_label(
             "emailopen" | "emaillinkclick" | "emailreply" => Label::Engaged,
             "leadunsubscribed" | "leadcategoryupdated" => Label::NotABounce,
             _ => return None,
+        },
+        "lemlist" => match e.as_str() {
+            "emailssent" => Label::Sent,
+            "emailsopened"
+            | "emailsclicked"
+            | "emailsreplied"
+            | "emailsinterested"
+            | "emailsnotinterested" => Label::Engaged,
+            "emailsbounced" => Label::Bounced,
+            "emailsunsubscribed" => Label::NotABounce,
+            "emailsfailed" => Label::Ignored("send failure"),
+            _ if !e.is_empty() && !e.starts_with("emails") => Label::Ignored("non-email activity"),
+            _ => return None,
+        },
+        // `Email Sent`: the flag column (`Email Bounced`) turns a sent row into a bounce.
+        "apollo" => match flag_value(event.unwrap_or_default()) {
+            Some(true) => Label::Sent,
+            Some(false) => Label::Ignored("not contacted"),
+            None => return None,
         },
         "instantly" => match e.as_str() {
             "-1" => Label::Bounced,
