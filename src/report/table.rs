@@ -293,9 +293,10 @@ fn write_by(out: &mut dyn Write, by: &super::group::GroupBy) -> io::Result<()> {
     let shown = by.groups.len() as u64 - u64::from(by.other_groups > 0);
     writeln!(
         out,
-        "\nBy {} ({} groups{})",
+        "\nBy {} ({} group{}{})",
         by.dimension,
         by.total_groups,
+        if by.total_groups == 1 { "" } else { "s" },
         if by.other_groups > 0 {
             format!(", top {shown} shown, {} summed as (other)", by.other_groups)
         } else {
