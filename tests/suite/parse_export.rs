@@ -374,3 +374,368 @@ fn snovio_like_status_csv_is_read_by_the_generic_mode() {
                "extra": {"Full name": "Gia Two", "List": "Bought list"}}),
     );
 }
+
+// ---- ESP presets, fixtures written from the documented layouts -----------------------
+
+/// The `reply_code`, `enhanced_code`, `reason` and `bucket` of a recipient's one event.
+fn codes(
+    ev: &[serde_json::Value],
+    rcpt: &str,
+    reply: u64,
+    enhanced: &str,
+    reason: &str,
+    bucket: &str,
+) {
+    assert_has(
+        one(ev, rcpt),
+        json!({"reply_code": reply, "enhanced_code": enhanced, "reason": reason,
+               "bucket": bucket}),
+    );
+}
+
+#[test]
+fn sendgrid_activity_csv_one_row_per_event() {
+    let f = "tests/fixtures/export/sendgrid-activity.csv";
+    let r = analyze(&[f], &[]);
+    assert_balanced(&r);
+    detected(f, "sendgrid-activity");
+    // header + 11 rows: processed rows feed the delivery, only results are events.
+    assert_has(
+        &r["inputs"][0],
+        json!({"format": "csv", "total": 12, "parsed": 12, "ignored": 0, "unrecognized": 0,
+               "events": 6}),
+    );
+    // amy delivered (then opened), bert bounce, cleo deferred then delivered, emil
+    // blocked; dora dropped ("Bounced Address") is SendGrid's suppression.
+    assert_has(
+        &r["totals"],
+        json!({"deliveries": 4, "delivered": 2, "delivered_after_deferral": 1, "bounced": 2,
+               "expired": 0, "unclassifiable": 0, "suppressed": 1}),
+    );
+    let ev = events(f, false);
+    codes(
+        &ev,
+        "bert@beta.example",
+        550,
+        "5.1.1",
+        "user_unknown",
+        "list_rot",
+    );
+    codes(
+        &ev,
+        "emil@epsilon.example",
+        554,
+        "5.7.1",
+        "blocklisted",
+        "reputation",
+    );
+    assert_eq!(one(&ev, "dora@delta.example")["reason"], "suppressed");
+    let d = events(f, true);
+    assert_has(
+        one(&d, "cleo@gamma.example"),
+        json!({"outcome": "delivered", "attempts": 2, "deferrals": 1,
+               "campaign": "Spring launch", "mta_host": "203.0.113.15"}),
+    );
+}
+
+#[test]
+fn mailgun_bounce_list_rfc2822_dates_and_empty_code() {
+    let f = "tests/fixtures/export/mailgun-bounces.csv";
+    let r = analyze(&[f], &[]);
+    assert_balanced(&r);
+    detected(f, "mailgun-bounces");
+    assert_has(
+        &r["inputs"][0],
+        json!({"format": "csv", "total": 5, "parsed": 5, "ignored": 0, "unrecognized": 0,
+               "events": 4}),
+    );
+    // Every row is a permanent failure; jack has neither code nor error.
+    assert_has(
+        &r["totals"],
+        json!({"deliveries": 4, "delivered": 0, "bounced": 4, "expired": 0,
+               "unclassifiable": 1, "suppressed": 0}),
+    );
+    let ev = events(f, false);
+    codes(
+        &ev,
+        "gail@golf.example",
+        550,
+        "5.1.1",
+        "user_unknown",
+        "list_rot",
+    );
+    codes(
+        &ev,
+        "hugo@hotel.example",
+        552,
+        "5.2.2",
+        "mailbox_full",
+        "list_rot",
+    );
+    codes(
+        &ev,
+        "iris@india.example",
+        554,
+        "5.7.1",
+        "policy_block",
+        "reputation",
+    );
+    assert_eq!(
+        one(&ev, "iris@india.example")["time"],
+        "2025-03-03T22:30:00Z"
+    );
+    assert_has(
+        one(&ev, "jack@juliet.example"),
+        json!({"reason": "unclassifiable", "reply_code": null}),
+    );
+}
+
+#[test]
+fn postmark_bounces_page_types_and_smtp_prefixed_details() {
+    let f = "tests/fixtures/export/postmark-bounces.json";
+    let r = analyze(&[f], &[]);
+    assert_balanced(&r);
+    detected(f, "postmark");
+    assert_has(
+        &r["inputs"][0],
+        json!({"format": "json", "unit": "records", "total": 5, "parsed": 5, "ignored": 0,
+               "unrecognized": 0, "events": 5}),
+    );
+    // HardBounce and SoftBounce fail; Transient is a deferral (pending); AutoResponder
+    // is not a bounce; ManuallyDeactivated is Postmark's suppression.
+    assert_has(
+        &r["totals"],
+        json!({"deliveries": 2, "delivered": 0, "bounced": 2, "expired": 0, "pending": 1,
+               "unclassifiable": 0, "suppressed": 1}),
+    );
+    let ev = events(f, false);
+    codes(
+        &ev,
+        "kate@kilo.example",
+        550,
+        "5.1.1",
+        "user_unknown",
+        "list_rot",
+    );
+    assert_has(
+        one(&ev, "kate@kilo.example"),
+        json!({"time": "2025-03-04T14:00:04.123456Z", "campaign": "welcome",
+               "diagnostic": "550 5.1.1 The email account that you tried to reach does not exist."}),
+    );
+    codes(
+        &ev,
+        "liam@lima.example",
+        452,
+        "4.2.2",
+        "mailbox_full",
+        "transient",
+    );
+    assert_has(
+        one(&ev, "mona@mike.example"),
+        json!({"action": "deferred", "reply_code": 421, "enhanced_code": "4.4.2"}),
+    );
+    assert_eq!(one(&ev, "nils@november.example")["reason"], "not_a_bounce");
+    assert_eq!(one(&ev, "olga@oscar.example")["reason"], "suppressed");
+}
+
+#[test]
+fn ses_sns_envelopes_one_event_per_recipient() {
+    let f = "tests/fixtures/export/ses-sns-notifications.json";
+    let r = analyze(&[f], &[]);
+    assert_balanced(&r);
+    detected(f, "ses");
+    // 6 envelopes (one bounce names two recipients): 7 events.
+    assert_has(
+        &r["inputs"][0],
+        json!({"format": "json", "total": 6, "parsed": 6, "ignored": 0, "unrecognized": 0,
+               "events": 7}),
+    );
+    // pia, quin, sam bounce; tess delivered; uma delayed (pending); rosa suppressed by
+    // SES; vic's complaint is not a bounce.
+    assert_has(
+        &r["totals"],
+        json!({"deliveries": 4, "delivered": 1, "bounced": 3, "expired": 0, "pending": 1,
+               "unclassifiable": 0, "suppressed": 1}),
+    );
+    let ev = events(f, false);
+    for rcpt in ["pia@papa.example", "quin@papa.example"] {
+        codes(&ev, rcpt, 550, "5.1.1", "user_unknown", "list_rot");
+        assert_eq!(one(&ev, rcpt)["message_id"], "0102018f-mail-0001");
+    }
+    codes(
+        &ev,
+        "sam@sierra.example",
+        552,
+        "5.2.2",
+        "mailbox_full",
+        "list_rot",
+    );
+    assert_has(
+        one(&ev, "uma@uniform.example"),
+        json!({"action": "deferred", "reply_code": 421, "enhanced_code": "4.4.1",
+               "bucket": "infrastructure", "campaign": "march-invoices"}),
+    );
+    assert_eq!(one(&ev, "rosa@romeo.example")["reason"], "suppressed");
+    assert_eq!(one(&ev, "vic@victor.example")["reason"], "not_a_bounce");
+}
+
+#[test]
+fn mailchimp_cleaned_members_are_status_only_bounces() {
+    let f = "tests/fixtures/export/mailchimp-cleaned.csv";
+    let r = analyze(&[f], &[]);
+    assert_balanced(&r);
+    detected(f, "mailchimp-cleaned");
+    assert_has(
+        &r["inputs"][0],
+        json!({"format": "csv", "total": 4, "parsed": 4, "ignored": 0, "unrecognized": 0,
+               "events": 3}),
+    );
+    assert_has(
+        &r["totals"],
+        json!({"deliveries": 3, "delivered": 0, "bounced": 3, "expired": 0,
+               "unclassifiable": 3, "status_only_share": 1.0, "suppressed": 0}),
+    );
+    let ev = events(f, false);
+    assert_has(
+        one(&ev, "wes@whiskey.example"),
+        json!({"reason": "unclassifiable", "reply_code": null, "campaign": "March newsletter",
+               "time": "2025-03-04T09:00:00Z", "extra": {"TAGS": "\"Customer\",\"Trial\""}}),
+    );
+}
+
+#[test]
+fn hubspot_email_events_epoch_ms_and_drop_reason() {
+    let f = "tests/fixtures/export/hubspot-email-events.json";
+    let r = analyze(&[f], &[]);
+    assert_balanced(&r);
+    detected(f, "hubspot-events");
+    // PROCESSED and SENT feed zoe's delivery; 6 result events.
+    assert_has(
+        &r["inputs"][0],
+        json!({"format": "json", "total": 8, "parsed": 8, "ignored": 0, "unrecognized": 0,
+               "events": 6}),
+    );
+    assert_has(
+        &r["totals"],
+        json!({"deliveries": 4, "delivered": 2, "delivered_after_deferral": 1, "bounced": 2,
+               "expired": 0, "unclassifiable": 0, "suppressed": 1}),
+    );
+    let ev = events(f, false);
+    codes(
+        &ev,
+        "abe@alpha2.example",
+        550,
+        "5.1.1",
+        "user_unknown",
+        "list_rot",
+    );
+    assert_eq!(
+        one(&ev, "abe@alpha2.example")["time"],
+        "2025-03-04T09:00:04Z"
+    );
+    codes(
+        &ev,
+        "dee@delta2.example",
+        554,
+        "5.7.1",
+        "policy_block",
+        "reputation",
+    );
+    assert_has(
+        one(&ev, "cal@charlie2.example"),
+        json!({"reason": "suppressed", "campaign": "3177001"}),
+    );
+    let d = events(f, true);
+    assert_has(
+        one(&d, "bea@bravo2.example"),
+        json!({"outcome": "delivered", "deferrals": 1, "reply_code": 451}),
+    );
+}
+
+#[test]
+fn brevo_transactional_events_bounces_deferral_and_block() {
+    let f = "tests/fixtures/export/brevo-smtp-events.json";
+    let r = analyze(&[f], &[]);
+    assert_balanced(&r);
+    detected(f, "brevo");
+    // `requests` and `opened` feed the deliveries; 6 result events.
+    assert_has(
+        &r["inputs"][0],
+        json!({"format": "json", "total": 11, "parsed": 11, "ignored": 0, "unrecognized": 0,
+               "events": 6}),
+    );
+    assert_has(
+        &r["totals"],
+        json!({"deliveries": 4, "delivered": 2, "delivered_after_deferral": 1, "bounced": 2,
+               "expired": 0, "unclassifiable": 0, "suppressed": 1}),
+    );
+    let ev = events(f, false);
+    codes(
+        &ev,
+        "fin@fox2.example",
+        550,
+        "5.1.1",
+        "user_unknown",
+        "list_rot",
+    );
+    assert_eq!(one(&ev, "fin@fox2.example")["time"], "2025-03-04T09:00:03Z");
+    codes(
+        &ev,
+        "gus@golf2.example",
+        452,
+        "4.2.2",
+        "mailbox_full",
+        "transient",
+    );
+    assert_eq!(one(&ev, "ida@india2.example")["reason"], "suppressed");
+    let d = events(f, true);
+    assert_has(
+        one(&d, "hal@hotel2.example"),
+        json!({"outcome": "delivered", "deferrals": 1, "reply_code": 421, "campaign": "orders"}),
+    );
+}
+
+#[test]
+fn smartlead_webhook_raw_bounce_email_is_decoded() {
+    let f = "tests/fixtures/export/smartlead-bounce-webhook.json";
+    let r = analyze(&[f], &[]);
+    assert_balanced(&r);
+    detected(f, "smartlead");
+    // EMAIL_SENT (jay) only feeds a delivery; 3 EMAIL_BOUNCE events.
+    assert_has(
+        &r["inputs"][0],
+        json!({"format": "json", "total": 4, "parsed": 4, "ignored": 0, "unrecognized": 0,
+               "events": 3}),
+    );
+    // max's bounce has an empty bounce_message: status-only.
+    assert_has(
+        &r["totals"],
+        json!({"deliveries": 4, "delivered": 1, "bounced": 3, "expired": 0,
+               "unclassifiable": 1, "suppressed": 0}),
+    );
+    let ev = events(f, false);
+    codes(
+        &ev,
+        "kai@kilo2.example",
+        550,
+        "5.1.1",
+        "user_unknown",
+        "list_rot",
+    );
+    codes(
+        &ev,
+        "lea@lima2.example",
+        550,
+        "5.1.1",
+        "user_unknown",
+        "list_rot",
+    );
+    assert_has(
+        one(&ev, "lea@lima2.example"),
+        json!({"step": "2", "campaign": "Q1 founders", "message_id": "<sl-3@outreach.example>"}),
+    );
+    assert_has(
+        one(&ev, "max@mike2.example"),
+        json!({"reason": "unclassifiable", "reply_code": null}),
+    );
+}
