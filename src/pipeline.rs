@@ -189,6 +189,7 @@ fn add_leftovers(total: &mut Leftovers, l: &Leftovers) {
     total.pending_deliveries += l.pending_deliveries;
     total.open_messages += l.open_messages;
     total.evicted_messages += l.evicted_messages;
+    total.evicted_recipients += l.evicted_recipients;
 }
 
 /// What a parser emitted for one file, kept so it can be passed on in input order.

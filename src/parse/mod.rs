@@ -142,6 +142,8 @@ pub struct Leftovers {
     pub open_messages: u64,
     /// Correlation state dropped to bound memory.
     pub evicted_messages: u64,
+    /// Deferred recipients not tracked because one message had too many.
+    pub evicted_recipients: u64,
 }
 
 /// A parser instance: may keep correlation state across the files it is fed, in order.

@@ -256,6 +256,13 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             l.evicted_messages
         )?;
     }
+    if l.evicted_recipients > 0 {
+        writeln!(
+            out,
+            "{} deferred recipients of very large messages were not tracked, to bound memory",
+            l.evicted_recipients
+        )?;
+    }
     Ok(())
 }
 

@@ -19,7 +19,12 @@ use crate::parse::{Leftovers, Sink, Tally};
 
 /// At most this many messages are tracked at once; older ones are evicted and counted,
 /// so a log whose queue ids are never removed cannot grow memory without bound.
-pub const MAX_OPEN_MESSAGES: usize = 500_000;
+pub const MAX_OPEN_MESSAGES: usize = 100_000;
+
+/// At most this many deferred recipients are tracked per message; past it a new one is
+/// not tracked (its final record still counts, with no deferral history; a message-level
+/// expiry cannot name it) and is counted as evicted.
+pub const MAX_PENDING_PER_MESSAGE: usize = 100_000;
 
 /// A queue id is unique only on its host: logs of several MTAs interleave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -276,6 +281,12 @@ impl Correlator {
         tally.events += 1;
         sink.event(&event);
         let Some(outcome) = final_outcome else {
+            if msg.recipients.len() >= MAX_PENDING_PER_MESSAGE
+                && !msg.recipients.contains_key(&event.recipient)
+            {
+                self.leftovers.evicted_recipients += 1;
+                return;
+            }
             let slot = msg.recipients.entry(event.recipient.clone()).or_default();
             slot.attempts += 1;
             slot.deferrals += 1;
