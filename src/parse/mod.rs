@@ -90,6 +90,9 @@ pub struct Tally {
     pub ignored: u64,
     pub ignored_by_kind: BTreeMap<&'static str, u64>,
     pub unrecognized: u64,
+    /// For exports: the preset that read the file (detected or `--preset`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preset: Option<&'static str>,
     /// Events emitted from this input.
     pub events: u64,
     /// The first unrecognized units, for `--show-unparsed`.

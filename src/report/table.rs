@@ -209,14 +209,14 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     ]);
     for i in &report.inputs {
         let tally = &i.tally;
-        let format = if i.error.is_some() {
-            "error"
-        } else {
-            tally.format
+        let format = match (&i.error, tally.preset) {
+            (Some(_), _) => "error".to_string(),
+            (None, Some(preset)) => format!("{} ({preset})", tally.format),
+            (None, None) => tally.format.to_string(),
         };
         table.add_row(vec![
             tally.file.clone(),
-            format.to_string(),
+            format,
             tally.unit.to_string(),
             tally.total.to_string(),
             tally.parsed.to_string(),

@@ -739,3 +739,33 @@ fn smartlead_webhook_raw_bounce_email_is_decoded() {
         json!({"reason": "unclassifiable", "reply_code": null}),
     );
 }
+
+/// The report names the preset that read each export, for every fixture.
+#[test]
+fn inputs_name_the_detected_preset() {
+    let cases = [
+        ("apollo-contacts.csv", "apollo"),
+        ("brevo-smtp-events.json", "brevo"),
+        ("generic-excel.csv", "generic"),
+        ("hubspot-email-events.json", "hubspot-events"),
+        ("hubspot-recipients.csv", "hubspot-recipients"),
+        ("instantly-leads.json", "instantly"),
+        ("lemlist-activities.json", "lemlist"),
+        ("mailchimp-cleaned.csv", "mailchimp-cleaned"),
+        ("mailgun-bounces.csv", "mailgun-bounces"),
+        ("mailgun-page.json", "mailgun-events"),
+        ("mandrill-rejects.csv", "mandrill-rejects"),
+        ("postmark-bounces.json", "postmark"),
+        ("sendgrid-activity.csv", "sendgrid-activity"),
+        ("sendgrid-webhook.ndjson", "sendgrid-webhook"),
+        ("ses-sns-notifications.json", "ses"),
+        ("smartlead-bounce-webhook.json", "smartlead"),
+        ("snovio-campaign.csv", "generic"),
+        ("sparkpost-webhook.json", "sparkpost"),
+    ];
+    for (file, preset) in cases {
+        let path = format!("tests/fixtures/export/{file}");
+        let report = analyze(&[&path], &[]);
+        assert_eq!(report["inputs"][0]["preset"], preset, "{file}");
+    }
+}

@@ -876,6 +876,7 @@ impl ExportParser<'_> {
                 values: &rec.fields,
                 raw_names: &raw_names,
             };
+            st.tally.preset = Some(preset.name);
             self.row(st, preset, m, &row);
         }
         Ok(())
@@ -932,6 +933,7 @@ impl ExportParser<'_> {
                 let values: Vec<String> = flat.into_iter().map(|(_, v)| v).collect();
                 let p =
                     *preset.get_or_insert_with(|| choose_preset(&raw_names, &values, opts.preset));
+                st.tally.preset = Some(p.name);
                 let m = build_mapping(&raw_names, p, &opts.map);
                 let names: Vec<Arc<str>> =
                     raw_names.iter().map(|n| Arc::from(n.as_str())).collect();
