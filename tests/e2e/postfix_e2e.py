@@ -41,7 +41,8 @@ SCENARIOS = {
     "slow": ("slow.test", None, "expired", "infrastructure"),
     "refused": ("refused.test", None, "expired", "infrastructure"),
 }
-PORTS = {"example.test": 2525, "banner.test": 2526, "slow.test": 2527, "refused.test": 2599}
+# Domain -> sink mode; ports are picked free at run time.
+MODES = {"example.test": "script", "banner.test": "banner", "slow.test": "silent", "refused.test": None}
 
 MAIN_CF = f"""
 compatibility_level = 3.6
@@ -87,6 +88,7 @@ class Sink(threading.Thread):
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", port))
         self.sock.listen(32)
+        self.port = self.sock.getsockname()[1]
 
     def run(self):
         while True:
@@ -173,15 +175,23 @@ def main():
     open(LOG, "w").close()
     with open("/etc/postfix/main.cf", "w") as f:
         f.write(MAIN_CF)
+    ports = {}
+    for domain, mode in MODES.items():
+        if mode is None:
+            # A port that was free a moment ago and has no listener: refused.
+            probe = socket.socket()
+            probe.bind(("127.0.0.1", 0))
+            ports[domain] = probe.getsockname()[1]
+            probe.close()
+        else:
+            sink = Sink(0, mode)
+            sink.start()
+            ports[domain] = sink.port
     with open("/etc/postfix/bouncex-e2e-transport", "w") as f:
-        for domain, port in PORTS.items():
+        for domain, port in ports.items():
             f.write(f"{domain} smtp:[127.0.0.1]:{port}\n")
     with open("/etc/postfix/bouncex-e2e-mailboxes", "w") as f:
         f.write(f"{SENDER} bouncer/\n")
-
-    sinks = [Sink(2525, "script"), Sink(2526, "banner"), Sink(2527, "silent")]
-    for s in sinks:
-        s.start()
 
     subprocess.run(["postfix", "stop"], capture_output=True)
     try:
