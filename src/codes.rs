@@ -121,6 +121,13 @@ fn marker_finders() -> &'static [memchr::memmem::Finder<'static>] {
     &FINDERS
 }
 
+/// The reply code a text starts with ("250 2.0.0 Ok"), without looking further: the
+/// cheap path for success replies, which say nothing else of interest.
+pub fn leading_reply(text: &str) -> Option<ReplyCode> {
+    let b = text.as_bytes();
+    reply_at(b, skip_space(b, 0)).and_then(|c| c.reply)
+}
+
 /// Extracts the reply code and enhanced code from a diagnostic text.
 ///
 /// The reply code is taken at the start of the remote reply (after "said:", "smtp;",

@@ -313,7 +313,8 @@ fn delivery_line(
             stage: d.smtp_stage,
         }));
     } else {
-        d.reply_code = codes::extract(&text).reply;
+        // "250 2.0.0 Ok: queued as ..." : a success names its code up front.
+        d.reply_code = codes::leading_reply(&text);
     }
     d.diagnostic = (!text.is_empty()).then_some(text);
     Ok(Record::Delivery(Box::new(d)))
