@@ -927,7 +927,7 @@ pub fn blocklists_named(text: &str) -> Vec<&'static str> {
 /// is not known (so two companies are two receivers).
 fn receiver(provider: &'static str, recipient: &str) -> String {
     if provider == "other" {
-        crate::model::domain_of(recipient)
+        crate::model::domain_of(recipient).into_owned()
     } else {
         provider.to_string()
     }

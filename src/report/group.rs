@@ -92,9 +92,15 @@ impl Dimension {
         match self {
             Dimension::Campaign => text(e.campaign.as_deref()),
             Dimension::Step => text(e.step.as_deref()),
-            Dimension::Domain => Some(domain_of(&d.recipient)).filter(|s| !s.is_empty()),
+            Dimension::Domain => {
+                Some(domain_of(&d.recipient).into_owned()).filter(|s| !s.is_empty())
+            }
             Dimension::Provider => Some(provider.to_string()),
-            Dimension::SenderDomain => d.sender.as_deref().map(domain_of).filter(|s| !s.is_empty()),
+            Dimension::SenderDomain => d
+                .sender
+                .as_deref()
+                .map(|s| domain_of(s).into_owned())
+                .filter(|s| !s.is_empty()),
             Dimension::Host => text(e.mta_host.as_deref()),
             Dimension::Day => e.time.or(d.first_time).map(|t| t.day_string()),
             Dimension::Column(c) => text(e.extra_value(c)),

@@ -360,7 +360,7 @@ impl Sink for Analysis {
     fn delivery(&mut self, d: &Delivery) {
         if d.outcome == Outcome::Deferred {
             self.pending += 1;
-            let domain = recipient_domain_of(&d.last.recipient);
+            let domain = crate::model::domain_of(&d.last.recipient);
             let provider = match self.by_domain.get(domain.as_ref()) {
                 Some((_, provider)) => *provider,
                 None => provider_of(&domain, d.last.relay_host.as_deref()),
@@ -372,7 +372,7 @@ impl Sink for Analysis {
         if d.outcome == Outcome::Delivered && d.deferrals > 0 {
             self.delivered_after_deferral += 1;
         }
-        let domain = recipient_domain_of(&d.last.recipient);
+        let domain = crate::model::domain_of(&d.last.recipient);
         let provider = match self.by_domain.get_mut(domain.as_ref()) {
             Some((counts, provider)) => {
                 counts.add(d);
@@ -618,18 +618,6 @@ impl Analysis {
             unrecognized,
             unrecognized_samples,
         }
-    }
-}
-
-/// The lowercased domain of an address, borrowed when it is already lowercase.
-fn recipient_domain_of(address: &str) -> std::borrow::Cow<'_, str> {
-    let domain = address
-        .rsplit_once('@')
-        .map_or("", |(_, d)| d.trim_end_matches('>'));
-    if domain.bytes().any(|b| b.is_ascii_uppercase()) {
-        std::borrow::Cow::Owned(domain.to_ascii_lowercase())
-    } else {
-        std::borrow::Cow::Borrowed(domain)
     }
 }
 

@@ -325,3 +325,25 @@ fn redact_hashes_every_local_part_in_every_output() {
             .contains(&recipient)
     );
 }
+
+#[test]
+fn redact_covers_bounce_emails_and_exports_too() {
+    for dir in ["tests/fixtures/dsn", "tests/fixtures/export"] {
+        let plain = run(&["events", "--year", "2026", dir]);
+        let locals: Vec<String> = plain
+            .ndjson()
+            .iter()
+            .filter_map(|e| e["recipient"].as_str())
+            .filter_map(|r| r.split_once('@').map(|(l, _)| l.to_string()))
+            .filter(|l| l.len() >= 4)
+            .collect();
+        assert!(locals.len() > 10, "{dir}: {} recipients", locals.len());
+        let redacted = run(&["events", "--year", "2026", "--redact", dir]);
+        for local in &locals {
+            assert!(
+                !redacted.stdout.contains(&format!("{local}@")),
+                "{dir}: {local}@ shows in redacted output"
+            );
+        }
+    }
+}

@@ -447,18 +447,8 @@ impl DsnParser<'_> {
                 Action::Expired => Outcome::Expired,
                 _ => continue,
             };
-            sink.delivery(&Delivery {
-                queue_id: event.queue_id.clone(),
-                message_id: event.message_id.clone(),
-                sender: event.sender.clone(),
-                recipient: event.recipient.clone(),
-                outcome,
-                attempts: 1,
-                deferrals: 0,
-                first_time: event.time,
-                last: event,
-                last_failure: None,
-            });
+            let first_time = event.time;
+            sink.delivery(&Delivery::from_last(event, outcome, 1, 0, first_time));
         }
         match decoded.report.kind {
             Kind::AutoReply => tally.ignore("auto-reply"),

@@ -296,23 +296,17 @@ impl Correlator {
         };
         pending.attempts += 1;
         pending.first_time = pending.first_time.or(event.time);
-        let last_failure = if outcome == Outcome::Delivered {
-            pending.last_failure.take()
-        } else {
-            None
-        };
-        sink.delivery(&Delivery {
-            queue_id: event.queue_id.clone(),
-            message_id: event.message_id.clone(),
-            sender: event.sender.clone(),
-            recipient: event.recipient.clone(),
+        let mut delivery = Delivery::from_last(
+            event,
             outcome,
-            attempts: pending.attempts,
-            deferrals: pending.deferrals,
-            first_time: pending.first_time,
-            last: event,
-            last_failure,
-        });
+            pending.attempts,
+            pending.deferrals,
+            pending.first_time,
+        );
+        if outcome == Outcome::Delivered {
+            delivery.last_failure = pending.last_failure.take();
+        }
+        sink.delivery(&delivery);
     }
 
     /// Every recipient still deferred has expired; its last temporary failure is the
@@ -376,18 +370,15 @@ impl Correlator {
             }
             tally.events += 1;
             sink.event(&event);
-            sink.delivery(&Delivery {
-                queue_id: Some(key.id()),
-                message_id: event.message_id.clone(),
-                sender: event.sender.clone(),
-                recipient: recipient.clone(),
-                outcome: Outcome::Expired,
-                attempts: pending.attempts,
-                deferrals: pending.deferrals,
-                first_time: pending.first_time,
-                last: event,
-                last_failure: None,
-            });
+            // The event is this recipient's last deferral (or one made for it, with
+            // this queue id), so the delivery takes its identity from it.
+            sink.delivery(&Delivery::from_last(
+                event,
+                Outcome::Expired,
+                pending.attempts,
+                pending.deferrals,
+                pending.first_time,
+            ));
         }
     }
 
