@@ -23,6 +23,8 @@ import pathlib
 import re
 import sys
 
+from fixture_endings import write_copies
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "dsn"
 
@@ -30,7 +32,6 @@ FIXTURES = ROOT / "tests" / "fixtures" / "dsn"
 # qmail and Exim text, a Sendmail transcript, Gmail's text).
 COPIES = ["rfc3464-postfix.eml", "qmail.eml", "exim.eml", "sendmail-v5.eml", "gmail.eml"]
 
-ENDINGS = {"crlf": b"\r\n", "cr": b"\r"}
 
 # A bounce whose text has lines starting with "From " (escaped in the mbox).
 ESCAPED = b"""From: Mail Delivery System <MAILER-DAEMON@mx.sender.example>
@@ -59,15 +60,8 @@ def mbox_escape(message: bytes) -> bytes:
 
 
 def main() -> int:
-    for name in COPIES:
-        original = (FIXTURES / name).read_bytes()
-        if b"\r" in original:
-            print(f"{name}: the original must use LF line endings only", file=sys.stderr)
-            return 1
-        for folder, ending in ENDINGS.items():
-            target = FIXTURES / folder / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(original.replace(b"\n", ending))
+    if write_copies(FIXTURES, COPIES) != 0:
+        return 1
 
     postfix = (FIXTURES / "rfc3464-postfix.eml").read_bytes()
     (FIXTURES / "truncated.eml").write_bytes(postfix[:1500])

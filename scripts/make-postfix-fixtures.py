@@ -20,6 +20,8 @@ Python 3 standard library only.
 import pathlib
 import sys
 
+from fixture_endings import write_copies
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "postfix"
 
@@ -27,23 +29,8 @@ FIXTURES = ROOT / "tests" / "fixtures" / "postfix"
 # and the negative (malformed lines) fixture.
 COPIES = ["basic.log", "correlation.log", "malformed.log"]
 
-ENDINGS = {"crlf": b"\r\n", "cr": b"\r"}
-
-
 def main() -> int:
-    for name in COPIES:
-        original = (FIXTURES / name).read_bytes()
-        if b"\r" in original:
-            print(f"{name}: the original must use LF line endings only", file=sys.stderr)
-            return 1
-        for folder, ending in ENDINGS.items():
-            target = FIXTURES / folder / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            data = original.replace(b"\n", ending)
-            if not target.exists() or target.read_bytes() != data:
-                target.write_bytes(data)
-                print(f"wrote {target.relative_to(ROOT)}")
-    return 0
+    return write_copies(FIXTURES, COPIES, ROOT)
 
 
 if __name__ == "__main__":
