@@ -51,6 +51,9 @@ struct Pending {
 #[derive(Debug, Default)]
 struct Message {
     sender: Option<String>,
+    /// The campaign named by the sender, worked out once when the sender is known
+    /// rather than again for every delivery record.
+    campaign: Option<Arc<str>>,
     message_id: Option<String>,
     /// A bounce or delay notice: not the sender's mail.
     not_mail: bool,
@@ -187,6 +190,7 @@ impl Correlator {
                     msg.not_mail = true;
                 }
                 if msg.sender.is_none() {
+                    msg.campaign = campaign_of(&sender).map(Arc::from);
                     msg.sender = Some(sender);
                 }
                 tally.parsed += 1;
@@ -196,7 +200,10 @@ impl Correlator {
             }
             Record::SubmittedBy { key, sender } => {
                 let msg = self.message(Self::key(key, host_map));
-                msg.sender.get_or_insert(sender);
+                if msg.sender.is_none() {
+                    msg.campaign = campaign_of(&sender).map(Arc::from);
+                    msg.sender = Some(sender);
+                }
                 tally.parsed += 1;
             }
             Record::MessageId { key, message_id } => {
@@ -237,7 +244,7 @@ impl Correlator {
     ) {
         let mta_host = self.host_names.get(key.host as usize).cloned();
         let msg = self.message(key);
-        let campaign = msg.sender.as_deref().and_then(campaign_of).map(Arc::from);
+        let campaign = msg.campaign.clone();
         let event = Event {
             time,
             source,
