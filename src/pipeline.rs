@@ -49,7 +49,13 @@ struct Planned {
     mtime: Option<(i32, u32)>,
     /// Standard input cannot be reopened: it stays open from sniffing.
     kept: Option<Opened>,
+    /// A small file of a stateless format read whole while sniffing, so it is not
+    /// opened and read a second time (a Maildir of thousands of bounces).
+    content: Option<Vec<u8>>,
 }
+
+/// How many bytes of small files may be kept from sniffing until they are parsed.
+const KEPT_CONTENT_BUDGET: usize = 64 << 20;
 
 pub fn run(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunResult {
     let mut result = if options.redact {
@@ -89,7 +95,8 @@ fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> Ru
         }
     }
     // Opening and sniffing thousands of small files (a Maildir) is worth the threads.
-    for result in parallel_map(&paths, ctx.threads, |path| plan(path, options)) {
+    let budget = AtomicUsize::new(KEPT_CONTENT_BUDGET);
+    for result in parallel_map(&paths, ctx.threads, |path| plan(path, options, &budget)) {
         match result {
             Ok(p) => planned.push(p),
             Err((name, message)) => {
@@ -237,6 +244,7 @@ struct FileJob {
     path: PathBuf,
     format: &'static dyn Format,
     mtime: Option<(i32, u32)>,
+    content: Option<Vec<u8>>,
 }
 
 impl From<Planned> for FileJob {
@@ -246,6 +254,7 @@ impl From<Planned> for FileJob {
             path: p.path,
             format: p.format,
             mtime: p.mtime,
+            content: p.content,
         }
     }
 }
@@ -329,14 +338,17 @@ fn parallel_map<T: Sync, R: Send>(
 fn parse_one(p: &FileJob, ctx: &Context<'_>) -> FileOutcome {
     let mut collected = Collect::default();
     let mut parser = p.format.parser(ctx);
-    let row = match input::open(&p.path) {
+    let reader: std::io::Result<Box<dyn std::io::BufRead + Send>> = match &p.content {
+        Some(bytes) => Ok(Box::new(std::io::Cursor::new(bytes.as_slice()))),
+        None => input::open(&p.path).map(|opened| opened.reader),
+    };
+    let row = match reader {
         Err(e) => error_row(p.name.clone(), e.to_string()),
-        Ok(opened) => {
+        Ok(mut reader) => {
             let meta = InputMeta {
                 file: Arc::from(p.name.as_str()),
                 mtime: p.mtime,
             };
-            let mut reader = opened.reader;
             match parser.parse(&mut reader, &meta, &mut collected) {
                 Ok(mut tally) => {
                     let error = tally.read_error.take();
@@ -361,8 +373,12 @@ fn error_row(file: String, message: String) -> InputRow {
     }
 }
 
-fn plan(path: &std::path::Path, options: &RunOptions) -> Result<Planned, (String, String)> {
-    let opened = input::open(path).map_err(|e| (path.display().to_string(), e.to_string()))?;
+fn plan(
+    path: &std::path::Path,
+    options: &RunOptions,
+    budget: &AtomicUsize,
+) -> Result<Planned, (String, String)> {
+    let mut opened = input::open(path).map_err(|e| (path.display().to_string(), e.to_string()))?;
     let name = opened.name.clone();
     let format = match options.format {
         Some(f) => f,
@@ -390,6 +406,16 @@ fn plan(path: &std::path::Path, options: &RunOptions) -> Result<Planned, (String
         None
     };
     let is_stdin = path.as_os_str() == "-";
+    // A head shorter than the sniffing window is the whole (decompressed) file.
+    let whole = !is_stdin
+        && format.independent_files()
+        && opened.head.len() < input::SNIFF_BYTES
+        && budget
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(opened.head.len())
+            })
+            .is_ok();
+    let content = whole.then(|| std::mem::take(&mut opened.head));
     Ok(Planned {
         name,
         path: path.to_path_buf(),
@@ -397,6 +423,7 @@ fn plan(path: &std::path::Path, options: &RunOptions) -> Result<Planned, (String
         first_time,
         mtime: opened.mtime,
         kept: is_stdin.then_some(opened),
+        content,
     })
 }
 
