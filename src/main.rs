@@ -3,6 +3,11 @@
 
 use clap::Parser;
 
+// Records are built on parser threads and freed on the correlating thread; mimalloc
+// handles such cross-thread frees without the contention of the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = match bouncex::cli::Cli::try_parse() {
         Ok(cli) => cli,

@@ -194,7 +194,26 @@ pub struct Rule {
 
 fn line_of(src: &str, offset: usize) -> usize {
     src.get(..offset)
-        .map_or(1, |s| s.bytes().filter(|&b| b == b'\n').count() + 1)
+        .map_or(1, |s| memchr::memchr_iter(b'\n', s.as_bytes()).count() + 1)
+}
+
+/// Line numbers of increasing offsets, counted once over the text instead of from the
+/// start for every rule (quadratic in the table's size, and paid at every start-up).
+struct LineCounter<'a> {
+    src: &'a str,
+    offset: usize,
+    line: usize,
+}
+
+impl LineCounter<'_> {
+    fn at(&mut self, offset: usize) -> usize {
+        if offset < self.offset || offset > self.src.len() {
+            return line_of(self.src, offset);
+        }
+        self.line += memchr::memchr_iter(b'\n', &self.src.as_bytes()[self.offset..offset]).count();
+        self.offset = offset;
+        self.line
+    }
 }
 
 /// Compiles a case-insensitive pattern with size limits.
@@ -237,8 +256,13 @@ fn parse_rules_with(src: &str, origin: &str, check_text: bool) -> Result<Vec<Rul
     })?;
     let origin: Arc<str> = Arc::from(origin);
     let mut rules = Vec::with_capacity(table.rule.len());
+    let mut lines = LineCounter {
+        src,
+        offset: 0,
+        line: 1,
+    };
     for spanned in table.rule {
-        let line = line_of(src, spanned.span().start);
+        let line = lines.at(spanned.span().start);
         let raw = spanned.into_inner();
         let fail = |message: String| RuleError::Invalid {
             file: origin.to_string(),
