@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::io::Cursor;
 use std::sync::Arc;
 
-use bouncex::classify::{Classifier, Diagnosis};
+use bouncex::classify::{Classifier, Diagnosis, VerdictCache};
 use bouncex::model::{Delivery, Event};
 use bouncex::parse::postfix::record::{self, HostTable};
 use bouncex::parse::{Context, Format, InputMeta, Sink};
@@ -95,8 +95,14 @@ fn line_parser(c: &mut Criterion) {
     group.bench_function("line_to_record", |b| {
         b.iter(|| {
             let mut hosts = HostTable::default();
+            let mut cache = VerdictCache::new();
             for line in &lines {
-                black_box(record::parse_line(line, &mut hosts, &classifier));
+                black_box(record::parse_line(
+                    line,
+                    &mut hosts,
+                    &classifier,
+                    &mut cache,
+                ));
             }
         })
     });

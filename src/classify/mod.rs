@@ -5,6 +5,7 @@
 //! their text patterns behind a literal prefilter, so one scan of a reply rules out most,
 //! and then walks the table in order: the first rule whose conditions all hold wins.
 
+mod cache;
 pub mod enhanced_meaning;
 pub mod explain;
 pub mod rules;
@@ -16,6 +17,7 @@ use regex::Regex;
 
 use crate::codes;
 use crate::model::{Bucket, EnhancedCode, Event, ReplyCode, SmtpStage, Verdict};
+pub use cache::VerdictCache;
 pub use rules::{Rule, RuleError};
 
 /// What the classifier looks at.

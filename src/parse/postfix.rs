@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::classify::VerdictCache;
 use crate::parse::{Context, Format, InputMeta, Leftovers, Parser, Sink, Tally, trim_line_end};
 use correlate::{Correlator, Position};
 use line::YearGuess;
@@ -74,7 +75,11 @@ struct ParsedChunk {
 }
 
 /// Parses a chunk; hands its buffer back, emptied, for the next chunk.
-fn parse_chunk(mut chunk: Chunk, ctx: &Context<'_>) -> (ParsedChunk, Vec<u8>) {
+fn parse_chunk(
+    mut chunk: Chunk,
+    ctx: &Context<'_>,
+    cache: &mut VerdictCache,
+) -> (ParsedChunk, Vec<u8>) {
     let mut parsed = ParsedChunk {
         seq: chunk.seq,
         lines: 0,
@@ -88,7 +93,7 @@ fn parse_chunk(mut chunk: Chunk, ctx: &Context<'_>) -> (ParsedChunk, Vec<u8>) {
             *parsed.ignored.entry("blank line").or_default() += 1;
             return;
         }
-        match record::parse_line(raw, &mut parsed.hosts, ctx.classifier) {
+        match record::parse_line(raw, &mut parsed.hosts, ctx.classifier, cache) {
             Record::Ignored(kind) => *parsed.ignored.entry(kind).or_default() += 1,
             record => parsed.records.push((parsed.lines, record)),
         }
@@ -166,6 +171,8 @@ fn next_chunk(
 pub struct PostfixParser<'a> {
     ctx: &'a Context<'a>,
     correlator: Correlator,
+    /// Recent verdicts, for the sequential path (each parser thread has its own).
+    verdicts: VerdictCache,
 }
 
 impl<'a> PostfixParser<'a> {
@@ -173,6 +180,7 @@ impl<'a> PostfixParser<'a> {
         PostfixParser {
             ctx,
             correlator: Correlator::new(),
+            verdicts: VerdictCache::new(),
         }
     }
 
@@ -223,7 +231,7 @@ impl<'a> PostfixParser<'a> {
             spare.take(),
             &mut failed,
         )? {
-            let (parsed, buffer) = parse_chunk(Chunk { seq, data }, self.ctx);
+            let (parsed, buffer) = parse_chunk(Chunk { seq, data }, self.ctx, &mut self.verdicts);
             spare = Some(buffer);
             seq += 1;
             let lines = parsed.lines;
@@ -282,10 +290,11 @@ impl<'a> PostfixParser<'a> {
                 let pool_tx = pool_tx.clone();
                 let chunk_rx = &chunk_rx;
                 scope.spawn(move || {
+                    let mut verdicts = VerdictCache::new();
                     loop {
                         let next = chunk_rx.lock().map(|rx| rx.recv());
                         let Ok(Ok(chunk)) = next else { return };
-                        let (parsed, buffer) = parse_chunk(chunk, ctx);
+                        let (parsed, buffer) = parse_chunk(chunk, ctx, &mut verdicts);
                         // The reader may be gone; the buffer is then simply dropped.
                         let _ = pool_tx.send(buffer);
                         if done_tx.send(parsed).is_err() {

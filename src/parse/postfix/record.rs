@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use memchr::memmem::Finder;
 
 use super::line::{LogLine, parse_syslog_line_raw};
-use crate::classify::{self, Classifier, Diagnosis};
+use crate::classify::{self, Classifier, Diagnosis, VerdictCache};
 use crate::codes::{self, EnhancedCode, ReplyCode};
 use crate::model::{Action, SmtpStage, Timestamp, Verdict};
 
@@ -143,8 +143,13 @@ impl HostTable {
     }
 }
 
-/// Parses one non-empty line.
-pub fn parse_line(raw: &[u8], hosts: &mut HostTable, classifier: &Classifier) -> Record {
+/// Parses one non-empty line; `cache` remembers recent verdicts of `classifier`.
+pub fn parse_line(
+    raw: &[u8],
+    hosts: &mut HostTable,
+    classifier: &Classifier,
+    cache: &mut VerdictCache,
+) -> Record {
     let unrecognized = |reason| Record::Unrecognized {
         reason,
         text: String::from_utf8_lossy(&raw[..raw.len().min(500)]).into_owned(),
@@ -155,7 +160,7 @@ pub fn parse_line(raw: &[u8], hosts: &mut HostTable, classifier: &Classifier) ->
     if !line.is_postfix() {
         return Record::Ignored("other program");
     }
-    match parse_postfix(&line, time, hosts, classifier) {
+    match parse_postfix(&line, time, hosts, classifier, cache) {
         Ok(record) => record,
         Err(reason) => unrecognized(reason),
     }
@@ -166,6 +171,7 @@ fn parse_postfix(
     time: RawTime,
     hosts: &mut HostTable,
     classifier: &Classifier,
+    cache: &mut VerdictCache,
 ) -> Result<Record, &'static str> {
     let n = &*NEEDLES;
     let Some((queue_id, rest)) = line.queue_id_and_rest() else {
@@ -179,7 +185,7 @@ fn parse_postfix(
     let key = RawKey::new(hosts.index(line.host), queue_id);
     let agent = line.agent();
     if rest.starts_with(b"to=") {
-        return delivery_line(line, key, time, rest, classifier);
+        return delivery_line(line, key, time, rest, classifier, cache);
     }
     // postsuper(1) -d logs "removed" for a message the administrator deleted.
     if agent == "postsuper" {
@@ -263,6 +269,7 @@ fn delivery_line(
     time: RawTime,
     rest: &[u8],
     classifier: &Classifier,
+    cache: &mut VerdictCache,
 ) -> Result<Record, &'static str> {
     let fields = Fields::parse(rest).ok_or("delivery record without status=")?;
     let action = match fields.status {
@@ -304,14 +311,17 @@ fn delivery_line(
         d.enhanced_code = d.enhanced_code.or(found.enhanced);
         d.smtp_stage = classify::detect_stage(&text);
         let domain = crate::model::domain_of(&d.recipient);
-        d.verdict = Some(classifier.classify(&Diagnosis {
-            reply_code: d.reply_code,
-            enhanced_code: d.enhanced_code,
-            text: &text,
-            relay: d.relay_host.as_deref(),
-            domain: Some(&domain),
-            stage: d.smtp_stage,
-        }));
+        d.verdict = Some(cache.classify(
+            classifier,
+            &Diagnosis {
+                reply_code: d.reply_code,
+                enhanced_code: d.enhanced_code,
+                text: &text,
+                relay: d.relay_host.as_deref(),
+                domain: Some(&domain),
+                stage: d.smtp_stage,
+            },
+        ));
     } else {
         // "250 2.0.0 Ok: queued as ..." : a success names its code up front.
         d.reply_code = codes::leading_reply(&text);
