@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read};
 use std::sync::{Arc, Mutex, mpsc};
 
-use rustc_hash::FxHashMap as HashMap;
 
 use crate::classify::VerdictCache;
 use crate::parse::{Context, Format, InputMeta, Leftovers, Parser, Sink, Tally, trim_line_end};
@@ -70,8 +69,29 @@ struct ParsedChunk {
     seq: u64,
     lines: u64,
     hosts: HostTable,
-    ignored: HashMap<&'static str, u64>,
+    ignored: KindCounts,
     records: Vec<(u64, Record)>,
+}
+
+/// Counts of ignored lines by kind. A log has a dozen kinds, so a short list beats a
+/// map: most lookups end at the first entry whose text is the very same literal.
+#[derive(Default)]
+struct KindCounts(Vec<(&'static str, u64)>);
+
+impl KindCounts {
+    fn add(&mut self, kind: &'static str) {
+        let slot = match self.0.iter().position(|(k, _)| std::ptr::eq(*k, kind)) {
+            Some(i) => i,
+            None => match self.0.iter().position(|(k, _)| *k == kind) {
+                Some(i) => i,
+                None => {
+                    self.0.push((kind, 0));
+                    self.0.len() - 1
+                }
+            },
+        };
+        self.0[slot].1 += 1;
+    }
 }
 
 /// Parses a chunk; hands its buffer back, emptied, for the next chunk.
@@ -84,17 +104,17 @@ fn parse_chunk(
         seq: chunk.seq,
         lines: 0,
         hosts: HostTable::default(),
-        ignored: HashMap::default(),
+        ignored: KindCounts::default(),
         records: Vec::new(),
     };
     for_each_line(&chunk.data, |raw| {
         parsed.lines += 1;
         if raw.is_empty() {
-            *parsed.ignored.entry("blank line").or_default() += 1;
+            parsed.ignored.add("blank line");
             return;
         }
         match record::parse_line(raw, &mut parsed.hosts, ctx.classifier, cache) {
-            Record::Ignored(kind) => *parsed.ignored.entry(kind).or_default() += 1,
+            Record::Ignored(kind) => parsed.ignored.add(kind),
             record => parsed.records.push((parsed.lines, record)),
         }
     });
@@ -105,14 +125,20 @@ fn parse_chunk(
 /// Calls `f` for every line: LF, CRLF and a lone CR all end a line; a final line
 /// without an end counts too.
 fn for_each_line(data: &[u8], mut f: impl FnMut(&[u8])) {
-    for raw in data.split_inclusive(|&b| b == b'\n') {
-        let line = raw.strip_suffix(b"\n").unwrap_or(raw);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if memchr::memchr(b'\r', line).is_some() {
-            line.split(|&b| b == b'\r').for_each(&mut f);
+    let mut start = 0;
+    while start < data.len() {
+        let Some(p) = memchr::memchr2(b'\n', b'\r', &data[start..]) else {
+            f(&data[start..]);
+            return;
+        };
+        let end = start + p;
+        f(&data[start..end]);
+        // CRLF is one line end.
+        start = if data[end] == b'\r' && data.get(end + 1) == Some(&b'\n') {
+            end + 2
         } else {
-            f(line);
-        }
+            end + 1
+        };
     }
 }
 
@@ -194,7 +220,7 @@ impl<'a> PostfixParser<'a> {
         sink: &mut dyn Sink,
     ) {
         tally.total += chunk.lines;
-        for (kind, n) in chunk.ignored {
+        for (kind, n) in chunk.ignored.0 {
             tally.ignored += n;
             *tally.ignored_by_kind.entry(kind).or_insert(0) += n;
         }

@@ -254,7 +254,11 @@ fn parse_postfix(
 }
 
 fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    // Valid UTF-8 (nearly every line) skips the slower lossy scan.
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
 }
 
 fn lowercase(b: &[u8]) -> String {
