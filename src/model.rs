@@ -160,9 +160,9 @@ pub struct Event {
     pub time: Option<Timestamp>,
     pub source: Source,
     pub recipient: String,
-    pub sender: Option<String>,
-    pub queue_id: Option<String>,
-    pub message_id: Option<String>,
+    pub sender: Option<Arc<str>>,
+    pub queue_id: Option<Arc<str>>,
+    pub message_id: Option<Arc<str>>,
     pub relay_host: Option<String>,
     pub relay_ip: Option<String>,
     pub action: Action,
@@ -311,9 +311,9 @@ impl Kpi {
 /// temporary failure, whose reply is the cause).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
-    pub queue_id: Option<String>,
-    pub message_id: Option<String>,
-    pub sender: Option<String>,
+    pub queue_id: Option<Arc<str>>,
+    pub message_id: Option<Arc<str>>,
+    pub sender: Option<Arc<str>>,
     pub recipient: String,
     pub outcome: Outcome,
     /// Delivery attempts seen (deferrals plus the final attempt).

@@ -13,6 +13,7 @@
 //! documented in the README ("Diagnoses").
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Serialize, Serializer};
@@ -971,7 +972,7 @@ impl Timeline {
 struct FullState {
     messages: u32,
     attempts: u32,
-    last_queue_id: Option<String>,
+    last_queue_id: Option<Arc<str>>,
     first: Option<i64>,
     last: Option<i64>,
 }

@@ -8,6 +8,7 @@
 //! Gaps between attempts are computed here; renderers only format them.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -34,9 +35,9 @@ pub struct Attempt {
 /// One (message, recipient) pair and its attempts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TracedDelivery {
-    pub queue_id: Option<String>,
-    pub message_id: Option<String>,
-    pub sender: Option<String>,
+    pub queue_id: Option<Arc<str>>,
+    pub message_id: Option<Arc<str>>,
+    pub sender: Option<Arc<str>>,
     pub recipient: String,
     /// `delivered`, `bounced`, `expired`, or `deferred` (pending when the input ended).
     pub outcome: &'static str,
@@ -61,7 +62,7 @@ pub struct Trace {
 
 #[derive(Debug)]
 struct Open {
-    queue_id: Option<String>,
+    queue_id: Option<Arc<str>>,
     recipient: String,
     events: Vec<Event>,
 }

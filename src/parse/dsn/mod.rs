@@ -535,9 +535,10 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
             .clone()
             .or_else(|| decoded.original.from.clone())
             .or_else(|| decoded.original.return_path.clone())
-            .or_else(|| decoded.notice_to.clone()),
-        queue_id: report.queue_id.clone(),
-        message_id: decoded.original.message_id.clone(),
+            .or_else(|| decoded.notice_to.clone())
+            .map(Arc::from),
+        queue_id: report.queue_id.as_deref().map(Arc::from),
+        message_id: decoded.original.message_id.as_deref().map(Arc::from),
         relay_host: rcpt.remote_mta.clone(),
         relay_ip: None,
         action,

@@ -447,8 +447,8 @@ impl ExportParser<'_> {
         let sender = row.get(m, Field::Sender).map(|s| {
             // `News <news@example.com>`: the address.
             match (s.rfind('<'), s.rfind('>')) {
-                (Some(a), Some(b)) if a < b => s[a + 1..b].to_string(),
-                _ => s.to_string(),
+                (Some(a), Some(b)) if a < b => Arc::from(&s[a + 1..b]),
+                _ => Arc::from(s),
             }
         });
         let campaign = arc(Field::Campaign).or_else(|| {
@@ -467,7 +467,7 @@ impl ExportParser<'_> {
             recipient,
             sender,
             queue_id: None,
-            message_id: row.get(m, Field::MessageId).map(str::to_string),
+            message_id: row.get(m, Field::MessageId).map(Arc::from),
             relay_host: row.get(m, Field::RelayHost).map(str::to_string),
             relay_ip: None,
             action,
@@ -556,7 +556,8 @@ impl FileState<'_> {
     fn correlate(&mut self, label: Label, event: Event) {
         let message = event
             .message_id
-            .clone()
+            .as_deref()
+            .map(str::to_string)
             .or_else(|| {
                 let c = event.campaign.as_deref().unwrap_or("");
                 let s = event.step.as_deref().unwrap_or("");

@@ -35,8 +35,8 @@ struct QueueKey {
 }
 
 impl QueueKey {
-    fn id(&self) -> String {
-        String::from_utf8_lossy(&self.id[..usize::from(self.len)]).into_owned()
+    fn id(&self) -> Arc<str> {
+        Arc::from(String::from_utf8_lossy(&self.id[..usize::from(self.len)]).as_ref())
     }
 }
 
@@ -50,11 +50,13 @@ struct Pending {
 
 #[derive(Debug, Default)]
 struct Message {
-    sender: Option<String>,
+    /// Shared by every event of the message: cloning one is a count, not a copy.
+    queue_id: Option<Arc<str>>,
+    sender: Option<Arc<str>>,
     /// The campaign named by the sender, worked out once when the sender is known
     /// rather than again for every delivery record.
     campaign: Option<Arc<str>>,
-    message_id: Option<String>,
+    message_id: Option<Arc<str>>,
     /// A bounce or delay notice: not the sender's mail.
     not_mail: bool,
     recipients: HashMap<String, Pending>,
@@ -129,6 +131,7 @@ impl Correlator {
             self.messages.insert(
                 key,
                 Message {
+                    queue_id: Some(key.id()),
                     serial: self.serial,
                     not_mail,
                     ..Message::default()
@@ -191,7 +194,7 @@ impl Correlator {
                 }
                 if msg.sender.is_none() {
                     msg.campaign = campaign_of(&sender).map(Arc::from);
-                    msg.sender = Some(sender);
+                    msg.sender = Some(Arc::from(sender));
                 }
                 tally.parsed += 1;
                 if expired {
@@ -202,21 +205,21 @@ impl Correlator {
                 let msg = self.message(Self::key(key, host_map));
                 if msg.sender.is_none() {
                     msg.campaign = campaign_of(&sender).map(Arc::from);
-                    msg.sender = Some(sender);
+                    msg.sender = Some(Arc::from(sender));
                 }
                 tally.parsed += 1;
             }
             Record::MessageId { key, message_id } => {
                 let msg = self.message(Self::key(key, host_map));
                 if msg.message_id.is_none() && !message_id.is_empty() {
-                    msg.message_id = Some(message_id);
+                    msg.message_id = Some(Arc::from(message_id));
                 }
                 tally.parsed += 1;
             }
             Record::Removed { key } => {
                 let key = Self::key(key, host_map);
                 if let Some(msg) = self.messages.remove(&key) {
-                    self.flush_pending(key, msg, sink);
+                    self.flush_pending(msg, sink);
                 }
                 tally.parsed += 1;
             }
@@ -250,7 +253,7 @@ impl Correlator {
             source,
             recipient: d.recipient,
             sender: msg.sender.clone(),
-            queue_id: Some(key.id()),
+            queue_id: msg.queue_id.clone(),
             message_id: msg.message_id.clone(),
             relay_host: d.relay_host,
             relay_ip: d.relay_ip,
@@ -391,7 +394,7 @@ impl Correlator {
 
     /// Recipients of a message that never became final (deleted by the administrator,
     /// or still queued at the end of the input) end as pending.
-    fn flush_pending(&mut self, key: QueueKey, msg: Message, sink: &mut dyn Sink) {
+    fn flush_pending(&mut self, msg: Message, sink: &mut dyn Sink) {
         if msg.not_mail {
             return;
         }
@@ -401,7 +404,7 @@ impl Correlator {
             let Some(last) = p.last_failure else { continue };
             self.leftovers.pending_deliveries += 1;
             sink.delivery(&Delivery {
-                queue_id: Some(key.id()),
+                queue_id: msg.queue_id.clone(),
                 message_id: msg.message_id.clone(),
                 sender: msg.sender.clone(),
                 recipient,
@@ -417,11 +420,11 @@ impl Correlator {
 
     /// Ends the run: messages still open flush their pending recipients.
     pub fn finish(&mut self, sink: &mut dyn Sink) -> Leftovers {
-        let mut open: Vec<(QueueKey, Message)> = self.messages.drain().collect();
-        open.sort_by_key(|(_, m)| m.serial);
+        let mut open: Vec<Message> = self.messages.drain().map(|(_, m)| m).collect();
+        open.sort_by_key(|m| m.serial);
         self.leftovers.open_messages = open.len() as u64;
-        for (key, msg) in open {
-            self.flush_pending(key, msg, sink);
+        for msg in open {
+            self.flush_pending(msg, sink);
         }
         self.notices.clear();
         std::mem::take(&mut self.leftovers)
