@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use bouncex::classify::{Classifier, Diagnosis, VerdictCache};
 use bouncex::model::{Delivery, Event};
-use bouncex::parse::postfix::record::{self, HostTable};
+use bouncex::parse::postfix::record::{self, NameTable};
 use bouncex::parse::{Context, Format, InputMeta, Sink};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -94,7 +94,7 @@ fn line_parser(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(log.len() as u64));
     group.bench_function("line_to_record", |b| {
         b.iter(|| {
-            let mut hosts = HostTable::default();
+            let mut hosts = NameTable::default();
             let mut cache = VerdictCache::new();
             for line in &lines {
                 black_box(record::parse_line(

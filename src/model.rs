@@ -171,7 +171,7 @@ pub struct Event {
     pub diagnostic: Option<String>,
     pub smtp_stage: Option<SmtpStage>,
     /// Which decoder or agent produced the event (`postfix/smtp`, `rfc3464`, ...).
-    pub agent: Option<String>,
+    pub agent: Option<Arc<str>>,
     pub verdict: Option<Verdict>,
     /// The MTA that logged or reported the event: the syslog host of a log line, the
     /// `Reporting-MTA` of a DSN, an export's sending host or IP.

@@ -15,12 +15,11 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read};
 use std::sync::{Arc, Mutex, mpsc};
 
-
 use crate::classify::VerdictCache;
 use crate::parse::{Context, Format, InputMeta, Leftovers, Parser, Sink, Tally, trim_line_end};
 use correlate::{Correlator, Position};
 use line::YearGuess;
-use record::{HostTable, Record};
+use record::{NameTable, Record};
 
 pub use line::{LogLine, is_queue_id, parse_syslog_line};
 
@@ -68,7 +67,7 @@ struct Chunk {
 struct ParsedChunk {
     seq: u64,
     lines: u64,
-    hosts: HostTable,
+    hosts: NameTable,
     ignored: KindCounts,
     records: Vec<(u64, Record)>,
 }
@@ -103,7 +102,7 @@ fn parse_chunk(
     let mut parsed = ParsedChunk {
         seq: chunk.seq,
         lines: 0,
-        hosts: HostTable::default(),
+        hosts: NameTable::default(),
         ignored: KindCounts::default(),
         records: Vec::new(),
     };

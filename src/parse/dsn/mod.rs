@@ -550,7 +550,7 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
         enhanced_code,
         diagnostic: diagnostic.map(str::to_string),
         smtp_stage: stage,
-        agent: Some(format!("{NAME}/{}", report.decoder)),
+        agent: Some(Arc::from(format!("{NAME}/{}", report.decoder))),
         verdict,
         mta_host: report.reporting_mta.as_deref().map(Arc::from),
         // The returned original's campaign header (X-Campaign-ID, ..., else List-Id),

@@ -483,7 +483,7 @@ impl ExportParser<'_> {
             },
             diagnostic: diagnostic.clone().filter(|d| !d.is_empty()),
             smtp_stage: diagnostic.as_deref().and_then(detect_stage),
-            agent: Some(format!("export/{}", preset.name)),
+            agent: Some(Arc::from(format!("export/{}", preset.name))),
             verdict: None,
             mta_host: arc(Field::MtaHost),
             campaign,

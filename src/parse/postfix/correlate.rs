@@ -69,9 +69,9 @@ struct Message {
 pub struct Correlator {
     messages: HashMap<QueueKey, Message>,
     notices: HashMap<QueueKey, ()>,
-    /// Global host names; chunks map their local indexes here.
+    /// Global host and program names; chunks map their local indexes here.
     hosts: Vec<Vec<u8>>,
-    /// The same host names, shared by the events (`Event::mta_host`).
+    /// The same names, shared by the events (`Event::mta_host`, `Event::agent`).
     host_names: Vec<Arc<str>>,
     serial: u64,
     leftovers: Leftovers,
@@ -97,7 +97,7 @@ impl Correlator {
         }
     }
 
-    /// Maps a chunk's host table to global host indexes.
+    /// Maps a chunk's name table to global indexes.
     pub fn map_hosts(&mut self, chunk_hosts: &[Vec<u8>]) -> Vec<u32> {
         chunk_hosts
             .iter()
@@ -111,6 +111,12 @@ impl Correlator {
                 }
             })
             .collect()
+    }
+
+    /// The shared name of a chunk's local name index.
+    fn name(&self, local: u32, host_map: &[u32]) -> Option<Arc<str>> {
+        let global = *host_map.get(local as usize)?;
+        self.host_names.get(global as usize).cloned()
     }
 
     fn key(raw: RawKey, host_map: &[u32]) -> QueueKey {
@@ -177,7 +183,8 @@ impl Correlator {
             Record::Delivery(d) => {
                 let time = at.years.resolve(d.time);
                 let key = Self::key(d.key, host_map);
-                self.delivery(*d, key, time, source(at.line), tally, sink);
+                let agent = self.name(d.program, host_map);
+                self.delivery(*d, key, agent, time, source(at.line), tally, sink);
             }
             Record::From {
                 key,
@@ -188,6 +195,7 @@ impl Correlator {
             } => {
                 let time = at.years.resolve(time);
                 let key = Self::key(key, host_map);
+                let program = self.name(program, host_map);
                 let msg = self.message(key);
                 if sender.is_empty() {
                     msg.not_mail = true;
@@ -236,10 +244,12 @@ impl Correlator {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn delivery(
         &mut self,
         d: DeliveryLine,
         key: QueueKey,
+        agent: Option<Arc<str>>,
         time: Option<Timestamp>,
         source: Source,
         tally: &mut Tally,
@@ -262,7 +272,7 @@ impl Correlator {
             enhanced_code: d.enhanced_code,
             diagnostic: d.diagnostic,
             smtp_stage: d.smtp_stage,
-            agent: Some(d.program),
+            agent,
             verdict: d.verdict,
             mta_host,
             campaign,
@@ -327,7 +337,7 @@ impl Correlator {
         key: QueueKey,
         time: Option<Timestamp>,
         source: Source,
-        program: String,
+        program: Option<Arc<str>>,
         classifier: &Classifier,
         tally: &mut Tally,
         sink: &mut dyn Sink,
@@ -368,7 +378,7 @@ impl Correlator {
             event.source = source.clone();
             event.sender = event.sender.take().or_else(|| msg.sender.clone());
             event.message_id = event.message_id.take().or_else(|| msg.message_id.clone());
-            event.agent = Some(program.clone());
+            event.agent = program.clone();
             if event.mta_host.is_none() {
                 event.mta_host = self.host_names.get(key.host as usize).cloned();
             }

@@ -63,7 +63,8 @@ pub struct DeliveryLine {
     pub enhanced_code: Option<EnhancedCode>,
     pub diagnostic: Option<String>,
     pub smtp_stage: Option<SmtpStage>,
-    pub program: String,
+    /// Index of the program name (`postfix/smtp`) in the chunk's [`NameTable`].
+    pub program: u32,
     pub verdict: Option<Verdict>,
 }
 
@@ -82,7 +83,7 @@ pub enum Record {
         time: RawTime,
         sender: String,
         expired: bool,
-        program: String,
+        program: u32,
     },
     /// pickup `uid=... from=<...>`.
     SubmittedBy { key: RawKey, sender: String },
@@ -119,13 +120,14 @@ static NEEDLES: LazyLock<Needles> = LazyLock::new(|| Needles {
     tls: Finder::new(b"TLS"),
 });
 
-/// Interns host names within one chunk.
+/// Interns the host and program names of one chunk: a log has a handful of each,
+/// and records carry their index instead of a copy.
 #[derive(Debug, Default)]
-pub struct HostTable {
+pub struct NameTable {
     pub hosts: Vec<Vec<u8>>,
 }
 
-impl HostTable {
+impl NameTable {
     pub fn index(&mut self, host: &[u8]) -> u32 {
         // Logs hold few hosts, mostly the same one line after line: check the last first.
         if let Some(last) = self.hosts.last()
@@ -146,7 +148,7 @@ impl HostTable {
 /// Parses one non-empty line; `cache` remembers recent verdicts of `classifier`.
 pub fn parse_line(
     raw: &[u8],
-    hosts: &mut HostTable,
+    hosts: &mut NameTable,
     classifier: &Classifier,
     cache: &mut VerdictCache,
 ) -> Record {
@@ -169,7 +171,7 @@ pub fn parse_line(
 fn parse_postfix(
     line: &LogLine<'_>,
     time: RawTime,
-    hosts: &mut HostTable,
+    hosts: &mut NameTable,
     classifier: &Classifier,
     cache: &mut VerdictCache,
 ) -> Result<Record, &'static str> {
@@ -185,7 +187,8 @@ fn parse_postfix(
     let key = RawKey::new(hosts.index(line.host), queue_id);
     let agent = line.agent();
     if rest.starts_with(b"to=") {
-        return delivery_line(line, key, time, rest, classifier, cache);
+        let program = hosts.index(line.program);
+        return delivery_line(key, time, rest, program, classifier, cache);
     }
     // postsuper(1) -d logs "removed" for a message the administrator deleted.
     if agent == "postsuper" {
@@ -208,7 +211,7 @@ fn parse_postfix(
                 time,
                 sender: lossy(sender),
                 expired,
-                program: lossy(line.program),
+                program: hosts.index(line.program),
             });
         }
         if rest.starts_with(b"skipped, still being delivered") {
@@ -268,10 +271,10 @@ fn lowercase(b: &[u8]) -> String {
 }
 
 fn delivery_line(
-    line: &LogLine<'_>,
     key: RawKey,
     time: RawTime,
     rest: &[u8],
+    program: u32,
     classifier: &Classifier,
     cache: &mut VerdictCache,
 ) -> Result<Record, &'static str> {
@@ -304,7 +307,7 @@ fn delivery_line(
             .and_then(|d| EnhancedCode::parse(std::str::from_utf8(d).ok()?)),
         diagnostic: None,
         smtp_stage: None,
-        program: lossy(line.program),
+        program,
         verdict: None,
     };
     // Successful deliveries need no codes beyond dsn=: their text is the remote's "250
