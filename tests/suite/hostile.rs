@@ -203,6 +203,49 @@ fn a_mime_bomb_is_one_unrecognized_message() {
     }
 }
 
+/// Found by `cargo fuzz run dsn` (fuzz/fuzz_targets/dsn.rs), minimized: CR line ends, a
+/// message/rfc822 part after the closing boundary. mail-parser 0.11 hit a
+/// `debug_assert!(false, ..)` there, so debug builds printed a panic (caught by the
+/// decoder's guard) and lost the notice as "decoder failed"; release parsed on.
+const FUZZ_DSN_NESTED_RFC822: &[u8] = b"Vio\rContent-Type: multipart/us;\r\tboundary=\"4F2A81C0042.1773051302/mta1.sender.example\"\re/r\r\r\r\r\
+--4F2A81C0042.1773051302/mta1.sender.example--\r\0\0\0\0\0\rContent-Type: message/rfc822\r\re\r\
+Content-Type: message/rfc822\r\r\r\r--4F2A81C0042.1773051302/mta1.sender.example--\r";
+
+#[test]
+fn fuzz_found_nested_rfc822_after_the_closing_boundary_is_no_panic() {
+    assert_eq!(FUZZ_DSN_NESTED_RFC822.len(), 258);
+    let dir = scratch("hostile-fuzz-dsn");
+    let file = write(&dir, "nested-rfc822.eml", FUZZ_DSN_NESTED_RFC822);
+    let r = run(&[
+        "analyze",
+        "--year",
+        "2026",
+        "--input-format",
+        "dsn",
+        "--show-unparsed",
+        &file,
+    ]);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("not a bounce or report"), "{}", r.stdout);
+    assert!(!r.stdout.contains("decoder failed"), "{}", r.stdout);
+    let r = run(&[
+        "analyze",
+        "--year",
+        "2026",
+        "--input-format",
+        "dsn",
+        "--format",
+        "json",
+        &file,
+    ]);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    let report = r.json();
+    assert_balanced(&report);
+    assert_eq!(report["inputs"][0]["total"], 1);
+    assert_eq!(report["inputs"][0]["unrecognized"], 1);
+}
+
 #[test]
 fn random_bytes_never_panic_and_always_balance() {
     // A small seeded generator: the same bytes every run.

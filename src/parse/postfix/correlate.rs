@@ -9,6 +9,7 @@
 //! when more than [`MAX_OPEN_MESSAGES`] are open.
 
 use rustc_hash::FxHashMap as HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use super::line::YearGuess;
@@ -128,23 +129,23 @@ impl Correlator {
     }
 
     fn message(&mut self, key: QueueKey) -> &mut Message {
-        if !self.messages.contains_key(&key) {
-            if self.messages.len() >= MAX_OPEN_MESSAGES {
-                self.evict_oldest();
-            }
-            self.serial += 1;
-            let not_mail = self.notices.remove(&key).is_some();
-            self.messages.insert(
-                key,
-                Message {
+        // One hash lookup on the common path; the full-table check only when full.
+        if self.messages.len() >= MAX_OPEN_MESSAGES && !self.messages.contains_key(&key) {
+            self.evict_oldest();
+        }
+        match self.messages.entry(key) {
+            Entry::Occupied(slot) => slot.into_mut(),
+            Entry::Vacant(slot) => {
+                self.serial += 1;
+                let not_mail = !self.notices.is_empty() && self.notices.remove(&key).is_some();
+                slot.insert(Message {
                     queue_id: Some(key.id()),
                     serial: self.serial,
                     not_mail,
                     ..Message::default()
-                },
-            );
+                })
+            }
         }
-        self.messages.get_mut(&key).expect("inserted just above")
     }
 
     /// Drops the oldest tenth of the tracked messages, counting them.
