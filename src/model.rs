@@ -159,7 +159,7 @@ pub struct Verdict {
 pub struct Event {
     pub time: Option<Timestamp>,
     pub source: Source,
-    pub recipient: String,
+    pub recipient: Arc<str>,
     pub sender: Option<Arc<str>>,
     pub queue_id: Option<Arc<str>>,
     pub message_id: Option<Arc<str>>,
@@ -314,7 +314,7 @@ pub struct Delivery {
     pub queue_id: Option<Arc<str>>,
     pub message_id: Option<Arc<str>>,
     pub sender: Option<Arc<str>>,
-    pub recipient: String,
+    pub recipient: Arc<str>,
     pub outcome: Outcome,
     /// Delivery attempts seen (deferrals plus the final attempt).
     pub attempts: u32,

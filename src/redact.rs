@@ -76,7 +76,7 @@ pub fn text(s: &str) -> String {
 
 fn event(e: &Event) -> Event {
     let mut e = e.clone();
-    e.recipient = address(&e.recipient);
+    e.recipient = Arc::from(address(&e.recipient));
     e.sender = e.sender.as_deref().map(|s| Arc::from(address(s)));
     e.diagnostic = e.diagnostic.as_deref().map(text);
     if let Some(extra) = &e.extra {
@@ -108,7 +108,7 @@ impl Sink for RedactSink<'_> {
 
     fn delivery(&mut self, d: &Delivery) {
         let mut d = d.clone();
-        d.recipient = address(&d.recipient);
+        d.recipient = Arc::from(address(&d.recipient));
         d.sender = d.sender.as_deref().map(|s| Arc::from(address(s)));
         d.last = event(&d.last);
         d.last_failure = d.last_failure.as_ref().map(event);

@@ -38,7 +38,7 @@ pub struct TracedDelivery {
     pub queue_id: Option<Arc<str>>,
     pub message_id: Option<Arc<str>>,
     pub sender: Option<Arc<str>>,
-    pub recipient: String,
+    pub recipient: Arc<str>,
     /// `delivered`, `bounced`, `expired`, or `deferred` (pending when the input ended).
     pub outcome: &'static str,
     /// Bucket and reason of the cause, for a failure.
@@ -63,7 +63,7 @@ pub struct Trace {
 #[derive(Debug)]
 struct Open {
     queue_id: Option<Arc<str>>,
-    recipient: String,
+    recipient: Arc<str>,
     events: Vec<Event>,
 }
 

@@ -525,7 +525,7 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
         }
         _ => None,
     };
-    let recipient = rcpt.address.to_ascii_lowercase();
+    let recipient: Arc<str> = Arc::from(rcpt.address.to_ascii_lowercase());
     Event {
         time: rcpt.last_attempt.or(report.arrival_date).or(decoded.date),
         source,

@@ -241,7 +241,7 @@ pub struct ExportParser<'a> {
 struct FileState<'s> {
     kind: &'static str,
     file: Arc<str>,
-    open: HashMap<(String, String), Open>,
+    open: HashMap<(String, Arc<str>), Open>,
     serial: u64,
     leftovers: Leftovers,
     tally: Tally,
@@ -464,7 +464,7 @@ impl ExportParser<'_> {
                 file: st.file.clone(),
                 line: row.line,
             },
-            recipient,
+            recipient: Arc::from(recipient),
             sender,
             queue_id: None,
             message_id: row.get(m, Field::MessageId).map(Arc::from),
@@ -606,7 +606,7 @@ impl FileState<'_> {
         let mut serials: Vec<u64> = self.open.values().map(|o| o.serial).collect();
         serials.sort_unstable();
         let cut = serials[serials.len() / 2];
-        let old: Vec<(String, String)> = self
+        let old: Vec<(String, Arc<str>)> = self
             .open
             .iter()
             .filter(|(_, o)| o.serial <= cut)

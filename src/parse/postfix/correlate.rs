@@ -60,7 +60,7 @@ struct Message {
     message_id: Option<Arc<str>>,
     /// A bounce or delay notice: not the sender's mail.
     not_mail: bool,
-    recipients: HashMap<String, Pending>,
+    recipients: HashMap<Arc<str>, Pending>,
     /// Order of arrival, for eviction.
     serial: u64,
 }
@@ -290,7 +290,7 @@ impl Correlator {
         // final status removes it, so the same address listed twice in one message
         // (Postfix delivers and logs it twice) is a second delivery.
         let mut pending = match final_outcome {
-            Some(_) => msg.recipients.remove(&event.recipient).unwrap_or_default(),
+            Some(_) => msg.recipients.remove(&*event.recipient).unwrap_or_default(),
             None => Pending::default(),
         };
         let not_mail = msg.not_mail;
@@ -303,7 +303,7 @@ impl Correlator {
         sink.event(&event);
         let Some(outcome) = final_outcome else {
             if msg.recipients.len() >= MAX_PENDING_PER_MESSAGE
-                && !msg.recipients.contains_key(&event.recipient)
+                && !msg.recipients.contains_key(&*event.recipient)
             {
                 self.leftovers.evicted_recipients += 1;
                 return;
@@ -349,7 +349,7 @@ impl Correlator {
         if msg.not_mail {
             return;
         }
-        let mut expired: Vec<(String, Pending)> = msg.recipients.drain().collect();
+        let mut expired: Vec<(Arc<str>, Pending)> = msg.recipients.drain().collect();
         // Deterministic order: by recipient address.
         expired.sort_by(|a, b| a.0.cmp(&b.0));
         for (recipient, mut pending) in expired {
@@ -409,7 +409,7 @@ impl Correlator {
         if msg.not_mail {
             return;
         }
-        let mut pending: Vec<(String, Pending)> = msg.recipients.into_iter().collect();
+        let mut pending: Vec<(Arc<str>, Pending)> = msg.recipients.into_iter().collect();
         pending.sort_by(|a, b| a.0.cmp(&b.0));
         for (recipient, p) in pending {
             let Some(last) = p.last_failure else { continue };

@@ -3,7 +3,7 @@
 //! fields, extracting codes, classifying failures) happens here; the correlation by
 //! queue id ([`super::correlate`]) then runs in input order on compact records.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use memchr::memmem::Finder;
 
@@ -55,7 +55,7 @@ impl RawKey {
 pub struct DeliveryLine {
     pub key: RawKey,
     pub time: RawTime,
-    pub recipient: String,
+    pub recipient: Arc<str>,
     pub relay_host: Option<String>,
     pub relay_ip: Option<String>,
     pub action: Action,
@@ -290,7 +290,7 @@ fn delivery_line(
         }
         _ => return Err("unknown delivery status"),
     };
-    let recipient = lossy(fields.to);
+    let recipient = Arc::from(lossy(fields.to));
     // A real reply is a few hundred bytes; a runaway line must not make a giant event.
     let text = lossy(&fields.text[..fields.text.len().min(MAX_DIAGNOSTIC)]);
     let (relay_host, relay_ip) = split_relay(fields.relay);

@@ -44,7 +44,7 @@ impl Parsed {
     fn of(&self, recipient: &str) -> Vec<&Delivery> {
         self.deliveries
             .iter()
-            .filter(|d| d.recipient == recipient)
+            .filter(|d| &*d.recipient == recipient)
             .collect()
     }
 
@@ -363,11 +363,7 @@ fn deferred_then_delivered() {
     assert_eq!((c.attempts, c.deferrals), (1, 0));
     assert!(c.last_failure.is_none());
 
-    let actions: Vec<(&str, Action)> = p
-        .events
-        .iter()
-        .map(|e| (e.recipient.as_str(), e.action))
-        .collect();
+    let actions: Vec<(&str, Action)> = p.events.iter().map(|e| (&*e.recipient, e.action)).collect();
     assert_eq!(
         actions,
         [
@@ -444,7 +440,7 @@ fn still_deferred_at_the_end_is_pending() {
     assert!(p.deliveries.iter().all(|d| d.outcome == Outcome::Deferred));
     assert!(p.deliveries.iter().all(|d| d.kpi().is_none()));
     // Ordered by recipient.
-    assert_eq!(p.deliveries[0].recipient, "a@dead.example");
+    assert_eq!(&*p.deliveries[0].recipient, "a@dead.example");
     assert_eq!(p.leftovers.pending_deliveries, 2);
     assert_eq!(p.leftovers.open_messages, 1);
 }
@@ -486,7 +482,11 @@ fn bounce_notices_are_not_the_senders_mail() {
         p.tally.ignored_by_kind.get("bounce notice delivery"),
         Some(&1)
     );
-    assert!(p.events.iter().all(|e| e.recipient != "news@shop.example"));
+    assert!(
+        p.events
+            .iter()
+            .all(|e| &*e.recipient != "news@shop.example")
+    );
 
     // ...or after it: the notice is known from qmgr's from=<>.
     let p = parse(&[
@@ -591,7 +591,7 @@ fn delivery_record_fields_and_codes() {
     let ev = |rcpt: &str| {
         p.events
             .iter()
-            .find(|e| e.recipient == rcpt)
+            .find(|e| &*e.recipient == rcpt)
             .unwrap_or_else(|| panic!("{rcpt}"))
     };
     let codes = |e: &Event| {

@@ -587,7 +587,7 @@ fn event(
             file: Arc::from("t.log"),
             line: 1,
         },
-        recipient: recipient.to_string(),
+        recipient: Arc::from(recipient),
         sender: None,
         queue_id: Some("Q1".into()),
         message_id: None,
