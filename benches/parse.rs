@@ -7,9 +7,9 @@ use std::hint::black_box;
 use std::io::Cursor;
 use std::sync::Arc;
 
-use bouncex::classify::{Classifier, Diagnosis, VerdictCache};
+use bouncex::classify::{Classifier, Diagnosis};
 use bouncex::model::{Delivery, Event};
-use bouncex::parse::postfix::record::{self, NameTable};
+use bouncex::parse::postfix::record::{self, Memo, NameTable};
 use bouncex::parse::{Context, Format, InputMeta, Sink};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
@@ -95,14 +95,9 @@ fn line_parser(c: &mut Criterion) {
     group.bench_function("line_to_record", |b| {
         b.iter(|| {
             let mut hosts = NameTable::default();
-            let mut cache = VerdictCache::new();
+            let mut memo = Memo::new();
             for line in &lines {
-                black_box(record::parse_line(
-                    line,
-                    &mut hosts,
-                    &classifier,
-                    &mut cache,
-                ));
+                black_box(record::parse_line(line, &mut hosts, &classifier, &mut memo));
             }
         })
     });

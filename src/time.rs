@@ -15,7 +15,9 @@ const MICROS_PER_SEC: i64 = 1_000_000;
 const SECS_PER_DAY: i64 = 86_400;
 
 impl Timestamp {
-    /// Builds a timestamp from a civil date and time in UTC; `None` for impossible dates.
+    /// Builds a timestamp from a civil date and time in UTC; `None` for impossible dates
+    /// and for years outside 0..=9999 (RFC 3339's four digits), whose microseconds
+    /// could overflow an i64 ("Mar 20782078" in a fuzzed export).
     pub fn from_civil(
         year: i32,
         month: u32,
@@ -25,7 +27,8 @@ impl Timestamp {
         second: u32,
         micros: u32,
     ) -> Option<Timestamp> {
-        if !(1..=12).contains(&month)
+        if !(0..=9999).contains(&year)
+            || !(1..=12).contains(&month)
             || day == 0
             || day > days_in_month(year, month)
             || hour > 23
@@ -303,6 +306,18 @@ mod tests {
         assert_eq!(leap.to_string(), "2024-02-29T00:00:00.000005Z");
         assert!(Timestamp::from_civil(2025, 2, 29, 0, 0, 0, 0).is_none());
         assert!(Timestamp::from_civil(2025, 13, 1, 0, 0, 0, 0).is_none());
+        // Years beyond four digits: None, not an overflow (found by fuzzing exports).
+        assert!(Timestamp::from_civil(20_782_078, 3, 3, 17, 30, 0, 0).is_none());
+        assert!(Timestamp::from_civil(i32::MAX, 1, 1, 0, 0, 0, 0).is_none());
+        assert!(Timestamp::from_civil(i32::MIN, 1, 1, 0, 0, 0, 0).is_none());
+        assert!(Timestamp::from_civil(-1, 1, 1, 0, 0, 0, 0).is_none());
+        assert_eq!(
+            Timestamp::from_civil(9999, 12, 31, 23, 59, 59, 999_999)
+                .unwrap()
+                .to_string(),
+            "9999-12-31T23:59:59.999999Z"
+        );
+        assert_eq!(parse_rfc2822("Mon, 03 Mar 20782078 17:30:00 -0500"), None);
     }
 
     #[test]

@@ -15,11 +15,10 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read};
 use std::sync::{Arc, Mutex, mpsc};
 
-use crate::classify::VerdictCache;
 use crate::parse::{Context, Format, InputMeta, Leftovers, Parser, Sink, Tally, trim_line_end};
 use correlate::{Correlator, Position};
 use line::YearGuess;
-use record::{NameTable, Record};
+use record::{Memo, NameTable, Record};
 
 pub use line::{LogLine, is_queue_id, parse_syslog_line};
 
@@ -94,11 +93,7 @@ impl KindCounts {
 }
 
 /// Parses a chunk; hands its buffer back, emptied, for the next chunk.
-fn parse_chunk(
-    mut chunk: Chunk,
-    ctx: &Context<'_>,
-    cache: &mut VerdictCache,
-) -> (ParsedChunk, Vec<u8>) {
+fn parse_chunk(mut chunk: Chunk, ctx: &Context<'_>, memo: &mut Memo) -> (ParsedChunk, Vec<u8>) {
     let mut parsed = ParsedChunk {
         seq: chunk.seq,
         lines: 0,
@@ -112,7 +107,7 @@ fn parse_chunk(
             parsed.ignored.add("blank line");
             return;
         }
-        match record::parse_line(raw, &mut parsed.hosts, ctx.classifier, cache) {
+        match record::parse_line(raw, &mut parsed.hosts, ctx.classifier, memo) {
             Record::Ignored(kind) => parsed.ignored.add(kind),
             record => parsed.records.push((parsed.lines, record)),
         }
@@ -196,8 +191,9 @@ fn next_chunk(
 pub struct PostfixParser<'a> {
     ctx: &'a Context<'a>,
     correlator: Correlator,
-    /// Recent verdicts, for the sequential path (each parser thread has its own).
-    verdicts: VerdictCache,
+    /// Recent verdicts and relay names, for the sequential path (each parser thread
+    /// has its own).
+    memo: Memo,
 }
 
 impl<'a> PostfixParser<'a> {
@@ -205,7 +201,7 @@ impl<'a> PostfixParser<'a> {
         PostfixParser {
             ctx,
             correlator: Correlator::new(),
-            verdicts: VerdictCache::new(),
+            memo: Memo::new(),
         }
     }
 
@@ -256,7 +252,7 @@ impl<'a> PostfixParser<'a> {
             spare.take(),
             &mut failed,
         )? {
-            let (parsed, buffer) = parse_chunk(Chunk { seq, data }, self.ctx, &mut self.verdicts);
+            let (parsed, buffer) = parse_chunk(Chunk { seq, data }, self.ctx, &mut self.memo);
             spare = Some(buffer);
             seq += 1;
             let lines = parsed.lines;
@@ -315,11 +311,11 @@ impl<'a> PostfixParser<'a> {
                 let pool_tx = pool_tx.clone();
                 let chunk_rx = &chunk_rx;
                 scope.spawn(move || {
-                    let mut verdicts = VerdictCache::new();
+                    let mut memo = Memo::new();
                     loop {
                         let next = chunk_rx.lock().map(|rx| rx.recv());
                         let Ok(Ok(chunk)) = next else { return };
-                        let (parsed, buffer) = parse_chunk(chunk, ctx, &mut verdicts);
+                        let (parsed, buffer) = parse_chunk(chunk, ctx, &mut memo);
                         // The reader may be gone; the buffer is then simply dropped.
                         let _ = pool_tx.send(buffer);
                         if done_tx.send(parsed).is_err() {

@@ -22,8 +22,8 @@ pub struct Attempt {
     /// Seconds since the previous attempt of the same delivery; null for the first.
     pub gap_seconds: Option<i64>,
     pub action: Action,
-    pub relay_host: Option<String>,
-    pub relay_ip: Option<String>,
+    pub relay_host: Option<Arc<str>>,
+    pub relay_ip: Option<Arc<str>>,
     pub reply_code: Option<ReplyCode>,
     pub enhanced_code: Option<EnhancedCode>,
     pub diagnostic: Option<String>,
@@ -305,7 +305,7 @@ pub fn write_text(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
                 .map_or_else(String::new, |g| format!("+{}", duration_text(g)));
             let relay = match (&a.relay_host, &a.relay_ip) {
                 (Some(h), Some(ip)) => format!("{h}[{ip}]"),
-                (Some(h), None) => h.clone(),
+                (Some(h), None) => h.to_string(),
                 _ => "-".to_string(),
             };
             let code = match (a.reply_code, a.enhanced_code) {

@@ -539,7 +539,7 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
             .map(Arc::from),
         queue_id: report.queue_id.as_deref().map(Arc::from),
         message_id: decoded.original.message_id.as_deref().map(Arc::from),
-        relay_host: rcpt.remote_mta.clone(),
+        relay_host: rcpt.remote_mta.as_deref().map(Arc::from),
         relay_ip: None,
         action,
         reply_code: if action == Action::Delivered && report.kind != Kind::Bounce {

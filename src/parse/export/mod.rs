@@ -468,7 +468,7 @@ impl ExportParser<'_> {
             sender,
             queue_id: None,
             message_id: row.get(m, Field::MessageId).map(Arc::from),
-            relay_host: row.get(m, Field::RelayHost).map(str::to_string),
+            relay_host: row.get(m, Field::RelayHost).map(Arc::from),
             relay_ip: None,
             action,
             reply_code: if action == Action::Delivered && label != Label::Delivered {

@@ -56,8 +56,8 @@ pub struct DeliveryLine {
     pub key: RawKey,
     pub time: RawTime,
     pub recipient: Arc<str>,
-    pub relay_host: Option<String>,
-    pub relay_ip: Option<String>,
+    pub relay_host: Option<Arc<str>>,
+    pub relay_ip: Option<Arc<str>>,
     pub action: Action,
     pub reply_code: Option<ReplyCode>,
     pub enhanced_code: Option<EnhancedCode>,
@@ -145,12 +145,12 @@ impl NameTable {
     }
 }
 
-/// Parses one non-empty line; `cache` remembers recent verdicts of `classifier`.
+/// Parses one non-empty line; `memo` remembers recent verdicts and relay names.
 pub fn parse_line(
     raw: &[u8],
     hosts: &mut NameTable,
     classifier: &Classifier,
-    cache: &mut VerdictCache,
+    memo: &mut Memo,
 ) -> Record {
     let unrecognized = |reason| Record::Unrecognized {
         reason,
@@ -162,7 +162,7 @@ pub fn parse_line(
     if !line.is_postfix() {
         return Record::Ignored("other program");
     }
-    match parse_postfix(&line, time, hosts, classifier, cache) {
+    match parse_postfix(&line, time, hosts, classifier, memo) {
         Ok(record) => record,
         Err(reason) => unrecognized(reason),
     }
@@ -173,7 +173,7 @@ fn parse_postfix(
     time: RawTime,
     hosts: &mut NameTable,
     classifier: &Classifier,
-    cache: &mut VerdictCache,
+    memo: &mut Memo,
 ) -> Result<Record, &'static str> {
     let n = &*NEEDLES;
     let Some((queue_id, rest)) = line.queue_id_and_rest() else {
@@ -188,7 +188,7 @@ fn parse_postfix(
     let agent = line.agent();
     if rest.starts_with(b"to=") {
         let program = hosts.index(line.program);
-        return delivery_line(key, time, rest, program, classifier, cache);
+        return delivery_line(key, time, rest, program, classifier, memo);
     }
     // postsuper(1) -d logs "removed" for a message the administrator deleted.
     if agent == "postsuper" {
@@ -276,7 +276,7 @@ fn delivery_line(
     rest: &[u8],
     program: u32,
     classifier: &Classifier,
-    cache: &mut VerdictCache,
+    memo: &mut Memo,
 ) -> Result<Record, &'static str> {
     let fields = Fields::parse(rest).ok_or("delivery record without status=")?;
     let action = match fields.status {
@@ -293,7 +293,7 @@ fn delivery_line(
     let recipient = Arc::from(lossy(fields.to));
     // A real reply is a few hundred bytes; a runaway line must not make a giant event.
     let text = lossy(&fields.text[..fields.text.len().min(MAX_DIAGNOSTIC)]);
-    let (relay_host, relay_ip) = split_relay(fields.relay);
+    let (relay_host, relay_ip) = memo.split_relay(fields.relay);
     let mut d = DeliveryLine {
         key,
         time,
@@ -318,7 +318,7 @@ fn delivery_line(
         d.enhanced_code = d.enhanced_code.or(found.enhanced);
         d.smtp_stage = classify::detect_stage(&text);
         let domain = crate::model::domain_of(&d.recipient);
-        d.verdict = Some(cache.classify(
+        d.verdict = Some(memo.verdicts.classify(
             classifier,
             &Diagnosis {
                 reply_code: d.reply_code,
@@ -400,26 +400,62 @@ fn angle_value(b: &[u8]) -> (&[u8], &[u8]) {
     (&b[..end], &b[end..])
 }
 
-/// `host[ip]:port` -> (host, ip); `none` -> nothing; `local`, `private/dovecot-lmtp`
-/// -> (name, None).
-fn split_relay(relay: &[u8]) -> (Option<String>, Option<String>) {
-    if relay.is_empty() || relay == b"none" {
-        return (None, None);
+/// Per-thread memory of the line parser: recent verdicts, and relay names. A log
+/// names the same few thousand MX hosts over and over; each is copied once and then
+/// shared by every event that names it.
+#[derive(Default)]
+pub struct Memo {
+    pub verdicts: VerdictCache,
+    relay_hosts: Interner,
+    relay_ips: Interner,
+}
+
+impl Memo {
+    pub fn new() -> Memo {
+        Memo::default()
     }
-    if let Some(open) = memchr::memchr(b'[', relay)
-        && let Some(close) = memchr::memchr(b']', &relay[open..])
-    {
-        let host = &relay[..open];
-        let ip = &relay[open + 1..open + close];
-        let ip = ip.strip_prefix(b"IPv6:").unwrap_or(ip);
-        // "host[private/dovecot-lmtp]": a socket path, not an address.
-        let ip: &[u8] = if ip.contains(&b'/') { b"" } else { ip };
-        return (
-            (!host.is_empty()).then(|| lowercase(host)),
-            (!ip.is_empty()).then(|| lossy(ip)),
-        );
+
+    /// `host[ip]:port` -> (host, ip); `none` -> nothing; `local`,
+    /// `private/dovecot-lmtp` -> (name, None).
+    fn split_relay(&mut self, relay: &[u8]) -> (Option<Arc<str>>, Option<Arc<str>>) {
+        if relay.is_empty() || relay == b"none" {
+            return (None, None);
+        }
+        if let Some(open) = memchr::memchr(b'[', relay)
+            && let Some(close) = memchr::memchr(b']', &relay[open..])
+        {
+            let host = &relay[..open];
+            let ip = &relay[open + 1..open + close];
+            let ip = ip.strip_prefix(b"IPv6:").unwrap_or(ip);
+            // "host[private/dovecot-lmtp]": a socket path, not an address.
+            let ip: &[u8] = if ip.contains(&b'/') { b"" } else { ip };
+            return (
+                (!host.is_empty()).then(|| self.relay_hosts.lowercase(host)),
+                (!ip.is_empty()).then(|| self.relay_ips.lowercase(ip)),
+            );
+        }
+        (Some(self.relay_hosts.lowercase(relay)), None)
     }
-    (Some(lowercase(relay)), None)
+}
+
+/// Shared lowercase copies of byte strings, bounded: it starts over when full.
+#[derive(Default)]
+struct Interner(rustc_hash::FxHashMap<Box<[u8]>, Arc<str>>);
+
+impl Interner {
+    const CAPACITY: usize = 16_384;
+
+    fn lowercase(&mut self, raw: &[u8]) -> Arc<str> {
+        if let Some(name) = self.0.get(raw) {
+            return name.clone();
+        }
+        if self.0.len() >= Self::CAPACITY {
+            self.0.clear();
+        }
+        let name: Arc<str> = Arc::from(lowercase(raw));
+        self.0.insert(Box::from(raw), name.clone());
+        name
+    }
 }
 
 /// Known lines that carry a queue id but nothing for the analysis.
