@@ -11,7 +11,9 @@ use super::{Classifier, Diagnosis};
 use crate::codes::{EnhancedCode, ReplyCode};
 use crate::model::{SmtpStage, Verdict};
 
-/// Entries kept before the memo starts over; a few MB at most per parser thread.
+/// Entries per generation: when the young one is full it becomes the old one and the
+/// previous old one is dropped, so replies still in use survive the turnover. A few MB
+/// at most per parser thread.
 const CAPACITY: usize = 8192;
 
 /// Texts longer than this are classified every time: they are rarely repeated, and
@@ -44,7 +46,8 @@ impl Entry {
 pub struct VerdictCache {
     /// Keyed by a hash of the whole diagnosis; the entry holds the diagnosis itself,
     /// so a colliding hash is a miss, never a wrong verdict.
-    entries: FxHashMap<u64, Entry>,
+    young: FxHashMap<u64, Entry>,
+    old: FxHashMap<u64, Entry>,
 }
 
 impl VerdictCache {
@@ -58,27 +61,28 @@ impl VerdictCache {
             return classifier.classify(d);
         }
         let key = hash_of(d);
-        if let Some(entry) = self.entries.get(&key)
+        if let Some(entry) = self.young.get(&key)
             && entry.matches(d)
         {
             return entry.verdict.clone();
         }
-        let verdict = classifier.classify(d);
-        if self.entries.len() >= CAPACITY {
-            self.entries.clear();
-        }
-        self.entries.insert(
-            key,
-            Entry {
+        let entry = match self.old.remove(&key) {
+            Some(entry) if entry.matches(d) => entry,
+            _ => Entry {
                 reply_code: d.reply_code,
                 enhanced_code: d.enhanced_code,
                 stage: d.stage,
                 relay: d.relay.map(Box::from),
                 domain: d.domain.map(Box::from),
                 text: Box::from(d.text),
-                verdict: verdict.clone(),
+                verdict: classifier.classify(d),
             },
-        );
+        };
+        let verdict = entry.verdict.clone();
+        if self.young.len() >= CAPACITY {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(key, entry);
         verdict
     }
 }
@@ -121,7 +125,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cache.entries.len(), texts.len() * 2);
+        assert_eq!(cache.young.len() + cache.old.len(), texts.len() * 2);
     }
 
     #[test]
@@ -131,7 +135,7 @@ mod tests {
         for i in 0..CAPACITY * 2 + 7 {
             let text = format!("451 4.3.0 temporary failure {i}");
             cache.classify(&classifier, &diagnosis(&text, "example.com"));
-            assert!(cache.entries.len() <= CAPACITY);
+            assert!(cache.young.len() <= CAPACITY && cache.old.len() <= CAPACITY);
         }
     }
 }
