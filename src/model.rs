@@ -311,10 +311,6 @@ impl Kpi {
 /// temporary failure, whose reply is the cause).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
-    pub queue_id: Option<Arc<str>>,
-    pub message_id: Option<Arc<str>>,
-    pub sender: Option<Arc<str>>,
-    pub recipient: Arc<str>,
     pub outcome: Outcome,
     /// Delivery attempts seen (deferrals plus the final attempt).
     pub attempts: u32,
@@ -338,10 +334,6 @@ impl Delivery {
         first_time: Option<Timestamp>,
     ) -> Delivery {
         Delivery {
-            queue_id: last.queue_id.clone(),
-            message_id: last.message_id.clone(),
-            sender: last.sender.clone(),
-            recipient: last.recipient.clone(),
             outcome,
             attempts,
             deferrals,
@@ -349,6 +341,24 @@ impl Delivery {
             last,
             last_failure: None,
         }
+    }
+
+    /// The identity of a delivery is that of its last event, which names the same
+    /// message and recipient: it is read from there rather than copied.
+    pub fn queue_id(&self) -> &Option<Arc<str>> {
+        &self.last.queue_id
+    }
+
+    pub fn message_id(&self) -> &Option<Arc<str>> {
+        &self.last.message_id
+    }
+
+    pub fn sender(&self) -> &Option<Arc<str>> {
+        &self.last.sender
+    }
+
+    pub fn recipient(&self) -> &Arc<str> {
+        &self.last.recipient
     }
 
     /// The cause of a failed delivery: the verdict of its last failure reply.

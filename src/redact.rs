@@ -108,8 +108,6 @@ impl Sink for RedactSink<'_> {
 
     fn delivery(&mut self, d: &Delivery) {
         let mut d = d.clone();
-        d.recipient = Arc::from(address(&d.recipient));
-        d.sender = d.sender.as_deref().map(|s| Arc::from(address(s)));
         d.last = event(&d.last);
         d.last_failure = d.last_failure.as_ref().map(event);
         self.inner.delivery(&d);

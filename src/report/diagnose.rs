@@ -1100,7 +1100,7 @@ impl Collector {
     pub fn delivery(&mut self, d: &Delivery, provider: &'static str) {
         let attempts = u64::from(d.attempts);
         if provider == "other" {
-            let domain = d.recipient.rsplit_once('@').map_or("", |(_, d)| d);
+            let domain = d.recipient().rsplit_once('@').map_or("", |(_, d)| d);
             let domain = domain.trim_end_matches('>');
             let domain = if domain.bytes().any(|b| b.is_ascii_uppercase()) {
                 std::borrow::Cow::Owned(domain.to_ascii_lowercase())
@@ -1132,7 +1132,7 @@ impl Collector {
             .last
             .campaign
             .as_deref()
-            .or_else(|| d.sender.as_deref().and_then(campaign_of));
+            .or_else(|| d.sender().as_deref().and_then(campaign_of));
         if let Some(step) = d.last.step.as_deref() {
             let slot = match self.steps.get_mut(step) {
                 Some(slot) => slot,

@@ -93,11 +93,11 @@ impl Dimension {
             Dimension::Campaign => text(e.campaign.as_deref()),
             Dimension::Step => text(e.step.as_deref()),
             Dimension::Domain => {
-                Some(domain_of(&d.recipient).into_owned()).filter(|s| !s.is_empty())
+                Some(domain_of(d.recipient()).into_owned()).filter(|s| !s.is_empty())
             }
             Dimension::Provider => Some(provider.to_string()),
             Dimension::SenderDomain => d
-                .sender
+                .sender()
                 .as_deref()
                 .map(|s| domain_of(s).into_owned())
                 .filter(|s| !s.is_empty()),

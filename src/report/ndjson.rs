@@ -131,10 +131,10 @@ impl<'a> DeliveryLine<'a> {
         let v = shown.verdict.as_ref();
         let domain = d.last.recipient_domain();
         DeliveryLine {
-            queue_id: d.queue_id.as_deref(),
-            message_id: d.message_id.as_deref(),
-            sender: d.sender.as_deref(),
-            recipient: &d.recipient,
+            queue_id: d.queue_id().as_deref(),
+            message_id: d.message_id().as_deref(),
+            sender: d.sender().as_deref(),
+            recipient: d.recipient(),
             provider: provider_of(&domain, d.last.relay_host.as_deref()),
             recipient_domain: domain,
             outcome: d.outcome.as_str(),

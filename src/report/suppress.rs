@@ -184,7 +184,7 @@ impl Sink for Suppression {
             if self.addresses.is_empty() {
                 return;
             }
-            let address = key(&d.recipient);
+            let address = key(d.recipient());
             let clears = self.addresses.get(address.as_ref()).is_some_and(|s| {
                 match (d.last.time, s.last_time) {
                     (Some(ok), Some(failed)) => ok >= failed,
@@ -211,7 +211,7 @@ impl Sink for Suppression {
         };
         let window = self.window_seconds();
         let need = self.options.soft_threshold;
-        let address = key(&d.recipient).into_owned();
+        let address = key(d.recipient()).into_owned();
         let state = self.addresses.entry(address).or_default();
         state.last_time = state.last_time.max(failure.time);
         if d.outcome == Outcome::Bounced && bucket == Bucket::ListRot {
@@ -353,10 +353,6 @@ mod tests {
             extra: None,
         };
         Delivery {
-            queue_id: None,
-            message_id: None,
-            sender: None,
-            recipient: Arc::from(recipient),
             outcome,
             attempts: 1,
             deferrals: 0,

@@ -131,16 +131,16 @@ fn timeline(events: Vec<Event>, outcome: &'static str, d: Option<&Delivery>) -> 
     let first = events.first();
     let last_event = events.last();
     let queue_id = d
-        .and_then(|d| d.queue_id.clone())
+        .and_then(|d| d.queue_id().clone())
         .or_else(|| first.and_then(|e| e.queue_id.clone()));
     let message_id = d
-        .and_then(|d| d.message_id.clone())
+        .and_then(|d| d.message_id().clone())
         .or_else(|| events.iter().find_map(|e| e.message_id.clone()));
     let sender = d
-        .and_then(|d| d.sender.clone())
+        .and_then(|d| d.sender().clone())
         .or_else(|| events.iter().find_map(|e| e.sender.clone()));
     let recipient = d
-        .map(|d| d.recipient.clone())
+        .map(|d| d.recipient().clone())
         .or_else(|| first.map(|e| e.recipient.clone()))
         .unwrap_or_default();
     let cause = match d {
@@ -226,18 +226,21 @@ impl Sink for Tracer {
     }
 
     fn delivery(&mut self, d: &Delivery) {
-        let matched = self.matches(&d.recipient, d.queue_id.as_deref(), d.message_id.as_deref())
-            || self
-                .open
-                .iter()
-                .any(|o| o.queue_id == d.queue_id && o.recipient == d.recipient);
+        let matched = self.matches(
+            d.recipient(),
+            d.queue_id().as_deref(),
+            d.message_id().as_deref(),
+        ) || self
+            .open
+            .iter()
+            .any(|o| &o.queue_id == d.queue_id() && &o.recipient == d.recipient());
         if !matched {
             return;
         }
         let events = match self
             .open
             .iter()
-            .position(|o| o.queue_id == d.queue_id && o.recipient == d.recipient)
+            .position(|o| &o.queue_id == d.queue_id() && &o.recipient == d.recipient())
         {
             Some(i) => self.open.remove(i).events,
             None => vec![d.last.clone()],

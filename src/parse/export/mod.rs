@@ -650,10 +650,6 @@ fn flush(o: Open, sink: &mut dyn Sink, leftovers: &mut Leftovers) {
         (None, None, None) => return,
     };
     sink.delivery(&Delivery {
-        queue_id: None,
-        message_id: last.message_id.clone(),
-        sender: last.sender.clone(),
-        recipient: last.recipient.clone(),
         outcome,
         attempts: o.attempts.max(1),
         deferrals: o.deferrals,

@@ -411,14 +411,15 @@ impl Correlator {
         }
         let mut pending: Vec<(Arc<str>, Pending)> = msg.recipients.into_iter().collect();
         pending.sort_by(|a, b| a.0.cmp(&b.0));
-        for (recipient, p) in pending {
-            let Some(last) = p.last_failure else { continue };
+        for (_, p) in pending {
+            let Some(mut last) = p.last_failure else {
+                continue;
+            };
+            // The sender or message-id may have been logged after the last deferral.
+            last.sender = last.sender.or_else(|| msg.sender.clone());
+            last.message_id = last.message_id.or_else(|| msg.message_id.clone());
             self.leftovers.pending_deliveries += 1;
             sink.delivery(&Delivery {
-                queue_id: msg.queue_id.clone(),
-                message_id: msg.message_id.clone(),
-                sender: msg.sender.clone(),
-                recipient,
                 outcome: Outcome::Deferred,
                 attempts: p.attempts,
                 deferrals: p.deferrals,

@@ -44,7 +44,7 @@ impl Parsed {
     fn of(&self, recipient: &str) -> Vec<&Delivery> {
         self.deliveries
             .iter()
-            .filter(|d| &*d.recipient == recipient)
+            .filter(|d| &**d.recipient() == recipient)
             .collect()
     }
 
@@ -345,9 +345,9 @@ fn deferred_then_delivered() {
     assert_eq!((b.attempts, b.deferrals), (2, 1));
     assert_eq!(b.first_time.unwrap().to_string(), "2026-11-22T10:00:01Z");
     assert_eq!(b.last.time.unwrap().to_string(), "2026-11-22T10:10:02Z");
-    assert_eq!(b.sender.as_deref(), Some("news@shop.example"));
-    assert_eq!(b.message_id.as_deref(), Some("m1@shop.example"));
-    assert_eq!(b.queue_id.as_deref(), Some("1A2B3C4D5E"));
+    assert_eq!(b.sender().as_deref(), Some("news@shop.example"));
+    assert_eq!(b.message_id().as_deref(), Some("m1@shop.example"));
+    assert_eq!(b.queue_id().as_deref(), Some("1A2B3C4D5E"));
     assert!(b.cause().is_none(), "a delivery has no cause");
     assert_eq!(b.kpi(), None);
     // What delayed it is kept.
@@ -400,7 +400,7 @@ fn expiry_ends_every_deferred_recipient_with_its_own_last_failure() {
     );
     assert_eq!(a.cause().map(|v| v.bucket), Some(Bucket::Infrastructure));
     assert_eq!(a.kpi(), Some(crate::model::Kpi::Infrastructure));
-    assert_eq!(a.message_id.as_deref(), Some("m1@shop.example"));
+    assert_eq!(a.message_id().as_deref(), Some("m1@shop.example"));
 
     let b = p.one("b@grey.example");
     assert_eq!(b.outcome, Outcome::Expired);
@@ -429,8 +429,8 @@ fn expiry_of_a_message_seen_only_at_its_end() {
     let p = parse(&[REFUSED, EXPIRED]);
     let a = p.one("a@dead.example");
     assert_eq!(a.outcome, Outcome::Expired);
-    assert_eq!(a.sender.as_deref(), Some("news@shop.example"));
-    assert_eq!(a.message_id, None);
+    assert_eq!(a.sender().as_deref(), Some("news@shop.example"));
+    assert_eq!(*a.message_id(), None);
 }
 
 #[test]
@@ -440,7 +440,7 @@ fn still_deferred_at_the_end_is_pending() {
     assert!(p.deliveries.iter().all(|d| d.outcome == Outcome::Deferred));
     assert!(p.deliveries.iter().all(|d| d.kpi().is_none()));
     // Ordered by recipient.
-    assert_eq!(&*p.deliveries[0].recipient, "a@dead.example");
+    assert_eq!(&**p.deliveries[0].recipient(), "a@dead.example");
     assert_eq!(p.leftovers.pending_deliveries, 2);
     assert_eq!(p.leftovers.open_messages, 1);
 }
@@ -552,9 +552,9 @@ fn same_queue_id_on_two_hosts_is_not_mixed() {
     ]);
     let x = p.of("x@grey.example");
     assert_eq!(x.len(), 2, "{:#?}", p.deliveries);
-    assert_eq!(x[0].sender.as_deref(), Some("alerts@ops.example"));
+    assert_eq!(x[0].sender().as_deref(), Some("alerts@ops.example"));
     assert_eq!((x[0].attempts, x[0].deferrals), (1, 0));
-    assert_eq!(x[1].sender.as_deref(), Some("news@shop.example"));
+    assert_eq!(x[1].sender().as_deref(), Some("news@shop.example"));
     assert_eq!((x[1].attempts, x[1].deferrals), (2, 1));
 }
 
@@ -567,8 +567,8 @@ fn pickup_sender_and_first_message_id() {
         "Nov 22 10:00:01 mta1 postfix/smtp[102]: 4D5E6F7A8B: to=<c@gmail.com>, relay=gmail-smtp-in.l.google.com[192.0.2.3]:25, dsn=2.0.0, status=sent (250 2.0.0 OK)",
     ]);
     let c = p.one("c@gmail.com");
-    assert_eq!(c.sender.as_deref(), Some("app@shop.example"));
-    assert_eq!(c.message_id.as_deref(), Some("first@shop.example"));
+    assert_eq!(c.sender().as_deref(), Some("app@shop.example"));
+    assert_eq!(c.message_id().as_deref(), Some("first@shop.example"));
 }
 
 #[test]
@@ -863,7 +863,7 @@ fn no_final_line_end_and_mixed_line_ends() {
     let b = p.one("b@grey.example");
     assert_eq!(b.outcome, Outcome::Delivered);
     assert_eq!(b.last.source.line, 5);
-    assert_eq!(b.message_id.as_deref(), Some("m1@shop.example"));
+    assert_eq!(b.message_id().as_deref(), Some("m1@shop.example"));
 }
 
 #[test]
