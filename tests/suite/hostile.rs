@@ -246,6 +246,40 @@ fn fuzz_found_nested_rfc822_after_the_closing_boundary_is_no_panic() {
     assert_eq!(report["inputs"][0]["unrecognized"], 1);
 }
 
+/// Found by `cargo fuzz run export` (fuzz/fuzz_targets/export.rs), kept as found: a
+/// Mailgun CSV whose RFC 2822 date has the year 20782078. Its microseconds overflowed an
+/// i64 in `Timestamp::from_civil`: a panic that ended the whole run in debug builds, a
+/// wrapped, wrong time in release. Years past 9999 are no date: the row has no time.
+#[test]
+fn fuzz_found_eight_digit_year_in_an_export_is_no_time_not_an_overflow() {
+    let file = "tests/fixtures/fuzz/export-year-overflow.csv";
+    let r = run(&[
+        "analyze",
+        "--year",
+        "2026",
+        "--input-format",
+        "csv",
+        "--format",
+        "json",
+        file,
+    ]);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = r.json();
+    assert_balanced(&report);
+    assert_eq!(report["inputs"][0]["total"], 5);
+    let r = run(&["events", "--input-format", "csv", file]);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    let iris = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("NDJSON"))
+        .find(|e| e["source"]["line"] == 4)
+        .expect("the row dated 20782078");
+    assert_eq!(iris["recipient"], "iris@india.example");
+    assert!(iris["time"].is_null(), "{iris}");
+}
+
 #[test]
 fn random_bytes_never_panic_and_always_balance() {
     // A small seeded generator: the same bytes every run.
