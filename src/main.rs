@@ -5,6 +5,7 @@ use clap::Parser;
 
 // Records are built on parser threads and freed on the correlating thread; mimalloc
 // handles such cross-thread frees without the contention of the system allocator.
+// Its v2 line (Cargo.toml) keeps peak memory flatter on long logs than v3 does.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

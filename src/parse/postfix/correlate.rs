@@ -46,7 +46,9 @@ struct Pending {
     attempts: u32,
     deferrals: u32,
     first_time: Option<Timestamp>,
-    last_failure: Option<Event>,
+    /// Boxed: a message's recipient table reserves several slots, and most of them
+    /// stay empty; an inline event would make each slot a few hundred bytes.
+    last_failure: Option<Box<Event>>,
 }
 
 #[derive(Debug, Default)]
@@ -312,7 +314,7 @@ impl Correlator {
             slot.attempts += 1;
             slot.deferrals += 1;
             slot.first_time = slot.first_time.or(event.time);
-            slot.last_failure = Some(event);
+            slot.last_failure = Some(Box::new(event));
             return;
         };
         pending.attempts += 1;
@@ -325,7 +327,7 @@ impl Correlator {
             pending.first_time,
         );
         if outcome == Outcome::Delivered {
-            delivery.last_failure = pending.last_failure.take();
+            delivery.last_failure = pending.last_failure.take().map(|e| *e);
         }
         sink.delivery(&delivery);
     }
@@ -353,27 +355,30 @@ impl Correlator {
         // Deterministic order: by recipient address.
         expired.sort_by(|a, b| a.0.cmp(&b.0));
         for (recipient, mut pending) in expired {
-            let mut event = pending.last_failure.take().unwrap_or_else(|| Event {
-                time,
-                source: source.clone(),
-                recipient: recipient.clone(),
-                sender: None,
-                queue_id: Some(key.id()),
-                message_id: None,
-                relay_host: None,
-                relay_ip: None,
-                action: Action::Expired,
-                reply_code: None,
-                enhanced_code: None,
-                diagnostic: None,
-                smtp_stage: None,
-                agent: None,
-                verdict: None,
-                mta_host: None,
-                campaign: None,
-                step: None,
-                extra: None,
-            });
+            let mut event = pending.last_failure.take().map_or_else(
+                || Event {
+                    time,
+                    source: source.clone(),
+                    recipient: recipient.clone(),
+                    sender: None,
+                    queue_id: Some(key.id()),
+                    message_id: None,
+                    relay_host: None,
+                    relay_ip: None,
+                    action: Action::Expired,
+                    reply_code: None,
+                    enhanced_code: None,
+                    diagnostic: None,
+                    smtp_stage: None,
+                    agent: None,
+                    verdict: None,
+                    mta_host: None,
+                    campaign: None,
+                    step: None,
+                    extra: None,
+                },
+                |e| *e,
+            );
             event.action = Action::Expired;
             event.time = time;
             event.source = source.clone();
@@ -412,7 +417,7 @@ impl Correlator {
         let mut pending: Vec<(Arc<str>, Pending)> = msg.recipients.into_iter().collect();
         pending.sort_by(|a, b| a.0.cmp(&b.0));
         for (_, p) in pending {
-            let Some(mut last) = p.last_failure else {
+            let Some(mut last) = p.last_failure.map(|e| *e) else {
                 continue;
             };
             // The sender or message-id may have been logged after the last deferral.

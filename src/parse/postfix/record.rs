@@ -438,12 +438,13 @@ impl Memo {
     }
 }
 
-/// Shared lowercase copies of byte strings, bounded: it starts over when full.
+/// Shared lowercase copies of byte strings, bounded (under 1 MB): it starts over when
+/// full.
 #[derive(Default)]
 struct Interner(rustc_hash::FxHashMap<Box<[u8]>, Arc<str>>);
 
 impl Interner {
-    const CAPACITY: usize = 16_384;
+    const CAPACITY: usize = 4096;
 
     fn lowercase(&mut self, raw: &[u8]) -> Arc<str> {
         if let Some(name) = self.0.get(raw) {
