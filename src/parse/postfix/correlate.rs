@@ -187,7 +187,7 @@ impl Correlator {
                 let time = at.years.resolve(d.time);
                 let key = Self::key(d.key, host_map);
                 let agent = self.name(d.program, host_map);
-                self.delivery(*d, key, agent, time, source(at.line), tally, sink);
+                self.delivery(d, key, agent, time, source(at.line), tally, sink);
             }
             Record::From {
                 key,

@@ -75,7 +75,7 @@ pub const MAX_DIAGNOSTIC: usize = 8 << 10;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     /// A delivery attempt or result.
-    Delivery(Box<DeliveryLine>),
+    Delivery(DeliveryLine),
     /// qmgr `from=<...>, size=..., nrcpt=...`, or `from=<...>, status=expired, returned
     /// to sender` when `expired`.
     From {
@@ -334,7 +334,7 @@ fn delivery_line(
         d.reply_code = codes::leading_reply(&text);
     }
     d.diagnostic = (!text.is_empty()).then_some(text);
-    Ok(Record::Delivery(Box::new(d)))
+    Ok(Record::Delivery(d))
 }
 
 /// Fields of a `to=<...>, ..., status=... (text)` record.
