@@ -97,7 +97,13 @@ fn line_parser(c: &mut Criterion) {
             let mut hosts = NameTable::default();
             let mut memo = Memo::new();
             for line in &lines {
-                black_box(record::parse_line(line, &mut hosts, &classifier, &mut memo));
+                black_box(record::parse_line(
+                    &log,
+                    line,
+                    &mut hosts,
+                    &classifier,
+                    &mut memo,
+                ));
             }
         })
     });

@@ -62,9 +62,11 @@ struct Chunk {
     data: Vec<u8>,
 }
 
-/// A chunk parsed: its records with their line numbers relative to the chunk.
+/// A chunk parsed: its records with their line numbers relative to the chunk, and the
+/// chunk itself, which the records' spans point into.
 struct ParsedChunk {
     seq: u64,
+    data: Vec<u8>,
     lines: u64,
     hosts: NameTable,
     ignored: KindCounts,
@@ -92,10 +94,11 @@ impl KindCounts {
     }
 }
 
-/// Parses a chunk; hands its buffer back, emptied, for the next chunk.
-fn parse_chunk(mut chunk: Chunk, ctx: &Context<'_>, memo: &mut Memo) -> (ParsedChunk, Vec<u8>) {
+/// Parses a chunk.
+fn parse_chunk(chunk: Chunk, ctx: &Context<'_>, memo: &mut Memo) -> ParsedChunk {
     let mut parsed = ParsedChunk {
         seq: chunk.seq,
+        data: Vec::new(),
         lines: 0,
         hosts: NameTable::default(),
         ignored: KindCounts::default(),
@@ -107,13 +110,13 @@ fn parse_chunk(mut chunk: Chunk, ctx: &Context<'_>, memo: &mut Memo) -> (ParsedC
             parsed.ignored.add("blank line");
             return;
         }
-        match record::parse_line(raw, &mut parsed.hosts, ctx.classifier, memo) {
+        match record::parse_line(&chunk.data, raw, &mut parsed.hosts, ctx.classifier, memo) {
             Record::Ignored(kind) => parsed.ignored.add(kind),
             record => parsed.records.push((parsed.lines, record)),
         }
     });
-    chunk.data.clear();
-    (parsed, chunk.data)
+    parsed.data = chunk.data;
+    parsed
 }
 
 /// Calls `f` for every line: LF, CRLF and a lone CR all end a line; a final line
@@ -205,6 +208,7 @@ impl<'a> PostfixParser<'a> {
         }
     }
 
+    /// Applies a parsed chunk in order; hands its buffer back, emptied, for the next.
     fn apply(
         &mut self,
         chunk: ParsedChunk,
@@ -213,7 +217,7 @@ impl<'a> PostfixParser<'a> {
         years: &mut YearGuess,
         tally: &mut Tally,
         sink: &mut dyn Sink,
-    ) {
+    ) -> Vec<u8> {
         tally.total += chunk.lines;
         for (kind, n) in chunk.ignored.0 {
             tally.ignored += n;
@@ -222,6 +226,7 @@ impl<'a> PostfixParser<'a> {
         let host_map = self.correlator.map_hosts(&chunk.hosts.hosts);
         for (line, record) in chunk.records {
             let at = Position {
+                chunk: &chunk.data,
                 file,
                 line: base_line + line,
                 years,
@@ -230,6 +235,9 @@ impl<'a> PostfixParser<'a> {
             self.correlator
                 .apply(record, &host_map, at, self.ctx.classifier, tally, sink);
         }
+        let mut data = chunk.data;
+        data.clear();
+        data
     }
 
     fn parse_sequential(
@@ -252,11 +260,10 @@ impl<'a> PostfixParser<'a> {
             spare.take(),
             &mut failed,
         )? {
-            let (parsed, buffer) = parse_chunk(Chunk { seq, data }, self.ctx, &mut self.memo);
-            spare = Some(buffer);
+            let parsed = parse_chunk(Chunk { seq, data }, self.ctx, &mut self.memo);
             seq += 1;
             let lines = parsed.lines;
-            self.apply(parsed, base_line, file, years, tally, sink);
+            spare = Some(self.apply(parsed, base_line, file, years, tally, sink));
             base_line += lines;
         }
         Ok(())
@@ -308,16 +315,13 @@ impl<'a> PostfixParser<'a> {
             });
             for _ in 0..threads {
                 let done_tx = done_tx.clone();
-                let pool_tx = pool_tx.clone();
                 let chunk_rx = &chunk_rx;
                 scope.spawn(move || {
                     let mut memo = Memo::new();
                     loop {
                         let next = chunk_rx.lock().map(|rx| rx.recv());
                         let Ok(Ok(chunk)) = next else { return };
-                        let (parsed, buffer) = parse_chunk(chunk, ctx, &mut memo);
-                        // The reader may be gone; the buffer is then simply dropped.
-                        let _ = pool_tx.send(buffer);
+                        let parsed = parse_chunk(chunk, ctx, &mut memo);
                         if done_tx.send(parsed).is_err() {
                             return;
                         }
@@ -325,7 +329,6 @@ impl<'a> PostfixParser<'a> {
                 });
             }
             drop(done_tx);
-            drop(pool_tx);
             let mut waiting: BTreeMap<u64, ParsedChunk> = BTreeMap::new();
             let mut next = 0u64;
             let mut base_line = 0u64;
@@ -333,7 +336,9 @@ impl<'a> PostfixParser<'a> {
                 waiting.insert(parsed.seq, parsed);
                 while let Some(parsed) = waiting.remove(&next) {
                     let lines = parsed.lines;
-                    self.apply(parsed, base_line, file, years, tally, sink);
+                    let buffer = self.apply(parsed, base_line, file, years, tally, sink);
+                    // The reader may be gone; the buffer is then simply dropped.
+                    let _ = pool_tx.send(buffer);
                     base_line += lines;
                     next += 1;
                     // The reader may have stopped already; then nobody needs tokens.

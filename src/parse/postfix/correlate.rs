@@ -80,8 +80,16 @@ pub struct Correlator {
     leftovers: Leftovers,
 }
 
+/// The text of a delivery record, copied out of its chunk.
+struct DeliveryText {
+    recipient: Arc<str>,
+    diagnostic: Option<String>,
+}
+
 /// Where the records being applied come from.
 pub struct Position<'a> {
+    /// The chunk the records were parsed from: their spans point into it.
+    pub chunk: &'a [u8],
     pub file: &'a Arc<str>,
     pub line: u64,
     pub years: &'a mut YearGuess,
@@ -187,7 +195,11 @@ impl Correlator {
                 let time = at.years.resolve(d.time);
                 let key = Self::key(d.key, host_map);
                 let agent = self.name(d.program, host_map);
-                self.delivery(d, key, agent, time, source(at.line), tally, sink);
+                let text = DeliveryText {
+                    recipient: Arc::from(d.recipient.text(at.chunk)),
+                    diagnostic: (!d.diagnostic.is_empty()).then(|| d.diagnostic.text(at.chunk)),
+                };
+                self.delivery(d, text, key, agent, time, source(at.line), tally, sink);
             }
             Record::From {
                 key,
@@ -204,6 +216,7 @@ impl Correlator {
                     msg.not_mail = true;
                 }
                 if msg.sender.is_none() {
+                    let sender = sender.text(at.chunk);
                     msg.campaign = campaign_of(&sender).map(Arc::from);
                     msg.sender = Some(Arc::from(sender));
                 }
@@ -215,6 +228,7 @@ impl Correlator {
             Record::SubmittedBy { key, sender } => {
                 let msg = self.message(Self::key(key, host_map));
                 if msg.sender.is_none() {
+                    let sender = sender.text(at.chunk);
                     msg.campaign = campaign_of(&sender).map(Arc::from);
                     msg.sender = Some(Arc::from(sender));
                 }
@@ -223,7 +237,7 @@ impl Correlator {
             Record::MessageId { key, message_id } => {
                 let msg = self.message(Self::key(key, host_map));
                 if msg.message_id.is_none() && !message_id.is_empty() {
-                    msg.message_id = Some(Arc::from(message_id));
+                    msg.message_id = Some(Arc::from(message_id.text(at.chunk)));
                 }
                 tally.parsed += 1;
             }
@@ -251,6 +265,7 @@ impl Correlator {
     fn delivery(
         &mut self,
         d: DeliveryLine,
+        text: DeliveryText,
         key: QueueKey,
         agent: Option<Arc<str>>,
         time: Option<Timestamp>,
@@ -264,7 +279,7 @@ impl Correlator {
         let event = Event {
             time,
             source,
-            recipient: d.recipient,
+            recipient: text.recipient,
             sender: msg.sender.clone(),
             queue_id: msg.queue_id.clone(),
             message_id: msg.message_id.clone(),
@@ -273,7 +288,7 @@ impl Correlator {
             action: d.action,
             reply_code: d.reply_code,
             enhanced_code: d.enhanced_code,
-            diagnostic: d.diagnostic,
+            diagnostic: text.diagnostic,
             smtp_stage: d.smtp_stage,
             agent,
             verdict: d.verdict,

@@ -50,18 +50,65 @@ impl RawKey {
     }
 }
 
+/// A byte range of the chunk a record was parsed from. Records point into their chunk
+/// instead of copying: the parser threads allocate nothing per record, and the
+/// correlating thread copies only what it keeps (a copy made on one thread and freed
+/// on another is the allocator's slowest path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    start: usize,
+    len: usize,
+}
+
+impl Span {
+    /// The span of `part` within `base`; `part` must be a slice of `base` unless it is
+    /// empty (an empty field may be a constant `&[]`).
+    fn of(base: &[u8], part: &[u8]) -> Span {
+        if part.is_empty() {
+            return Span::default();
+        }
+        let start = (part.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
+        debug_assert!(
+            start.checked_add(part.len()).is_some_and(|end| end <= base.len()),
+            "a slice of the chunk"
+        );
+        Span {
+            start,
+            len: part.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes of the span in the chunk it was made from.
+    pub fn bytes<'a>(&self, chunk: &'a [u8]) -> &'a [u8] {
+        self.start
+            .checked_add(self.len)
+            .and_then(|end| chunk.get(self.start..end))
+            .unwrap_or(&[])
+    }
+
+    /// The span's text; invalid UTF-8 is replaced, as everywhere in the model.
+    pub fn text(&self, chunk: &[u8]) -> String {
+        lossy(self.bytes(chunk))
+    }
+}
+
 /// A `to=<...>, ..., status=...` line, parsed and (for failures) classified.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryLine {
     pub key: RawKey,
     pub time: RawTime,
-    pub recipient: Arc<str>,
+    pub recipient: Span,
     pub relay_host: Option<Arc<str>>,
     pub relay_ip: Option<Arc<str>>,
     pub action: Action,
     pub reply_code: Option<ReplyCode>,
     pub enhanced_code: Option<EnhancedCode>,
-    pub diagnostic: Option<String>,
+    /// The reply text, at most [`MAX_DIAGNOSTIC`] bytes; empty when there is none.
+    pub diagnostic: Span,
     pub smtp_stage: Option<SmtpStage>,
     /// Index of the program name (`postfix/smtp`) in the chunk's [`NameTable`].
     pub program: u32,
@@ -81,14 +128,14 @@ pub enum Record {
     From {
         key: RawKey,
         time: RawTime,
-        sender: String,
+        sender: Span,
         expired: bool,
         program: u32,
     },
     /// pickup `uid=... from=<...>`.
-    SubmittedBy { key: RawKey, sender: String },
+    SubmittedBy { key: RawKey, sender: Span },
     /// cleanup `message-id=<...>`.
-    MessageId { key: RawKey, message_id: String },
+    MessageId { key: RawKey, message_id: Span },
     /// qmgr `removed`.
     Removed { key: RawKey },
     /// bounce(8) `sender non-delivery notification: QID`: `key` is the notice.
@@ -145,8 +192,10 @@ impl NameTable {
     }
 }
 
-/// Parses one non-empty line; `memo` remembers recent verdicts and relay names.
+/// Parses one non-empty line of `chunk` (its spans are relative to `chunk`); `memo`
+/// remembers recent verdicts and relay names.
 pub fn parse_line(
+    chunk: &[u8],
     raw: &[u8],
     hosts: &mut NameTable,
     classifier: &Classifier,
@@ -162,13 +211,14 @@ pub fn parse_line(
     if !line.is_postfix() {
         return Record::Ignored("other program");
     }
-    match parse_postfix(&line, time, hosts, classifier, memo) {
+    match parse_postfix(chunk, &line, time, hosts, classifier, memo) {
         Ok(record) => record,
         Err(reason) => unrecognized(reason),
     }
 }
 
 fn parse_postfix(
+    chunk: &[u8],
     line: &LogLine<'_>,
     time: RawTime,
     hosts: &mut NameTable,
@@ -188,7 +238,7 @@ fn parse_postfix(
     let agent = line.agent();
     if rest.starts_with(b"to=") {
         let program = hosts.index(line.program);
-        return delivery_line(key, time, rest, program, classifier, memo);
+        return delivery_line(chunk, key, time, rest, program, classifier, memo);
     }
     // postsuper(1) -d logs "removed" for a message the administrator deleted.
     if agent == "postsuper" {
@@ -209,7 +259,7 @@ fn parse_postfix(
             return Ok(Record::From {
                 key,
                 time,
-                sender: lossy(sender),
+                sender: Span::of(chunk, sender),
                 expired,
                 program: hosts.index(line.program),
             });
@@ -223,7 +273,7 @@ fn parse_postfix(
         let (id, _) = angle_value(value);
         return Ok(Record::MessageId {
             key,
-            message_id: lossy(id),
+            message_id: Span::of(chunk, id),
         });
     }
     if agent == "pickup"
@@ -232,7 +282,7 @@ fn parse_postfix(
         let (sender, _) = angle_value(&rest[pos + 5..]);
         return Ok(Record::SubmittedBy {
             key,
-            sender: lossy(sender),
+            sender: Span::of(chunk, sender),
         });
     }
     // bounce(8): "sender non-delivery notification: 6F1E1B4087"; the notice is a new
@@ -256,6 +306,14 @@ fn parse_postfix(
     }
 }
 
+/// Borrowed when valid UTF-8 (nearly always), replaced otherwise.
+fn text_of(b: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
+}
+
 fn lossy(b: &[u8]) -> String {
     // Valid UTF-8 (nearly every line) skips the slower lossy scan.
     match std::str::from_utf8(b) {
@@ -270,7 +328,9 @@ fn lowercase(b: &[u8]) -> String {
     s
 }
 
+#[allow(clippy::too_many_arguments)]
 fn delivery_line(
+    chunk: &[u8],
     key: RawKey,
     time: RawTime,
     rest: &[u8],
@@ -290,14 +350,14 @@ fn delivery_line(
         }
         _ => return Err("unknown delivery status"),
     };
-    let recipient = Arc::from(lossy(fields.to));
     // A real reply is a few hundred bytes; a runaway line must not make a giant event.
-    let text = lossy(&fields.text[..fields.text.len().min(MAX_DIAGNOSTIC)]);
+    let text_bytes = &fields.text[..fields.text.len().min(MAX_DIAGNOSTIC)];
+    let text = text_of(text_bytes);
     let (relay_host, relay_ip) = memo.split_relay(fields.relay);
     let mut d = DeliveryLine {
         key,
         time,
-        recipient,
+        recipient: Span::of(chunk, fields.to),
         relay_host,
         relay_ip,
         action,
@@ -305,7 +365,7 @@ fn delivery_line(
         enhanced_code: fields
             .dsn
             .and_then(|d| EnhancedCode::parse(std::str::from_utf8(d).ok()?)),
-        diagnostic: None,
+        diagnostic: Span::of(chunk, text_bytes),
         smtp_stage: None,
         program,
         verdict: None,
@@ -317,7 +377,8 @@ fn delivery_line(
         d.reply_code = found.reply;
         d.enhanced_code = d.enhanced_code.or(found.enhanced);
         d.smtp_stage = classify::detect_stage(&text);
-        let domain = crate::model::domain_of(&d.recipient);
+        let recipient = text_of(fields.to);
+        let domain = crate::model::domain_of(&recipient);
         d.verdict = Some(memo.verdicts.classify(
             classifier,
             &Diagnosis {
@@ -333,7 +394,6 @@ fn delivery_line(
         // "250 2.0.0 Ok: queued as ..." : a success names its code up front.
         d.reply_code = codes::leading_reply(&text);
     }
-    d.diagnostic = (!text.is_empty()).then_some(text);
     Ok(Record::Delivery(d))
 }
 
