@@ -199,7 +199,7 @@ impl Correlator {
                     recipient: Arc::from(d.recipient.text(at.chunk)),
                     diagnostic: (!d.diagnostic.is_empty()).then(|| d.diagnostic.text(at.chunk)),
                 };
-                self.delivery(d, text, key, agent, time, source(at.line), tally, sink);
+                self.delivery(*d, text, key, agent, time, source(at.line), tally, sink);
             }
             Record::From {
                 key,

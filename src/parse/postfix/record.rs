@@ -122,7 +122,8 @@ pub const MAX_DIAGNOSTIC: usize = 8 << 10;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     /// A delivery attempt or result.
-    Delivery(DeliveryLine),
+    /// Boxed: a chunk holds thousands of records, most of them far smaller.
+    Delivery(Box<DeliveryLine>),
     /// qmgr `from=<...>, size=..., nrcpt=...`, or `from=<...>, status=expired, returned
     /// to sender` when `expired`.
     From {
@@ -394,7 +395,7 @@ fn delivery_line(
         // "250 2.0.0 Ok: queued as ..." : a success names its code up front.
         d.reply_code = codes::leading_reply(&text);
     }
-    Ok(Record::Delivery(d))
+    Ok(Record::Delivery(Box::new(d)))
 }
 
 /// Fields of a `to=<...>, ..., status=... (text)` record.
