@@ -69,7 +69,9 @@ impl Span {
         }
         let start = (part.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
         debug_assert!(
-            start.checked_add(part.len()).is_some_and(|end| end <= base.len()),
+            start
+                .checked_add(part.len())
+                .is_some_and(|end| end <= base.len()),
             "a slice of the chunk"
         );
         Span {
