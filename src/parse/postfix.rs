@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read};
 use std::sync::{Arc, Mutex, mpsc};
 
+use rustc_hash::FxHashMap as HashMap;
+
 use crate::parse::{Context, Format, InputMeta, Leftovers, Parser, Sink, Tally, trim_line_end};
 use correlate::{Correlator, Position};
 use line::YearGuess;
@@ -69,29 +71,8 @@ struct ParsedChunk {
     data: Vec<u8>,
     lines: u64,
     hosts: NameTable,
-    ignored: KindCounts,
+    ignored: HashMap<&'static str, u64>,
     records: Vec<(u64, Record)>,
-}
-
-/// Counts of ignored lines by kind. A log has a dozen kinds, so a short list beats a
-/// map: most lookups end at the first entry whose text is the very same literal.
-#[derive(Default)]
-struct KindCounts(Vec<(&'static str, u64)>);
-
-impl KindCounts {
-    fn add(&mut self, kind: &'static str) {
-        let slot = match self.0.iter().position(|(k, _)| std::ptr::eq(*k, kind)) {
-            Some(i) => i,
-            None => match self.0.iter().position(|(k, _)| *k == kind) {
-                Some(i) => i,
-                None => {
-                    self.0.push((kind, 0));
-                    self.0.len() - 1
-                }
-            },
-        };
-        self.0[slot].1 += 1;
-    }
 }
 
 /// Parses a chunk.
@@ -101,17 +82,17 @@ fn parse_chunk(chunk: Chunk, ctx: &Context<'_>, memo: &mut Memo) -> ParsedChunk 
         data: Vec::new(),
         lines: 0,
         hosts: NameTable::default(),
-        ignored: KindCounts::default(),
+        ignored: HashMap::default(),
         records: Vec::new(),
     };
     for_each_line(&chunk.data, |raw| {
         parsed.lines += 1;
         if raw.is_empty() {
-            parsed.ignored.add("blank line");
+            *parsed.ignored.entry("blank line").or_default() += 1;
             return;
         }
         match record::parse_line(&chunk.data, raw, &mut parsed.hosts, ctx.classifier, memo) {
-            Record::Ignored(kind) => parsed.ignored.add(kind),
+            Record::Ignored(kind) => *parsed.ignored.entry(kind).or_default() += 1,
             record => parsed.records.push((parsed.lines, record)),
         }
     });
@@ -219,7 +200,7 @@ impl<'a> PostfixParser<'a> {
         sink: &mut dyn Sink,
     ) -> Vec<u8> {
         tally.total += chunk.lines;
-        for (kind, n) in chunk.ignored.0 {
+        for (kind, n) in chunk.ignored {
             tally.ignored += n;
             *tally.ignored_by_kind.entry(kind).or_insert(0) += n;
         }

@@ -21,7 +21,7 @@ use serde::{Serialize, Serializer};
 use crate::model::{Action, Bucket, Delivery, EnhancedCode, Event, Outcome, SmtpStage, Timestamp};
 use crate::provider::provider_of;
 
-use super::ratio;
+use super::{capped_slot, ratio};
 
 /// Share-based rules need at least this many failed deliveries.
 pub const MIN_FAILURES: u64 = 10;
@@ -1134,17 +1134,7 @@ impl Collector {
             .as_deref()
             .or_else(|| d.sender().as_deref().and_then(campaign_of));
         if let Some(step) = d.last.step.as_deref() {
-            let slot = match self.steps.get_mut(step) {
-                Some(slot) => slot,
-                None => {
-                    let key = if self.steps.len() < MAX_CAMPAIGNS {
-                        step
-                    } else {
-                        OTHER_CAMPAIGNS
-                    };
-                    self.steps.entry(key.to_string()).or_default()
-                }
-            };
+            let slot = capped_slot(&mut self.steps, step, MAX_CAMPAIGNS, OTHER_CAMPAIGNS);
             slot.deliveries += 1;
             slot.failed += u64::from(failed);
             slot.list_rot += u64::from(
@@ -1152,17 +1142,12 @@ impl Collector {
             );
         }
         if let Some(campaign) = campaign {
-            let slot = match self.campaigns.get_mut(campaign) {
-                Some(slot) => slot,
-                None => {
-                    let key = if self.campaigns.len() < MAX_CAMPAIGNS {
-                        campaign
-                    } else {
-                        OTHER_CAMPAIGNS
-                    };
-                    self.campaigns.entry(key.to_string()).or_default()
-                }
-            };
+            let slot = capped_slot(
+                &mut self.campaigns,
+                campaign,
+                MAX_CAMPAIGNS,
+                OTHER_CAMPAIGNS,
+            );
             slot.0 += 1;
             slot.1 += u64::from(content);
         }

@@ -11,7 +11,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
-use super::{Counts, GroupRow};
+use super::{Counts, GroupRow, capped_slot};
 use crate::model::{Delivery, domain_of};
 
 /// Distinct groups counted by name; later ones go to [`OVERFLOW`].
@@ -125,21 +125,9 @@ impl Grouper {
 
     /// One delivery with a final outcome.
     pub fn add(&mut self, d: &Delivery, provider: &'static str) {
-        let key = self
-            .dimension
-            .key(d, provider)
-            .unwrap_or_else(|| NONE.to_string());
-        match self.groups.get_mut(&key) {
-            Some(c) => c.add(d),
-            None => {
-                let key = if self.groups.len() < MAX_GROUPS {
-                    key
-                } else {
-                    OVERFLOW.to_string()
-                };
-                self.groups.entry(key).or_default().add(d);
-            }
-        }
+        let key = self.dimension.key(d, provider);
+        let key = key.as_deref().unwrap_or(NONE);
+        capped_slot(&mut self.groups, key, MAX_GROUPS, OVERFLOW).add(d);
     }
 
     /// The `limit` groups with most deliveries (then most failures, then by name), the

@@ -78,6 +78,21 @@ impl Counts {
 }
 
 /// `count / of`, 0 when `of` is 0, rounded to 6 decimals so JSON stays stable.
+/// The slot of `key` in a map of at most `max` keys: once it is full, new keys share
+/// the `overflow` slot, so memory stays flat however many distinct keys the input has.
+pub fn capped_slot<'m, V: Default>(
+    map: &'m mut HashMap<String, V>,
+    key: &str,
+    max: usize,
+    overflow: &str,
+) -> &'m mut V {
+    if !map.contains_key(key) {
+        let key = if map.len() < max { key } else { overflow };
+        return map.entry(key.to_string()).or_default();
+    }
+    map.get_mut(key).expect("present, checked above")
+}
+
 pub fn ratio(count: u64, of: u64) -> f64 {
     if of == 0 {
         return 0.0;

@@ -376,7 +376,7 @@ impl Correlator {
                     source: source.clone(),
                     recipient: recipient.clone(),
                     sender: None,
-                    queue_id: Some(key.id()),
+                    queue_id: msg.queue_id.clone(),
                     message_id: None,
                     relay_host: None,
                     relay_ip: None,
