@@ -602,3 +602,29 @@ fn no_queue_id_kind(m: &[u8]) -> &'static str {
         "daemon message"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_names_are_lowercased_shared_and_bounded() {
+        let mut memo = Memo::new();
+        let (host, ip) = memo.split_relay(b"MX1.Example.ORG[192.0.2.1]:25");
+        assert_eq!(host.as_deref(), Some("mx1.example.org"));
+        assert_eq!(ip.as_deref(), Some("192.0.2.1"));
+        let (again, _) = memo.split_relay(b"MX1.Example.ORG[192.0.2.1]:25");
+        assert!(Arc::ptr_eq(&host.unwrap(), &again.unwrap()));
+        assert_eq!(memo.split_relay(b"none"), (None, None));
+        assert_eq!(
+            memo.split_relay(b"mail[private/dovecot-lmtp]"),
+            (Some(Arc::from("mail")), None)
+        );
+        for i in 0..Interner::CAPACITY * 2 + 3 {
+            let relay = format!("mx{i}.example[2001:db8::{i:x}]:25");
+            let (host, _) = memo.split_relay(relay.as_bytes());
+            assert_eq!(host.as_deref(), Some(format!("mx{i}.example").as_str()));
+            assert!(memo.relay_hosts.0.len() <= Interner::CAPACITY);
+        }
+    }
+}

@@ -934,3 +934,45 @@ fn crlf_long_lines_within_a_chunk() {
 fn crlf_split_between_two_reads_of_a_line_longer_than_a_chunk() {
     check_crlf_split(100);
 }
+
+/// Records keep spans of their chunk and the correlating thread copies the text out:
+/// invalid UTF-8 in every copied field comes out replaced, on one thread and on
+/// several with chunks far smaller than the log.
+#[test]
+fn invalid_utf8_in_copied_fields_is_replaced_on_every_path() {
+    let log: &[u8] = b"Nov 22 10:00:00 mta1 postfix/cleanup[101]: 1A2B3C4D5E: message-id=<m\xe9@shop.example>\n\
+Nov 22 10:00:00 mta1 postfix/qmgr[100]: 1A2B3C4D5E: from=<n\xe9ws@shop.example>, size=2000, nrcpt=1 (queue active)\n\
+Nov 22 10:00:01 mta1 postfix/smtp[102]: 1A2B3C4D5E: to=<j\xfcrgen@example.org>, relay=mx.example.org[192.0.2.1]:25, delay=1, dsn=5.1.1, status=bounced (host mx.example.org[192.0.2.1] said: 550 5.1.1 Benutzer unbekannt \xe4\xf6\xfc (in reply to RCPT TO command))\n";
+    for (threads, chunk_bytes) in [(1, 1 << 20), (2, 64)] {
+        let p = parse_with(log, Some(2026), threads, chunk_bytes);
+        let d = p.one("j\u{fffd}rgen@example.org");
+        assert_eq!(d.sender().as_deref(), Some("n\u{fffd}ws@shop.example"));
+        assert_eq!(d.message_id().as_deref(), Some("m\u{fffd}@shop.example"));
+        let text = d.last.diagnostic.as_deref().expect("the reply text");
+        assert!(
+            text.contains("unbekannt \u{fffd}\u{fffd}\u{fffd}"),
+            "{text}"
+        );
+        assert_eq!(d.outcome, Outcome::Bounced);
+        assert!(p.tally.balanced());
+    }
+}
+
+/// A reply longer than the kept maximum is cut at a byte count that may fall inside a
+/// multi-byte character: the cut character is replaced, not a panic or a lost reply.
+#[test]
+fn a_reply_cut_inside_a_multibyte_character_keeps_its_text() {
+    // "451 4.4.1 " is 10 bytes: 'é' starts at the last byte kept.
+    let mut reply = "a".repeat(record::MAX_DIAGNOSTIC - 11);
+    reply.push('é');
+    reply.push_str(" tail");
+    let line = format!(
+        "Nov 22 10:00:01 mta1 postfix/smtp[102]: 1A2B3C4D5E: to=<a@example.org>, relay=none, delay=1, dsn=4.4.1, status=deferred (451 4.4.1 {reply})"
+    );
+    let p = parse(&[&line]);
+    let text = p.events[0].diagnostic.as_deref().expect("the reply text");
+    assert!(text.starts_with("451 4.4.1 aaa"), "{}", &text[..20]);
+    assert!(text.ends_with("aa\u{fffd}"), "{}", &text[text.len() - 10..]);
+    assert!(!text.contains("tail"));
+    assert!(p.events[0].verdict.is_some());
+}
