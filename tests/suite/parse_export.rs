@@ -2,7 +2,7 @@
 //! `../shared/reference/esp-exports.md`, every row accounted for.
 
 use crate::common::{analyze, assert_balanced, assert_has, events, one};
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[test]
 fn excel_csv_with_sep_line_bom_multiline_and_bad_rows() {
@@ -130,12 +130,18 @@ fn detected(file: &str, preset: &str) {
     }
 }
 
+/// The balanced report of a fixture whose preset is detected.
+fn detected_report(file: &str, preset: &str) -> Value {
+    let r = analyze(&[file], &[]);
+    assert_balanced(&r);
+    detected(file, preset);
+    r
+}
+
 #[test]
 fn sparkpost_webhook_batch_with_msys_wrappers_and_bounce_classes() {
     let f = "tests/fixtures/export/sparkpost-webhook.json";
-    let r = analyze(&[f], &[]);
-    assert_balanced(&r);
-    detected(f, "sparkpost");
+    let r = detected_report(f, "sparkpost");
     assert_has(
         &r["inputs"][0],
         json!({"format": "json", "unit": "records", "total": 12, "parsed": 12,
@@ -227,9 +233,7 @@ fn mandrill_rejects_with_duplicated_header_and_smtp_prefixed_detail() {
 #[test]
 fn hubspot_recipients_csv_with_bom_and_true_false_flags() {
     let f = "tests/fixtures/export/hubspot-recipients.csv";
-    let r = analyze(&[f], &[]);
-    assert_balanced(&r);
-    detected(f, "hubspot-recipients");
+    let r = detected_report(f, "hubspot-recipients");
     assert_has(
         &r["inputs"][0],
         json!({"format": "csv", "total": 8, "parsed": 8, "ignored": 0, "unrecognized": 0}),
@@ -257,9 +261,7 @@ fn hubspot_recipients_csv_with_bom_and_true_false_flags() {
 #[test]
 fn instantly_lead_list_status_codes() {
     let f = "tests/fixtures/export/instantly-leads.json";
-    let r = analyze(&[f], &[]);
-    assert_balanced(&r);
-    detected(f, "instantly");
+    let r = detected_report(f, "instantly");
     // 7 leads: -3 (skipped) ignored, the rest parsed.
     assert_has(
         &r["inputs"][0],
@@ -396,9 +398,7 @@ fn codes(
 #[test]
 fn sendgrid_activity_csv_one_row_per_event() {
     let f = "tests/fixtures/export/sendgrid-activity.csv";
-    let r = analyze(&[f], &[]);
-    assert_balanced(&r);
-    detected(f, "sendgrid-activity");
+    let r = detected_report(f, "sendgrid-activity");
     // header + 11 rows: processed rows feed the delivery, only results are events.
     assert_has(
         &r["inputs"][0],
@@ -441,9 +441,7 @@ fn sendgrid_activity_csv_one_row_per_event() {
 #[test]
 fn mailgun_bounce_list_rfc2822_dates_and_empty_code() {
     let f = "tests/fixtures/export/mailgun-bounces.csv";
-    let r = analyze(&[f], &[]);
-    assert_balanced(&r);
-    detected(f, "mailgun-bounces");
+    let r = detected_report(f, "mailgun-bounces");
     assert_has(
         &r["inputs"][0],
         json!({"format": "csv", "total": 5, "parsed": 5, "ignored": 0, "unrecognized": 0,
@@ -493,9 +491,7 @@ fn mailgun_bounce_list_rfc2822_dates_and_empty_code() {
 #[test]
 fn postmark_bounces_page_types_and_smtp_prefixed_details() {
     let f = "tests/fixtures/export/postmark-bounces.json";
-    let r = analyze(&[f], &[]);
-    assert_balanced(&r);
-    detected(f, "postmark");
+    let r = detected_report(f, "postmark");
     assert_has(
         &r["inputs"][0],
         json!({"format": "json", "unit": "records", "total": 5, "parsed": 5, "ignored": 0,
@@ -541,9 +537,7 @@ fn postmark_bounces_page_types_and_smtp_prefixed_details() {
 #[test]
 fn ses_sns_envelopes_one_event_per_recipient() {
     let f = "tests/fixtures/export/ses-sns-notifications.json";
-    let r = analyze(&[f], &[]);
-    assert_balanced(&r);
-    detected(f, "ses");
+    let r = detected_report(f, "ses");
     // 6 envelopes (one bounce names two recipients): 7 events.
     assert_has(
         &r["inputs"][0],
@@ -582,9 +576,7 @@ fn ses_sns_envelopes_one_event_per_recipient() {
 #[test]
 fn mailchimp_cleaned_members_are_status_only_bounces() {
     let f = "tests/fixtures/export/mailchimp-cleaned.csv";
-    let r = analyze(&[f], &[]);
-    assert_balanced(&r);
-    detected(f, "mailchimp-cleaned");
+    let r = detected_report(f, "mailchimp-cleaned");
     assert_has(
         &r["inputs"][0],
         json!({"format": "csv", "total": 4, "parsed": 4, "ignored": 0, "unrecognized": 0,
@@ -606,9 +598,7 @@ fn mailchimp_cleaned_members_are_status_only_bounces() {
 #[test]
 fn hubspot_email_events_epoch_ms_and_drop_reason() {
     let f = "tests/fixtures/export/hubspot-email-events.json";
-    let r = analyze(&[f], &[]);
-    assert_balanced(&r);
-    detected(f, "hubspot-events");
+    let r = detected_report(f, "hubspot-events");
     // PROCESSED and SENT feed zoe's delivery; 6 result events.
     assert_has(
         &r["inputs"][0],
@@ -655,9 +645,7 @@ fn hubspot_email_events_epoch_ms_and_drop_reason() {
 #[test]
 fn brevo_transactional_events_bounces_deferral_and_block() {
     let f = "tests/fixtures/export/brevo-smtp-events.json";
-    let r = analyze(&[f], &[]);
-    assert_balanced(&r);
-    detected(f, "brevo");
+    let r = detected_report(f, "brevo");
     // `requests` and `opened` feed the deliveries; 6 result events.
     assert_has(
         &r["inputs"][0],
@@ -698,9 +686,7 @@ fn brevo_transactional_events_bounces_deferral_and_block() {
 #[test]
 fn smartlead_webhook_raw_bounce_email_is_decoded() {
     let f = "tests/fixtures/export/smartlead-bounce-webhook.json";
-    let r = analyze(&[f], &[]);
-    assert_balanced(&r);
-    detected(f, "smartlead");
+    let r = detected_report(f, "smartlead");
     // EMAIL_SENT (jay) only feeds a delivery; 3 EMAIL_BOUNCE events.
     assert_has(
         &r["inputs"][0],
