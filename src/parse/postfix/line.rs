@@ -77,10 +77,6 @@ impl<'a> LogLine<'a> {
         std::str::from_utf8(last).unwrap_or("")
     }
 
-    pub fn program_str(&self) -> String {
-        String::from_utf8_lossy(self.program).into_owned()
-    }
-
     /// A Postfix daemon: `postfix*/.../daemon`, or a known daemon under any
     /// `syslog_name` prefix (`postfix-out/smtp`, `mail-relay/qmgr`).
     pub fn is_postfix(&self) -> bool {
