@@ -5,12 +5,13 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 
-use crate::model::{Delivery, Event, Timestamp};
+use crate::model::Timestamp;
 use crate::parse::input::{self, Opened};
+use crate::parse::ordered::Ordered;
 use crate::parse::postfix::{self, LogLine};
-use crate::parse::{self, Context, Format, InputMeta, Leftovers, Parser, Sink, Tally};
+use crate::parse::{self, Context, Format, InputMeta, Leftovers, Parser, Recorded, Sink, Tally};
 use crate::report::InputRow;
 
 #[derive(Debug, Clone)]
@@ -133,7 +134,7 @@ fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> Ru
                 jobs.push(FileJob::from(next));
             }
             parse_independent(&jobs, ctx, |outcome| {
-                outcome.replay(sink);
+                outcome.recorded.replay(sink);
                 add_leftovers(&mut leftovers, &outcome.leftovers);
                 if outcome.row.error.is_some() {
                     input_errors += 1;
@@ -188,9 +189,11 @@ fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> Ru
     }
 }
 
-/// How many parsed files may wait for their turn to be passed on: bounds the memory
-/// their results hold when one file is slow.
-const LOOKAHEAD: usize = 256;
+/// Small files (emails, exports kept from sniffing) go to a worker in batches of up to
+/// this many bytes or [`BATCH_FILES`] files, so a Maildir of thousands of bounces does
+/// not cost a thread hand-off per file.
+const BATCH_BYTES: usize = 256 << 10;
+const BATCH_FILES: usize = 64;
 
 fn add_leftovers(total: &mut Leftovers, l: &Leftovers) {
     total.pending_deliveries += l.pending_deliveries;
@@ -199,43 +202,10 @@ fn add_leftovers(total: &mut Leftovers, l: &Leftovers) {
     total.evicted_recipients += l.evicted_recipients;
 }
 
-/// What a parser emitted for one file, kept so it can be passed on in input order.
-enum Emitted {
-    Event(Box<Event>),
-    Delivery(Box<Delivery>),
-}
-
-#[derive(Default)]
-struct Collect {
-    items: Vec<Emitted>,
-}
-
-impl Sink for Collect {
-    fn event(&mut self, event: &Event) {
-        self.items.push(Emitted::Event(Box::new(event.clone())));
-    }
-
-    fn delivery(&mut self, delivery: &Delivery) {
-        self.items
-            .push(Emitted::Delivery(Box::new(delivery.clone())));
-    }
-}
-
 struct FileOutcome {
     row: InputRow,
     leftovers: Leftovers,
-    collected: Collect,
-}
-
-impl FileOutcome {
-    fn replay(&self, sink: &mut dyn Sink) {
-        for item in &self.collected.items {
-            match item {
-                Emitted::Event(e) => sink.event(e),
-                Emitted::Delivery(d) => sink.delivery(d),
-            }
-        }
-    }
+    recorded: Recorded,
 }
 
 /// A file of a stateless format, to be parsed by any worker.
@@ -261,47 +231,49 @@ impl From<Planned> for FileJob {
 
 /// Parses independent files on `ctx.threads` workers that live for the whole run (so
 /// each keeps its warm regex caches) and hands each result to `done` in input order.
-/// A worker takes a token before it takes a file and the token comes back when the
-/// file's result is passed on, so at most [`LOOKAHEAD`] results wait.
+/// Files are handed out in batches; a file not read whole while sniffing (a big mbox or
+/// export) makes a batch of its own. When there are several files, each is parsed on
+/// its worker alone; one big file may use the threads itself.
 fn parse_independent(jobs: &[FileJob], ctx: &Context<'_>, mut done: impl FnMut(FileOutcome)) {
-    let next = AtomicUsize::new(0);
-    let (result_tx, result_rx) = mpsc::channel::<(usize, FileOutcome)>();
-    let (token_tx, token_rx) = mpsc::sync_channel::<()>(LOOKAHEAD);
-    for _ in 0..LOOKAHEAD {
-        token_tx.send(()).expect("the receiver is alive");
-    }
-    let token_rx = Mutex::new(token_rx);
-    let threads = ctx.threads.clamp(1, jobs.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let result_tx = result_tx.clone();
-            let (next, token_rx) = (&next, &token_rx);
-            scope.spawn(move || {
-                loop {
-                    let token = token_rx.lock().map(|rx| rx.recv());
-                    if !matches!(token, Ok(Ok(()))) {
-                        return;
-                    }
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(i) else { return };
-                    if result_tx.send((i, parse_one(job, ctx))).is_err() {
-                        return;
-                    }
+    let single = Context {
+        threads: 1,
+        ..ctx.clone()
+    };
+    let inner = if jobs.len() > 1 { &single } else { ctx };
+    let mut next = 0;
+    let result = Ordered {
+        threads: ctx.threads.clamp(1, jobs.len().max(1)),
+        cut: |_: Option<()>| {
+            let start = next;
+            let mut bytes = 0;
+            while let Some(job) = jobs.get(next) {
+                let size = job.content.as_ref().map_or(usize::MAX, Vec::len);
+                if next > start && (size == usize::MAX || bytes + size > BATCH_BYTES) {
+                    break;
                 }
-            });
-        }
-        drop(result_tx);
-        let mut waiting = std::collections::BTreeMap::new();
-        let mut expected = 0;
-        for (i, outcome) in result_rx.iter() {
-            waiting.insert(i, outcome);
-            while let Some(outcome) = waiting.remove(&expected) {
-                done(outcome);
-                expected += 1;
-                let _ = token_tx.send(());
+                next += 1;
+                bytes = bytes.saturating_add(size);
+                if next - start == BATCH_FILES || size == usize::MAX {
+                    break;
+                }
             }
-        }
-    });
+            Ok((next > start).then_some(start..next))
+        },
+        new_worker: || (),
+        work: |range: std::ops::Range<usize>, _: &mut ()| -> Vec<FileOutcome> {
+            jobs[range]
+                .iter()
+                .map(|job| parse_one(job, inner))
+                .collect()
+        },
+        apply: |outcomes: Vec<FileOutcome>| {
+            outcomes.into_iter().for_each(&mut done);
+            None
+        },
+    }
+    .run();
+    // Handing out indexes reads nothing, so it cannot fail.
+    debug_assert!(result.is_ok());
 }
 
 /// `f` over `items` on up to `threads` threads; results in the items' order.
@@ -336,7 +308,7 @@ fn parallel_map<T: Sync, R: Send>(
 }
 
 fn parse_one(p: &FileJob, ctx: &Context<'_>) -> FileOutcome {
-    let mut collected = Collect::default();
+    let mut recorded = Recorded::default();
     let mut parser = p.format.parser(ctx);
     let reader: std::io::Result<Box<dyn std::io::BufRead + Send>> = match &p.content {
         Some(bytes) => Ok(Box::new(std::io::Cursor::new(bytes.as_slice()))),
@@ -349,7 +321,7 @@ fn parse_one(p: &FileJob, ctx: &Context<'_>) -> FileOutcome {
                 file: Arc::from(p.name.as_str()),
                 mtime: p.mtime,
             };
-            match parser.parse(&mut reader, &meta, &mut collected) {
+            match parser.parse(&mut reader, &meta, &mut recorded) {
                 Ok(mut tally) => {
                     let error = tally.read_error.take();
                     InputRow { tally, error }
@@ -358,11 +330,11 @@ fn parse_one(p: &FileJob, ctx: &Context<'_>) -> FileOutcome {
             }
         }
     };
-    let leftovers = parser.finish(&mut collected);
+    let leftovers = parser.finish(&mut recorded);
     FileOutcome {
         row,
         leftovers,
-        collected,
+        recorded,
     }
 }
 

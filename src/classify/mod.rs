@@ -332,16 +332,26 @@ impl Classifier {
             if !conditions_hold(rule, d, class) {
                 continue;
             }
-            if rule.text.is_some()
-                && (!self.prefilter.passes(i, &candidates)
-                    || !self.regex(i).is_some_and(|re| re.is_match(inner)))
-            {
-                continue;
+            // One search gives both the decision and, when wanted, the evidence.
+            let mut found = None;
+            if rule.text.is_some() {
+                if !self.prefilter.passes(i, &candidates) {
+                    continue;
+                }
+                let Some(re) = self.regex(i) else { continue };
+                if self.evidence {
+                    found = re.find(inner);
+                    if found.is_none() {
+                        continue;
+                    }
+                } else if !re.is_match(inner) {
+                    continue;
+                }
             }
-            let evidence = if self.evidence {
-                self.evidence(i, rule, d, inner)
-            } else {
-                String::new()
+            let evidence = match found {
+                Some(m) => format!("text \"{}\"", m.as_str()),
+                None if self.evidence => self.evidence(rule, d),
+                None => String::new(),
             };
             return (
                 Verdict {
@@ -388,13 +398,8 @@ impl Classifier {
         event.verdict = Some(self.classify(&d));
     }
 
-    fn evidence(&self, i: usize, rule: &Rule, d: &Diagnosis<'_>, inner: &str) -> String {
-        let regex = self.regex(i);
-        if let Some(re) = regex
-            && let Some(m) = re.find(inner)
-        {
-            return format!("text \"{}\"", m.as_str());
-        }
+    /// The evidence of a rule without a text pattern: the codes and names it tested.
+    fn evidence(&self, rule: &Rule, d: &Diagnosis<'_>) -> String {
         let mut parts = Vec::new();
         if !rule.enhanced.is_empty()
             && let Some(e) = d.enhanced_code

@@ -7,6 +7,7 @@
 pub mod dsn;
 pub mod export;
 pub mod input;
+pub mod ordered;
 pub mod postfix;
 
 use std::collections::BTreeMap;
@@ -27,8 +28,43 @@ pub trait Sink {
     fn delivery(&mut self, delivery: &Delivery);
 }
 
+/// What a parser emitted, kept so it can be passed on later, in input order (the
+/// parallel paths record on workers and replay on the thread that owns the sink).
+#[derive(Default)]
+pub struct Recorded {
+    items: Vec<Emitted>,
+}
+
+enum Emitted {
+    Event(Box<Event>),
+    Delivery(Box<Delivery>),
+}
+
+impl Sink for Recorded {
+    fn event(&mut self, event: &Event) {
+        self.items.push(Emitted::Event(Box::new(event.clone())));
+    }
+
+    fn delivery(&mut self, delivery: &Delivery) {
+        self.items
+            .push(Emitted::Delivery(Box::new(delivery.clone())));
+    }
+}
+
+impl Recorded {
+    /// Passes everything on, in the order it was emitted.
+    pub fn replay(&self, sink: &mut dyn Sink) {
+        for item in &self.items {
+            match item {
+                Emitted::Event(e) => sink.event(e),
+                Emitted::Delivery(d) => sink.delivery(d),
+            }
+        }
+    }
+}
+
 /// Settings every parser gets.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Context<'a> {
     pub classifier: &'a Classifier,
     /// Year for syslog timestamps without one; `None` infers it from the file.
@@ -127,6 +163,26 @@ impl Tally {
                 reason,
                 text: String::from_utf8_lossy(shown).into_owned(),
             });
+        }
+    }
+
+    /// Adds the counts of a later part of the same input (parsed apart, in parallel);
+    /// its unrecognized samples follow ours up to `keep`.
+    pub fn merge(&mut self, part: Tally, keep: usize) {
+        self.total += part.total;
+        self.parsed += part.parsed;
+        self.ignored += part.ignored;
+        for (kind, n) in part.ignored_by_kind {
+            *self.ignored_by_kind.entry(kind).or_insert(0) += n;
+        }
+        self.unrecognized += part.unrecognized;
+        self.events += part.events;
+        let room = keep.saturating_sub(self.unrecognized_samples.len());
+        self.unrecognized_samples
+            .extend(part.unrecognized_samples.into_iter().take(room));
+        self.preset = self.preset.or(part.preset);
+        if self.read_error.is_none() {
+            self.read_error = part.read_error;
         }
     }
 

@@ -11,12 +11,12 @@ pub mod correlate;
 pub mod line;
 pub mod record;
 
-use std::collections::BTreeMap;
 use std::io::{self, BufRead, Read};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::parse::ordered::Ordered;
 use crate::parse::{Context, Format, InputMeta, Leftovers, Parser, Sink, Tally, trim_line_end};
 use correlate::{Correlator, Position};
 use line::YearGuess;
@@ -58,16 +58,9 @@ impl Format for PostfixFormat {
     }
 }
 
-/// One chunk of input, cut at a line end.
-struct Chunk {
-    seq: u64,
-    data: Vec<u8>,
-}
-
 /// A chunk parsed: its records with their line numbers relative to the chunk, and the
 /// chunk itself, which the records' spans point into.
 struct ParsedChunk {
-    seq: u64,
     data: Vec<u8>,
     lines: u64,
     hosts: NameTable,
@@ -75,28 +68,27 @@ struct ParsedChunk {
     records: Vec<(u64, Record)>,
 }
 
-/// Parses a chunk.
-fn parse_chunk(chunk: Chunk, ctx: &Context<'_>, memo: &mut Memo) -> ParsedChunk {
+/// Parses a chunk of input, cut at a line end.
+fn parse_chunk(chunk: Vec<u8>, ctx: &Context<'_>, memo: &mut Memo) -> ParsedChunk {
     let mut parsed = ParsedChunk {
-        seq: chunk.seq,
         data: Vec::new(),
         lines: 0,
         hosts: NameTable::default(),
         ignored: HashMap::default(),
         records: Vec::new(),
     };
-    for_each_line(&chunk.data, |raw| {
+    for_each_line(&chunk, |raw| {
         parsed.lines += 1;
         if raw.is_empty() {
             *parsed.ignored.entry("blank line").or_default() += 1;
             return;
         }
-        match record::parse_line(&chunk.data, raw, &mut parsed.hosts, ctx.classifier, memo) {
+        match record::parse_line(&chunk, raw, &mut parsed.hosts, ctx.classifier, memo) {
             Record::Ignored(kind) => *parsed.ignored.entry(kind).or_default() += 1,
             record => parsed.records.push((parsed.lines, record)),
         }
     });
-    parsed.data = chunk.data;
+    parsed.data = chunk;
     parsed
 }
 
@@ -231,7 +223,6 @@ impl<'a> PostfixParser<'a> {
     ) -> io::Result<()> {
         let mut carry = Vec::new();
         let mut base_line = 0;
-        let mut seq = 0;
         let mut spare = None;
         let mut failed = None;
         while let Some(data) = next_chunk(
@@ -241,8 +232,7 @@ impl<'a> PostfixParser<'a> {
             spare.take(),
             &mut failed,
         )? {
-            let parsed = parse_chunk(Chunk { seq, data }, self.ctx, &mut self.memo);
-            seq += 1;
+            let parsed = parse_chunk(data, self.ctx, &mut self.memo);
             let lines = parsed.lines;
             spare = Some(self.apply(parsed, base_line, file, years, tally, sink));
             base_line += lines;
@@ -251,7 +241,7 @@ impl<'a> PostfixParser<'a> {
     }
 
     /// A reader thread cuts chunks, `threads` workers parse them, and this thread
-    /// applies them in order. At most `threads + 2` chunks are in flight.
+    /// applies them in order (see [`Ordered`]).
     fn parse_parallel(
         &mut self,
         input: &mut (dyn BufRead + Send),
@@ -260,78 +250,23 @@ impl<'a> PostfixParser<'a> {
         tally: &mut Tally,
         sink: &mut dyn Sink,
     ) -> io::Result<()> {
-        let threads = self.ctx.threads.max(1);
-        let in_flight = threads + 2;
         let ctx = self.ctx;
-        let chunk_bytes = ctx.chunk_bytes;
-        let (chunk_tx, chunk_rx) = mpsc::sync_channel::<Chunk>(in_flight);
-        let chunk_rx = Mutex::new(chunk_rx);
-        let (done_tx, done_rx) = mpsc::channel::<ParsedChunk>();
-        let (pool_tx, pool_rx) = mpsc::channel::<Vec<u8>>();
-        let (token_tx, token_rx) = mpsc::sync_channel::<()>(in_flight);
-        for _ in 0..in_flight {
-            token_tx.send(()).expect("the receiver is alive");
+        let mut carry = Vec::new();
+        let mut failed = None;
+        let mut base_line = 0u64;
+        Ordered {
+            threads: ctx.threads,
+            cut: |spare| next_chunk(input, &mut carry, ctx.chunk_bytes, spare, &mut failed),
+            new_worker: Memo::new,
+            work: |chunk, memo: &mut Memo| parse_chunk(chunk, ctx, memo),
+            apply: |parsed: ParsedChunk| {
+                let lines = parsed.lines;
+                let buffer = self.apply(parsed, base_line, file, years, tally, sink);
+                base_line += lines;
+                Some(buffer)
+            },
         }
-        std::thread::scope(|scope| {
-            let reader = scope.spawn(move || -> io::Result<u64> {
-                let mut carry = Vec::new();
-                let mut seq = 0;
-                let mut failed = None;
-                loop {
-                    // A token per chunk bounds memory however slow the applier is.
-                    if token_rx.recv().is_err() {
-                        return Ok(seq);
-                    }
-                    let spare = pool_rx.try_recv().ok();
-                    let Some(data) =
-                        next_chunk(input, &mut carry, chunk_bytes, spare, &mut failed)?
-                    else {
-                        return Ok(seq);
-                    };
-                    if chunk_tx.send(Chunk { seq, data }).is_err() {
-                        return Ok(seq);
-                    }
-                    seq += 1;
-                }
-            });
-            for _ in 0..threads {
-                let done_tx = done_tx.clone();
-                let chunk_rx = &chunk_rx;
-                scope.spawn(move || {
-                    let mut memo = Memo::new();
-                    loop {
-                        let next = chunk_rx.lock().map(|rx| rx.recv());
-                        let Ok(Ok(chunk)) = next else { return };
-                        let parsed = parse_chunk(chunk, ctx, &mut memo);
-                        if done_tx.send(parsed).is_err() {
-                            return;
-                        }
-                    }
-                });
-            }
-            drop(done_tx);
-            let mut waiting: BTreeMap<u64, ParsedChunk> = BTreeMap::new();
-            let mut next = 0u64;
-            let mut base_line = 0u64;
-            for parsed in done_rx.iter() {
-                waiting.insert(parsed.seq, parsed);
-                while let Some(parsed) = waiting.remove(&next) {
-                    let lines = parsed.lines;
-                    let buffer = self.apply(parsed, base_line, file, years, tally, sink);
-                    // The reader may be gone; the buffer is then simply dropped.
-                    let _ = pool_tx.send(buffer);
-                    base_line += lines;
-                    next += 1;
-                    // The reader may have stopped already; then nobody needs tokens.
-                    let _ = token_tx.send(());
-                }
-            }
-            drop(token_tx);
-            match reader.join() {
-                Ok(result) => result.map(|_| ()),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        })
+        .run()
     }
 }
 

@@ -23,7 +23,7 @@ pub struct MessageInfo {
 
 /// Splits one input into messages.
 pub struct MessageReader<'r> {
-    input: &'r mut dyn BufRead,
+    input: &'r mut (dyn BufRead + Send),
     /// `Some(true)` for an mbox, decided on the first line.
     mbox: Option<bool>,
     /// A `From ` line read ahead: it opens the next message.
@@ -34,7 +34,7 @@ pub struct MessageReader<'r> {
 }
 
 impl<'r> MessageReader<'r> {
-    pub fn new(input: &'r mut dyn BufRead) -> MessageReader<'r> {
+    pub fn new(input: &'r mut (dyn BufRead + Send)) -> MessageReader<'r> {
         MessageReader {
             input,
             mbox: None,
@@ -55,6 +55,13 @@ impl<'r> MessageReader<'r> {
     /// empty one, so the caller can count it.
     pub fn next_message(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<MessageInfo>> {
         buf.clear();
+        self.append_message(buf)
+    }
+
+    /// Like [`next_message`](Self::next_message), but appends the message to what
+    /// `buf` holds (batches of messages for the parallel path).
+    pub fn append_message(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<MessageInfo>> {
+        let start = buf.len();
         let mut started = std::mem::take(&mut self.pending_separator);
         if self.eof && !started {
             return Ok(None);
@@ -90,16 +97,16 @@ impl<'r> MessageReader<'r> {
                     Some(n) if n > 0 && line[n..].starts_with(b"From ") => &line[1..],
                     _ => line,
                 };
-                truncated |= !push_line(buf, unescaped);
+                truncated |= !push_line(buf, start, unescaped);
             } else {
-                truncated |= !push_line(buf, line);
+                truncated |= !push_line(buf, start, line);
             }
         }
         if !started {
             return Ok(None);
         }
         // The blank line before the next separator belongs to the mbox, not the message.
-        if self.pending_separator && buf.ends_with(b"\n\n") {
+        if self.pending_separator && buf[start..].ends_with(b"\n\n") {
             buf.pop();
         }
         self.index += 1;
@@ -110,9 +117,10 @@ impl<'r> MessageReader<'r> {
     }
 }
 
-/// Appends a line and an LF unless the buffer is full; false when it was cut.
-fn push_line(buf: &mut Vec<u8>, line: &[u8]) -> bool {
-    if buf.len() + line.len() + 1 > MAX_MESSAGE {
+/// Appends a line and an LF unless the message (from `start` on) is full; false when it
+/// was cut.
+fn push_line(buf: &mut Vec<u8>, start: usize, line: &[u8]) -> bool {
+    if buf.len() - start + line.len() + 1 > MAX_MESSAGE {
         return false;
     }
     buf.extend_from_slice(line);

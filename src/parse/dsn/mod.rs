@@ -46,7 +46,8 @@ use crate::codes::{self, EnhancedCode, ReplyCode};
 use crate::model::{
     Action, Bucket, Delivery, Event, Outcome, SmtpStage, Source, Timestamp, Verdict,
 };
-use crate::parse::{Context, Format, InputMeta, Leftovers, Parser, Sink, Tally};
+use crate::parse::ordered::Ordered;
+use crate::parse::{Context, Format, InputMeta, Leftovers, Parser, Recorded, Sink, Tally};
 pub use container::{MessageInfo, MessageReader};
 pub use mail::{Mail, Original};
 
@@ -597,7 +598,68 @@ pub fn choose_status(
     }
 }
 
+/// A run of messages of one mbox, for a worker: the messages back to back in `data`.
+struct Batch {
+    data: Vec<u8>,
+    messages: Vec<(std::ops::Range<usize>, MessageInfo)>,
+}
+
+/// An mbox is cut into batches of about this many bytes for the workers.
+const BATCH_BYTES: usize = 256 << 10;
+
+impl DsnParser<'_> {
+    /// Decodes every message of a batch into a tally of its own and a record of what
+    /// it emitted, to be passed on in order.
+    fn batch(&self, batch: Batch, file: &Arc<str>) -> (Tally, Recorded, Vec<u8>) {
+        let mut tally = Tally::new(NAME, file, "messages");
+        let mut recorded = Recorded::default();
+        for (range, info) in batch.messages {
+            tally.total += 1;
+            self.message(&batch.data[range], info, file, &mut tally, &mut recorded);
+        }
+        (tally, recorded, batch.data)
+    }
+
+    /// The rest of an mbox: a reader thread cuts batches of messages, workers decode
+    /// them, and this thread passes their events on in order (see [`Ordered`]).
+    fn parse_parallel(
+        &self,
+        reader: &mut MessageReader<'_>,
+        file: &Arc<str>,
+        tally: &mut Tally,
+        sink: &mut dyn Sink,
+    ) -> io::Result<()> {
+        let keep = self.ctx.keep_unrecognized;
+        Ordered {
+            threads: self.ctx.threads,
+            cut: |spare: Option<Vec<u8>>| -> io::Result<Option<Batch>> {
+                let mut data = spare.unwrap_or_else(|| Vec::with_capacity(BATCH_BYTES * 2));
+                data.clear();
+                let mut messages = Vec::new();
+                while data.len() < BATCH_BYTES {
+                    let start = data.len();
+                    let Some(info) = reader.append_message(&mut data)? else {
+                        break;
+                    };
+                    messages.push((start..data.len(), info));
+                }
+                Ok((!messages.is_empty()).then_some(Batch { data, messages }))
+            },
+            new_worker: || (),
+            work: |batch: Batch, _: &mut ()| self.batch(batch, file),
+            apply: |(part, recorded, data): (Tally, Recorded, Vec<u8>)| {
+                recorded.replay(sink);
+                tally.merge(part, keep);
+                Some(data)
+            },
+        }
+        .run()
+    }
+}
+
 impl Parser for DsnParser<'_> {
+    /// One message at a time; an mbox with more than one message is decoded on the
+    /// worker threads when there are several.
     fn parse(
         &mut self,
         input: &mut (dyn BufRead + Send),
@@ -610,6 +672,10 @@ impl Parser for DsnParser<'_> {
         while let Some(info) = reader.next_message(&mut buf)? {
             tally.total += 1;
             self.message(&buf, info, &meta.file, &mut tally, sink);
+            if self.ctx.threads > 1 && reader.is_mbox() {
+                self.parse_parallel(&mut reader, &meta.file, &mut tally, sink)?;
+                break;
+            }
         }
         Ok(tally)
     }

@@ -288,3 +288,76 @@ fn any_input_is_counted_without_panic() {
         assert!(tally.balanced(), "{tally:?}");
     }
 }
+
+/// Collects what a parser emits, in order, as text that compares whole.
+#[derive(Default)]
+struct Transcript(Vec<String>);
+
+impl Sink for Transcript {
+    fn event(&mut self, event: &Event) {
+        self.0.push(format!("{event:?}"));
+    }
+
+    fn delivery(&mut self, delivery: &Delivery) {
+        self.0.push(format!("{delivery:?}"));
+    }
+}
+
+/// A big mbox decoded on worker threads gives what one thread gives: the same events
+/// in the same order, the same counts, and the same first unrecognized samples.
+#[test]
+fn parallel_mbox_equals_sequential() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dsn");
+    let mut emails: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixture folder")
+        .map(|e| e.expect("fixture entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    emails.sort();
+    let mut mbox = Vec::new();
+    // Enough copies for many batches, with unrecognized messages in each.
+    for copy in 0..60 {
+        for path in &emails {
+            let body = std::fs::read(path).expect("fixture");
+            mbox.extend_from_slice(format!("From MAILER-DAEMON {copy}\n").as_bytes());
+            for line in body.split_inclusive(|&b| b == b'\n') {
+                if line.starts_with(b"From ") {
+                    mbox.push(b'>');
+                }
+                mbox.extend_from_slice(line);
+            }
+            mbox.extend_from_slice(b"\n\n");
+        }
+        mbox.extend_from_slice(b"From nobody\nthis is not mail\n\n");
+    }
+    let classifier = Classifier::builtin();
+    let run = |threads: usize| {
+        let ctx = Context {
+            threads,
+            keep_unrecognized: 25,
+            ..Context::new(&classifier)
+        };
+        let mut parser = DsnParser { ctx: &ctx };
+        let meta = InputMeta {
+            file: Arc::from("bounces.mbox"),
+            mtime: None,
+        };
+        let mut sink = Transcript::default();
+        let tally = parser
+            .parse(&mut BufReader::new(&mbox[..]), &meta, &mut sink)
+            .expect("in-memory reads do not fail");
+        assert!(tally.balanced(), "{tally:?}");
+        (format!("{tally:?}"), sink.0)
+    };
+    let (sequential_tally, sequential) = run(1);
+    assert!(mbox.len() > 4 * BATCH_BYTES, "{} bytes", mbox.len());
+    assert!(
+        sequential_tally.contains("unrecognized: 180"),
+        "{sequential_tally}"
+    );
+    for threads in [2, 3] {
+        let (tally, events) = run(threads);
+        assert_eq!(tally, sequential_tally, "{threads} threads");
+        assert!(events == sequential, "{threads} threads: events differ");
+    }
+}

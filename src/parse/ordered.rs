@@ -1,0 +1,171 @@
+//! The one parallel shape large inputs use: a reader thread cuts the input into
+//! pieces, workers turn pieces into results, and the calling thread applies the
+//! results in the order the pieces were cut. Output therefore never depends on the
+//! thread count, and the calling thread (which owns the sink) is the only one that
+//! touches it.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::{Mutex, mpsc};
+
+/// The stages of one ordered parallel run.
+pub struct Ordered<Cut, NewWorker, Work, Apply> {
+    /// Worker threads (at least one).
+    pub threads: usize,
+    /// Reads the next piece, given a buffer handed back by `apply` when one is spare;
+    /// `None` at the end of the input.
+    pub cut: Cut,
+    /// Builds one worker's own state (caches that stay warm across pieces).
+    pub new_worker: NewWorker,
+    /// Turns a piece into a result, on a worker thread.
+    pub work: Work,
+    /// Consumes one result, in cut order, on the calling thread; may hand a buffer back
+    /// to `cut` for reuse.
+    pub apply: Apply,
+}
+
+impl<Cut, NewWorker, Work, Apply> Ordered<Cut, NewWorker, Work, Apply> {
+    /// Runs the stages. At most `threads + 2` pieces are in flight, so memory stays
+    /// bounded however slow `apply` is. A read error ends the run after the pieces
+    /// read before it are applied.
+    pub fn run<Piece, Output, Buffer, State>(self) -> io::Result<()>
+    where
+        Piece: Send,
+        Output: Send,
+        Buffer: Send,
+        Cut: FnMut(Option<Buffer>) -> io::Result<Option<Piece>> + Send,
+        NewWorker: Fn() -> State + Sync,
+        Work: Fn(Piece, &mut State) -> Output + Sync,
+        Apply: FnMut(Output) -> Option<Buffer>,
+    {
+        let Ordered {
+            threads,
+            mut cut,
+            new_worker,
+            work,
+            mut apply,
+        } = self;
+        let threads = threads.max(1);
+        let in_flight = threads + 2;
+        let (piece_tx, piece_rx) = mpsc::sync_channel::<(u64, Piece)>(in_flight);
+        let piece_rx = Mutex::new(piece_rx);
+        let (done_tx, done_rx) = mpsc::channel::<(u64, Output)>();
+        let (spare_tx, spare_rx) = mpsc::channel::<Buffer>();
+        let (token_tx, token_rx) = mpsc::sync_channel::<()>(in_flight);
+        for _ in 0..in_flight {
+            token_tx.send(()).expect("the receiver is alive");
+        }
+        let (new_worker, work) = (&new_worker, &work);
+        std::thread::scope(|scope| {
+            let reader = scope.spawn(move || -> io::Result<()> {
+                let mut seq = 0;
+                loop {
+                    // A token per piece bounds memory however slow the applier is.
+                    if token_rx.recv().is_err() {
+                        return Ok(());
+                    }
+                    let Some(piece) = cut(spare_rx.try_recv().ok())? else {
+                        return Ok(());
+                    };
+                    if piece_tx.send((seq, piece)).is_err() {
+                        return Ok(());
+                    }
+                    seq += 1;
+                }
+            });
+            for _ in 0..threads {
+                let done_tx = done_tx.clone();
+                let piece_rx = &piece_rx;
+                scope.spawn(move || {
+                    let mut state = new_worker();
+                    loop {
+                        let next = piece_rx.lock().map(|rx| rx.recv());
+                        let Ok(Ok((seq, piece))) = next else { return };
+                        if done_tx.send((seq, work(piece, &mut state))).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(done_tx);
+            let mut waiting: BTreeMap<u64, Output> = BTreeMap::new();
+            let mut next = 0u64;
+            for (seq, output) in done_rx.iter() {
+                waiting.insert(seq, output);
+                while let Some(output) = waiting.remove(&next) {
+                    if let Some(buffer) = apply(output) {
+                        // The reader may be gone; the buffer is then simply dropped.
+                        let _ = spare_tx.send(buffer);
+                    }
+                    next += 1;
+                    // The reader may have stopped already; then nobody needs tokens.
+                    let _ = token_tx.send(());
+                }
+            }
+            drop(token_tx);
+            match reader.join() {
+                Ok(result) => result,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_arrive_in_cut_order_whatever_the_threads() {
+        for threads in [1, 2, 4] {
+            let mut next = 0u32;
+            let mut seen = Vec::new();
+            Ordered {
+                threads,
+                cut: |_: Option<()>| {
+                    next += 1;
+                    Ok((next <= 200).then_some(next))
+                },
+                new_worker: || 0u32,
+                work: |n: u32, calls: &mut u32| {
+                    *calls += 1;
+                    // Uneven work, so pieces finish out of order.
+                    std::thread::sleep(std::time::Duration::from_micros(u64::from(n % 7) * 50));
+                    n * 2
+                },
+                apply: |n: u32| {
+                    seen.push(n);
+                    None
+                },
+            }
+            .run()
+            .unwrap();
+            assert_eq!(seen, (1..=200).map(|n| n * 2).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_read_error_comes_back_after_the_pieces_read_before_it() {
+        let mut next = 0u32;
+        let mut seen = Vec::new();
+        let result = Ordered {
+            threads: 2,
+            cut: |_: Option<()>| {
+                next += 1;
+                if next == 5 {
+                    return Err(io::Error::other("disk gone"));
+                }
+                Ok(Some(next))
+            },
+            new_worker: || (),
+            work: |n: u32, _: &mut ()| n,
+            apply: |n: u32| {
+                seen.push(n);
+                None
+            },
+        }
+        .run();
+        assert_eq!(result.unwrap_err().to_string(), "disk gone");
+        assert_eq!(seen, vec![1, 2, 3, 4]);
+    }
+}
