@@ -70,6 +70,13 @@ impl<'r> MessageReader<'r> {
         // A separator is a `From ` line at the start or after a blank line.
         let mut previous_blank = false;
         loop {
+            if let Some(mbox) = self.mbox
+                && let Some(blank) = self.copy_plain_run(buf, start, mbox)?
+            {
+                started = true;
+                previous_blank = blank;
+                continue;
+            }
             self.line.clear();
             if !read_line(self.input, &mut self.line)? {
                 self.eof = true;
@@ -114,6 +121,71 @@ impl<'r> MessageReader<'r> {
             index: self.index,
             truncated,
         }))
+    }
+}
+
+impl MessageReader<'_> {
+    /// Copies in one piece the whole lines at the front of the input's buffer that need
+    /// no care one by one (CRLF becomes LF on the way): in an mbox, up to a line that
+    /// starts with `From ` or `>` or ends with a lone CR. Returns whether the last line
+    /// copied is blank; `None` when nothing could be copied so (the caller then reads
+    /// one line the careful way).
+    fn copy_plain_run(
+        &mut self,
+        buf: &mut Vec<u8>,
+        start: usize,
+        mbox: bool,
+    ) -> io::Result<Option<bool>> {
+        let avail = match self.input.fill_buf() {
+            Ok(avail) => avail,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        // Whole lines only: the last one in the buffer may go on in the next read.
+        let Some(last) = memchr::memrchr(b'\n', avail) else {
+            return Ok(None);
+        };
+        let mut end = last + 1;
+        if mbox {
+            if avail.starts_with(b"From ") || avail.starts_with(b">") {
+                return Ok(None);
+            }
+            // Each search stops at its first hit, so every byte is looked at a bounded
+            // number of times before it is consumed.
+            for needle in [&b"\nFrom "[..], b"\n>"] {
+                if let Some(p) = memchr::memmem::find(&avail[..end], needle) {
+                    end = p + 1;
+                }
+            }
+            // A lone CR ends a line the searches above did not see start.
+            let mut from = 0;
+            while let Some(p) = memchr::memchr(b'\r', &avail[from..end]) {
+                let at = from + p;
+                if avail.get(at + 1) != Some(&b'\n') {
+                    end = memchr::memrchr(b'\n', &avail[..at]).map_or(0, |q| q + 1);
+                    break;
+                }
+                from = at + 1;
+            }
+        }
+        if end == 0 || buf.len() - start + end > MAX_MESSAGE {
+            // Nothing whole to copy, or the message is about to be cut: line by line.
+            return Ok(None);
+        }
+        let before = buf.len();
+        let mut rest = &avail[..end];
+        while let Some(p) = memchr::memchr(b'\r', rest) {
+            buf.extend_from_slice(&rest[..p]);
+            if rest.get(p + 1) != Some(&b'\n') {
+                // A lone CR ends a line (only outside an mbox, see above).
+                buf.push(b'\n');
+            }
+            rest = &rest[p + 1..];
+        }
+        buf.extend_from_slice(rest);
+        self.input.consume(end);
+        let copied = &buf[before..];
+        Ok(Some(copied == b"\n" || copied.ends_with(b"\n\n")))
     }
 }
 

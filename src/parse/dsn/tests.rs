@@ -25,6 +25,62 @@ fn messages(input: &[u8]) -> Vec<(u64, String)> {
     out
 }
 
+fn messages_with_buffer(input: &[u8], capacity: usize) -> Vec<(u64, Vec<u8>)> {
+    let mut reader = BufReader::with_capacity(capacity, input);
+    let mut r = MessageReader::new(&mut reader);
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    while let Some(info) = r
+        .next_message(&mut buf)
+        .expect("in-memory reads do not fail")
+    {
+        out.push((info.index, buf.clone()));
+    }
+    out
+}
+
+/// Lines are copied in runs when a whole run sits in the read buffer, and one by one
+/// otherwise: both ways must split and unescape alike, whatever the line ends.
+#[test]
+fn message_splitting_does_not_depend_on_the_read_buffer() {
+    let pieces: &[&[u8]] = &[
+        b"From a@b Mon\n",
+        b"From x",
+        b">From y\n",
+        b">>From z\r\n",
+        b"Subject: s\n",
+        b"\n",
+        b"\r\n",
+        b"\r",
+        b"body text ",
+        b">",
+        b"From ",
+        b"\n\n",
+    ];
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    for round in 0..400 {
+        let mut input = Vec::new();
+        if round % 2 == 0 {
+            input.extend_from_slice(b"From first@b Mon\n");
+        }
+        for _ in 0..60 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            input.extend_from_slice(pieces[(state % pieces.len() as u64) as usize]);
+        }
+        let line_by_line = messages_with_buffer(&input, 1);
+        for capacity in [7, 64, 1 << 16] {
+            assert_eq!(
+                messages_with_buffer(&input, capacity),
+                line_by_line,
+                "buffer {capacity}, input {:?}",
+                String::from_utf8_lossy(&input)
+            );
+        }
+    }
+}
+
 #[test]
 fn one_email_per_file_with_any_line_end() {
     for input in [
