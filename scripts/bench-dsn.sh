@@ -4,11 +4,11 @@
 # for both and the ratio.
 #
 # The emails are the DSN corpus maildir (../shared/corpus/dsn/maildir) copied N times
-# into one flat temporary Maildir-like folder (Sisimai reads one folder, not a tree).
-# bouncex is timed three ways: on the folder with its default threads, on the folder
-# with --threads 1, and on one mbox holding the same emails with --threads 1 (no
-# per-file cost: the decoder's own speed). Sisimai is timed on the folder with
-# Sisimai->make(DIR, delivered => 1), the 4.x API (5.x renamed it rise).
+# into one flat temporary Maildir-like folder (Sisimai reads one folder, not a tree),
+# and into one mbox holding the same emails. Both tools read both containers:
+# bouncex with its default threads (and the folder and the mbox again with --threads
+# 1), Sisimai with Sisimai->make(PATH, delivered => 1), the 4.x API (5.x renamed it
+# rise). The ratios compare the two tools on the same container.
 #
 # usage: scripts/bench-dsn.sh [N]            (default 10 copies, 4030 emails)
 # needs: perl with Sisimai (installed from Debian if missing), python3.
@@ -48,28 +48,35 @@ rate() { python3 -c "import sys; n, s = int(sys.argv[1]), float(sys.argv[2]); pr
 
 # One untimed pass each, so both read from a warm page cache.
 "$bin" events "$work/maildir" >/dev/null
+"$bin" events "$work/all.mbox" >/dev/null
 perl -MSisimai -e 'Sisimai->make($ARGV[0], delivered => 1)' "$work/maildir" >/dev/null 2>&1 || true
 
 t0=$(now); "$bin" events "$work/maildir" >"$work/bouncex.ndjson"; t1=$(now)
 b_dir=$(python3 -c "print($t1 - $t0)")
 t0=$(now); "$bin" events --threads 1 "$work/maildir" >/dev/null; t1=$(now)
 b_dir1=$(python3 -c "print($t1 - $t0)")
-t0=$(now); "$bin" events --threads 1 "$work/all.mbox" >/dev/null; t1=$(now)
+t0=$(now); "$bin" events "$work/all.mbox" >/dev/null; t1=$(now)
 b_mbox=$(python3 -c "print($t1 - $t0)")
-t0=$(now)
-s_results=$(perl -MSisimai -e 'my $v = Sisimai->make($ARGV[0], delivered => 1) || []; print scalar(@$v), "\n"' "$work/maildir" 2>/dev/null)
-t1=$(now)
+t0=$(now); "$bin" events --threads 1 "$work/all.mbox" >/dev/null; t1=$(now)
+b_mbox1=$(python3 -c "print($t1 - $t0)")
+sisimai() { perl -MSisimai -e 'my $v = Sisimai->make($ARGV[0], delivered => 1) || []; print scalar(@$v), "\n"' "$1" 2>/dev/null; }
+t0=$(now); s_results=$(sisimai "$work/maildir"); t1=$(now)
 s_time=$(python3 -c "print($t1 - $t0)")
+t0=$(now); s_mbox_results=$(sisimai "$work/all.mbox"); t1=$(now)
+s_mbox=$(python3 -c "print($t1 - $t0)")
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "emails: $emails ($copies copies of $corpus); bouncex events: $(wc -l <"$work/bouncex.ndjson"), Sisimai results: $s_results"
+echo "emails: $emails ($copies copies of $corpus); bouncex events: $(wc -l <"$work/bouncex.ndjson"), Sisimai results: folder $s_results, mbox $s_mbox_results"
 echo "bouncex folder, default threads  $(rate "$emails" "$b_dir")"
 echo "bouncex folder, --threads 1      $(rate "$emails" "$b_dir1")"
-echo "bouncex one mbox, --threads 1    $(rate "$emails" "$b_mbox")"
-echo "Sisimai $(perl -MSisimai -e 'print $Sisimai::VERSION') folder           $(rate "$emails" "$s_time")"
-python3 - "$s_time" "$b_dir" "$b_dir1" "$b_mbox" <<'PY'
+echo "bouncex mbox, default threads    $(rate "$emails" "$b_mbox")"
+echo "bouncex mbox, --threads 1        $(rate "$emails" "$b_mbox1")"
+version=$(perl -MSisimai -e 'print $Sisimai::VERSION')
+echo "Sisimai $version folder           $(rate "$emails" "$s_time")"
+echo "Sisimai $version mbox             $(rate "$emails" "$s_mbox")"
+python3 - "$s_time" "$s_mbox" "$b_dir" "$b_dir1" "$b_mbox" "$b_mbox1" <<'PY'
 import sys
-s, d, d1, m = map(float, sys.argv[1:])
-print(f"ratio (bouncex / Sisimai emails/s): folder {s / d:.1f}x, folder single-thread {s / d1:.1f}x, "
-      f"mbox single-thread {s / m:.1f}x")
+s, sm, d, d1, m, m1 = map(float, sys.argv[1:])
+print(f"ratio (bouncex / Sisimai emails/s, same container): folder {s / d:.1f}x "
+      f"(single-thread {s / d1:.1f}x), mbox {sm / m:.1f}x (single-thread {sm / m1:.1f}x)")
 PY
