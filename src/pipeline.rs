@@ -240,9 +240,12 @@ fn parse_independent(jobs: &[FileJob], ctx: &Context<'_>, mut done: impl FnMut(F
         ..ctx.clone()
     };
     let inner = if jobs.len() > 1 { &single } else { ctx };
+    let threads = ctx.threads.clamp(1, jobs.len().max(1));
+    // Batches small enough that a few dozen files still keep every worker busy.
+    let batch_files = (jobs.len() / (threads * 4)).clamp(1, BATCH_FILES);
     let mut next = 0;
-    let result = Ordered {
-        threads: ctx.threads.clamp(1, jobs.len().max(1)),
+    Ordered {
+        threads,
         cut: |_: Option<()>| {
             let start = next;
             let mut bytes = 0;
@@ -253,7 +256,7 @@ fn parse_independent(jobs: &[FileJob], ctx: &Context<'_>, mut done: impl FnMut(F
                 }
                 next += 1;
                 bytes = bytes.saturating_add(size);
-                if next - start == BATCH_FILES || size == usize::MAX {
+                if next - start == batch_files || size == usize::MAX {
                     break;
                 }
             }
@@ -271,9 +274,8 @@ fn parse_independent(jobs: &[FileJob], ctx: &Context<'_>, mut done: impl FnMut(F
             None
         },
     }
-    .run();
-    // Handing out indexes reads nothing, so it cannot fail.
-    debug_assert!(result.is_ok());
+    .run()
+    .expect("handing out file indexes reads nothing, so it cannot fail");
 }
 
 /// `f` over `items` on up to `threads` threads; results in the items' order.

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::io;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Mutex, mpsc};
 
 /// The stages of one ordered parallel run.
@@ -26,8 +27,10 @@ pub struct Ordered<Cut, NewWorker, Work, Apply> {
 
 impl<Cut, NewWorker, Work, Apply> Ordered<Cut, NewWorker, Work, Apply> {
     /// Runs the stages. At most `threads + 2` pieces are in flight, so memory stays
-    /// bounded however slow `apply` is. A read error ends the run after the pieces
-    /// read before it are applied.
+    /// bounded however slow `apply` is. An error from `cut` ends the run once the
+    /// pieces cut before it are applied (a `cut` that meets a read error mid-piece
+    /// should hand over that piece first and return the error on its next call). A
+    /// panic in `work` is passed on to the caller once the threads have stopped.
     pub fn run<Piece, Output, Buffer, State>(self) -> io::Result<()>
     where
         Piece: Send,
@@ -49,7 +52,7 @@ impl<Cut, NewWorker, Work, Apply> Ordered<Cut, NewWorker, Work, Apply> {
         let in_flight = threads + 2;
         let (piece_tx, piece_rx) = mpsc::sync_channel::<(u64, Piece)>(in_flight);
         let piece_rx = Mutex::new(piece_rx);
-        let (done_tx, done_rx) = mpsc::channel::<(u64, Output)>();
+        let (done_tx, done_rx) = mpsc::channel::<(u64, std::thread::Result<Output>)>();
         let (spare_tx, spare_rx) = mpsc::channel::<Buffer>();
         let (token_tx, token_rx) = mpsc::sync_channel::<()>(in_flight);
         for _ in 0..in_flight {
@@ -81,18 +84,31 @@ impl<Cut, NewWorker, Work, Apply> Ordered<Cut, NewWorker, Work, Apply> {
                     loop {
                         let next = piece_rx.lock().map(|rx| rx.recv());
                         let Ok(Ok((seq, piece))) = next else { return };
-                        if done_tx.send((seq, work(piece, &mut state))).is_err() {
+                        // A panic goes to the applier in the piece's place: without
+                        // its result the applier would wait for it forever.
+                        let output =
+                            std::panic::catch_unwind(AssertUnwindSafe(|| work(piece, &mut state)));
+                        let stop = output.is_err();
+                        if done_tx.send((seq, output)).is_err() || stop {
                             return;
                         }
                     }
                 });
             }
             drop(done_tx);
-            let mut waiting: BTreeMap<u64, Output> = BTreeMap::new();
+            let mut waiting = BTreeMap::new();
             let mut next = 0u64;
-            for (seq, output) in done_rx.iter() {
+            let mut panicked = None;
+            'apply: for (seq, output) in done_rx.iter() {
                 waiting.insert(seq, output);
                 while let Some(output) = waiting.remove(&next) {
+                    let output = match output {
+                        Ok(output) => output,
+                        Err(panic) => {
+                            panicked = Some(panic);
+                            break 'apply;
+                        }
+                    };
                     if let Some(buffer) = apply(output) {
                         // The reader may be gone; the buffer is then simply dropped.
                         let _ = spare_tx.send(buffer);
@@ -102,8 +118,13 @@ impl<Cut, NewWorker, Work, Apply> Ordered<Cut, NewWorker, Work, Apply> {
                     let _ = token_tx.send(());
                 }
             }
+            // Without tokens the reader stops, and the workers once its pieces run out.
             drop(token_tx);
-            match reader.join() {
+            let read = reader.join();
+            if let Some(panic) = panicked {
+                std::panic::resume_unwind(panic);
+            }
+            match read {
                 Ok(result) => result,
                 Err(panic) => std::panic::resume_unwind(panic),
             }
@@ -141,6 +162,35 @@ mod tests {
             .run()
             .unwrap();
             assert_eq!(seen, (1..=200).map(|n| n * 2).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_panicking_worker_stops_the_run_instead_of_hanging_it() {
+        for threads in [1, 2, 3] {
+            let mut next = 0u32;
+            let mut seen = Vec::new();
+            let run = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                Ordered {
+                    threads,
+                    cut: |_: Option<()>| {
+                        next += 1;
+                        Ok((next <= 1000).then_some(next))
+                    },
+                    new_worker: || (),
+                    work: |n: u32, _: &mut ()| {
+                        assert!(n != 3, "piece 3 is bad");
+                        n
+                    },
+                    apply: |n: u32| {
+                        seen.push(n);
+                        None
+                    },
+                }
+                .run()
+            }));
+            assert!(run.is_err(), "{threads} threads: the panic is passed on");
+            assert_eq!(seen, vec![1, 2], "{threads} threads");
         }
     }
 

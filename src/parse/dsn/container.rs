@@ -141,35 +141,35 @@ impl MessageReader<'_> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(None),
             Err(e) => return Err(e),
         };
-        // Whole lines only: the last one in the buffer may go on in the next read.
-        let Some(last) = memchr::memrchr(b'\n', avail) else {
+        // Never past what the message may still hold: the careful path cuts it there.
+        let room = MAX_MESSAGE.saturating_sub(buf.len() - start);
+        let window = &avail[..avail.len().min(room)];
+        if mbox && (window.starts_with(b"From ") || window.starts_with(b">")) {
             return Ok(None);
-        };
-        let mut end = last + 1;
-        if mbox {
-            if avail.starts_with(b"From ") || avail.starts_with(b">") {
-                return Ok(None);
-            }
-            // Each search stops at its first hit, so every byte is looked at a bounded
-            // number of times before it is consumed.
-            for needle in [&b"\nFrom "[..], b"\n>"] {
-                if let Some(p) = memchr::memmem::find(&avail[..end], needle) {
-                    end = p + 1;
+        }
+        // One forward pass over the line ends, stopping at the first line that needs
+        // care, so each byte is looked at once before it is consumed. `end` is just
+        // past the last whole line of the run.
+        let mut end = 0;
+        for p in memchr::memchr2_iter(b'\n', b'\r', window) {
+            if window[p] == b'\r' {
+                match window.get(p + 1) {
+                    // CRLF: the LF ends the line.
+                    Some(b'\n') => continue,
+                    // A lone CR ends a line; in an mbox the next line's start is left
+                    // to the careful path.
+                    Some(_) if !mbox => {}
+                    // At the end of the window the LF may follow in the next read.
+                    _ => break,
                 }
             }
-            // A lone CR ends a line the searches above did not see start.
-            let mut from = 0;
-            while let Some(p) = memchr::memchr(b'\r', &avail[from..end]) {
-                let at = from + p;
-                if avail.get(at + 1) != Some(&b'\n') {
-                    end = memchr::memrchr(b'\n', &avail[..at]).map_or(0, |q| q + 1);
-                    break;
-                }
-                from = at + 1;
+            end = p + 1;
+            if mbox && (window[end..].starts_with(b"From ") || window[end..].starts_with(b">")) {
+                break;
             }
         }
-        if end == 0 || buf.len() - start + end > MAX_MESSAGE {
-            // Nothing whole to copy, or the message is about to be cut: line by line.
+        if end == 0 {
+            // No whole line to copy: the careful path reads one.
             return Ok(None);
         }
         let before = buf.len();
@@ -177,7 +177,7 @@ impl MessageReader<'_> {
         while let Some(p) = memchr::memchr(b'\r', rest) {
             buf.extend_from_slice(&rest[..p]);
             if rest.get(p + 1) != Some(&b'\n') {
-                // A lone CR ends a line (only outside an mbox, see above).
+                // A lone CR ends a line (outside an mbox only, see above).
                 buf.push(b'\n');
             }
             rest = &rest[p + 1..];

@@ -630,18 +630,29 @@ impl DsnParser<'_> {
         sink: &mut dyn Sink,
     ) -> io::Result<()> {
         let keep = self.ctx.keep_unrecognized;
+        // A read error (a truncated .gz) first hands over the messages read before it.
+        let mut failed = None;
         Ordered {
             threads: self.ctx.threads,
             cut: |spare: Option<Vec<u8>>| -> io::Result<Option<Batch>> {
+                if let Some(e) = failed.take() {
+                    return Err(e);
+                }
                 let mut data = spare.unwrap_or_else(|| Vec::with_capacity(BATCH_BYTES * 2));
                 data.clear();
                 let mut messages = Vec::new();
                 while data.len() < BATCH_BYTES {
                     let start = data.len();
-                    let Some(info) = reader.append_message(&mut data)? else {
-                        break;
-                    };
-                    messages.push((start..data.len(), info));
+                    match reader.append_message(&mut data) {
+                        Ok(Some(info)) => messages.push((start..data.len(), info)),
+                        Ok(None) => break,
+                        Err(e) if messages.is_empty() => return Err(e),
+                        Err(e) => {
+                            data.truncate(start);
+                            failed = Some(e);
+                            break;
+                        }
+                    }
                 }
                 Ok((!messages.is_empty()).then_some(Batch { data, messages }))
             },
@@ -658,8 +669,8 @@ impl DsnParser<'_> {
 }
 
 impl Parser for DsnParser<'_> {
-    /// One message at a time; an mbox with more than one message is decoded on the
-    /// worker threads when there are several.
+    /// One message at a time; the rest of an mbox, after its first message, is decoded
+    /// on the worker threads when there are several.
     fn parse(
         &mut self,
         input: &mut (dyn BufRead + Send),

@@ -387,6 +387,29 @@ fn parallel_mbox_equals_sequential() {
         mbox.extend_from_slice(b"From nobody\nthis is not mail\n\n");
     }
     let classifier = Classifier::builtin();
+    // A read error part way through: both paths pass on the messages read before it.
+    let cut_short = |threads: usize| {
+        let ctx = Context {
+            threads,
+            ..Context::new(&classifier)
+        };
+        let mut parser = DsnParser { ctx: &ctx };
+        let meta = InputMeta {
+            file: Arc::from("bounces.mbox"),
+            mtime: None,
+        };
+        let mut sink = Transcript::default();
+        let failing = std::io::Read::chain(&mbox[..mbox.len() * 3 / 5], FailingRead);
+        let result = parser.parse(&mut BufReader::new(failing), &meta, &mut sink);
+        assert!(result.is_err(), "{threads} threads");
+        sink.0
+    };
+    let before_error = cut_short(1);
+    assert!(!before_error.is_empty());
+    assert!(
+        cut_short(2) == before_error,
+        "2 threads: events before the error differ"
+    );
     let run = |threads: usize| {
         let ctx = Context {
             threads,
@@ -415,5 +438,14 @@ fn parallel_mbox_equals_sequential() {
         let (tally, events) = run(threads);
         assert_eq!(tally, sequential_tally, "{threads} threads");
         assert!(events == sequential, "{threads} threads: events differ");
+    }
+}
+
+/// A reader that always fails, to end an input with a read error.
+struct FailingRead;
+
+impl std::io::Read for FailingRead {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        Err(std::io::Error::other("disk gone"))
     }
 }
