@@ -21,7 +21,7 @@ use serde::{Serialize, Serializer};
 use crate::model::{Action, Bucket, Delivery, EnhancedCode, Event, Outcome, SmtpStage, Timestamp};
 use crate::provider::provider_of;
 
-use super::{capped_slot, ratio};
+use super::{MAX_DOMAINS, OTHER_DOMAINS, capped_slot, ratio};
 
 /// Share-based rules need at least this many failed deliveries.
 pub const MIN_FAILURES: u64 = 10;
@@ -68,6 +68,9 @@ pub const STEP_MIN_DIFFERENCE: f64 = 0.02;
 const MAX_TIME_BINS: usize = 4096;
 /// First bin width of the failure histogram.
 const FIRST_BIN_SECONDS: i64 = 60;
+/// Full mailboxes tracked by address; later ones are not tracked.
+const MAX_FULL_MAILBOXES: usize = 50_000;
+
 /// Campaigns tracked by name; later ones are counted under [`OTHER_CAMPAIGNS`].
 const MAX_CAMPAIGNS: usize = 10_000;
 pub const OTHER_CAMPAIGNS: &str = "(other campaigns)";
@@ -1031,10 +1034,12 @@ impl Collector {
             } else {
                 self.connect_stage_blocks += 1;
             }
-            *self
-                .connection_by_domain
-                .entry(e.recipient_domain())
-                .or_default() += 1;
+            *capped_slot(
+                &mut self.connection_by_domain,
+                &e.recipient_domain(),
+                MAX_DOMAINS,
+                OTHER_DOMAINS,
+            ) += 1;
         }
         let code_4_7 = e
             .enhanced_code
@@ -1045,10 +1050,12 @@ impl Collector {
             && !matches!(v.bucket, Bucket::Auth | Bucket::Content)
         {
             let provider = provider_of(&e.recipient_domain(), e.relay_host.as_deref());
-            *self
-                .throttled
-                .entry(receiver(provider, &e.recipient))
-                .or_default() += 1;
+            *capped_slot(
+                &mut self.throttled,
+                &receiver(provider, &e.recipient),
+                MAX_DOMAINS,
+                OTHER_DOMAINS,
+            ) += 1;
         }
         if v.bucket == Bucket::Reputation {
             let named = e
@@ -1082,17 +1089,26 @@ impl Collector {
             }
         }
         if v.reason == "mailbox_full" {
-            let address = e.recipient.to_ascii_lowercase();
-            let state = self.full.entry(address).or_default();
-            state.attempts += 1;
-            if state.last_queue_id != e.queue_id || state.messages == 0 {
-                state.messages += 1;
-                state.last_queue_id = e.queue_id.clone();
-            }
-            if let Some(t) = e.time.map(Timestamp::seconds) {
-                state.first = Some(state.first.map_or(t, |f| f.min(t)));
-                state.last = Some(state.last.map_or(t, |l| l.max(t)));
-            }
+            self.mailbox_full(e);
+        }
+    }
+
+    /// Tracks a full mailbox. Past the cap, new addresses go untracked: the diagnosis
+    /// looks for mailboxes full again and again, which the tracked ones show.
+    fn mailbox_full(&mut self, e: &Event) {
+        let address = e.recipient.to_ascii_lowercase();
+        if self.full.len() >= MAX_FULL_MAILBOXES && !self.full.contains_key(&address) {
+            return;
+        }
+        let state = self.full.entry(address).or_default();
+        state.attempts += 1;
+        if state.last_queue_id != e.queue_id || state.messages == 0 {
+            state.messages += 1;
+            state.last_queue_id = e.queue_id.clone();
+        }
+        if let Some(t) = e.time.map(Timestamp::seconds) {
+            state.first = Some(state.first.map_or(t, |f| f.min(t)));
+            state.last = Some(state.last.map_or(t, |l| l.max(t)));
         }
     }
 
@@ -1107,13 +1123,12 @@ impl Collector {
             } else {
                 std::borrow::Cow::Borrowed(domain)
             };
-            match self.attempts_by_domain.get_mut(domain.as_ref()) {
-                Some(n) => *n += attempts,
-                None => {
-                    self.attempts_by_domain
-                        .insert(domain.into_owned(), attempts);
-                }
-            }
+            *capped_slot(
+                &mut self.attempts_by_domain,
+                &domain,
+                MAX_DOMAINS,
+                OTHER_DOMAINS,
+            ) += attempts;
         } else {
             *self.attempts_by_provider.entry(provider).or_default() += attempts;
         }

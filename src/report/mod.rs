@@ -77,7 +77,12 @@ impl Counts {
     }
 }
 
-/// `count / of`, 0 when `of` is 0, rounded to 6 decimals so JSON stays stable.
+/// Recipient domains counted by name in the report's per-domain tables; later ones are
+/// counted together under [`OTHER_DOMAINS`], so a month of logs to millions of
+/// domains keeps memory flat.
+pub const MAX_DOMAINS: usize = 50_000;
+pub const OTHER_DOMAINS: &str = "(other domains)";
+
 /// The slot of `key` in a map of at most `max` keys: once it is full, new keys share
 /// the `overflow` slot, so memory stays flat however many distinct keys the input has.
 pub fn capped_slot<'m, V: Default>(
@@ -93,6 +98,7 @@ pub fn capped_slot<'m, V: Default>(
     map.get_mut(key).expect("present, checked above")
 }
 
+/// `count / of`, 0 when `of` is 0, rounded to 6 decimals so JSON stays stable.
 pub fn ratio(count: u64, of: u64) -> f64 {
     if of == 0 {
         return 0.0;
@@ -395,10 +401,16 @@ impl Sink for Analysis {
             }
             None => {
                 let provider = provider_of(&domain, d.last.relay_host.as_deref());
-                let mut counts = Counts::default();
-                counts.add(d);
-                self.by_domain
-                    .insert(domain.into_owned(), (counts, provider));
+                let key = if self.by_domain.len() < MAX_DOMAINS {
+                    domain.into_owned()
+                } else {
+                    OTHER_DOMAINS.to_string()
+                };
+                let slot = self
+                    .by_domain
+                    .entry(key)
+                    .or_insert((Counts::default(), provider));
+                slot.0.add(d);
                 provider
             }
         };

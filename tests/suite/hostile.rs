@@ -418,3 +418,29 @@ fn redact_covers_bounce_emails_and_exports_too() {
         }
     }
 }
+
+/// A log to more distinct recipient domains than the report tracks by name: the
+/// later domains are counted together, totals stay exact, and memory stays flat
+/// (BENCHMARKS.md measures the same shape at 1 GB).
+#[test]
+fn recipient_domains_past_the_cap_are_counted_together() {
+    let dir = scratch("hostile-many-domains");
+    let messages = bouncex::report::MAX_DOMAINS + 100;
+    let mut log = Vec::new();
+    for n in 0..messages {
+        let (q, d) = (format!("{n:012X}"), format!("d{n}.example"));
+        writeln!(log, "Nov 22 10:00:00 mx1 postfix/qmgr[3]: {q}: from=<news@adv.example>, size=1000, nrcpt=1 (queue active)").unwrap();
+        writeln!(log, "Nov 22 10:00:00 mx1 postfix/smtp[4]: {q}: to=<r{n}@{d}>, relay=none, delay=1, dsn=4.4.1, status=deferred (connect to mx.{d}[192.0.2.1]:25: Connection refused)").unwrap();
+        writeln!(log, "Nov 22 10:00:01 mx1 postfix/smtp[4]: {q}: to=<r{n}@{d}>, relay=mx.{d}[192.0.2.1]:25, delay=2, dsn=5.2.2, status=bounced (host mx.{d}[192.0.2.1] said: 552 5.2.2 <r{n}@{d}>: Mailbox full (in reply to RCPT TO command))").unwrap();
+        writeln!(log, "Nov 22 10:00:01 mx1 postfix/qmgr[3]: {q}: removed").unwrap();
+    }
+    let file = write(&dir, "many-domains.log", &log);
+    let (code, report, _) = analyze_files(&[&file]);
+    assert_eq!(code, 0);
+    assert_balanced(&report);
+    assert_eq!(report["totals"]["deliveries"], messages);
+    assert_eq!(report["totals"]["bounced"], messages);
+    let top = &report["by_domain"][0];
+    assert_eq!(top["name"], bouncex::report::OTHER_DOMAINS);
+    assert_eq!(top["deliveries"], 100);
+}
