@@ -53,6 +53,9 @@ struct Planned {
     /// A small file of a stateless format read whole while sniffing, so it is not
     /// opened and read a second time (a Maildir of thousands of bounces).
     content: Option<Vec<u8>>,
+    /// Small enough to parse on a worker with its events held until their turn
+    /// (see [`POOLED_FILE_MAX`]); the size to count for batching.
+    pooled: Option<usize>,
 }
 
 /// How many bytes of small files may be kept from sniffing until they are parsed.
@@ -124,13 +127,14 @@ fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> Ru
     let mut leftovers = Leftovers::default();
     let mut planned = planned.into_iter().peekable();
     while let Some(p) = planned.next() {
-        if p.format.independent_files() && p.kept.is_none() {
-            // Files of a stateless format go to a pool of workers; their results are
-            // passed on in input order.
+        let pooled = |n: &Planned| n.format.independent_files() && n.pooled.is_some();
+        if pooled(&p) && planned.peek().is_some_and(pooled) {
+            // Runs of small files of a stateless format go to a pool of workers; their
+            // results are passed on in input order. A big file (an mbox, a large
+            // export), or one alone, is streamed straight into the sink below, using
+            // the threads itself where its format can.
             let mut jobs = vec![FileJob::from(p)];
-            while let Some(next) =
-                planned.next_if(|n| n.format.independent_files() && n.kept.is_none())
-            {
+            while let Some(next) = planned.next_if(pooled) {
                 jobs.push(FileJob::from(next));
             }
             parse_independent(&jobs, ctx, |outcome| {
@@ -189,9 +193,14 @@ fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> Ru
     }
 }
 
-/// Small files (emails, exports kept from sniffing) go to a worker in batches of up to
-/// this many bytes or [`BATCH_FILES`] files, so a Maildir of thousands of bounces does
-/// not cost a thread hand-off per file.
+/// Files up to this size (on disk, uncompressed) are parsed on a worker, their events
+/// held until their turn; bigger ones stream straight into the sink, so memory does not
+/// grow with a big mbox or export. A returned attachment rarely makes an email bigger.
+const POOLED_FILE_MAX: usize = 16 << 20;
+
+/// Small files (emails, small exports) go to a worker in batches of up to this many
+/// bytes or [`BATCH_FILES`] files, so a Maildir of thousands of bounces does not cost
+/// a thread hand-off per file.
 const BATCH_BYTES: usize = 256 << 10;
 const BATCH_FILES: usize = 64;
 
@@ -215,6 +224,8 @@ struct FileJob {
     format: &'static dyn Format,
     mtime: Option<(i32, u32)>,
     content: Option<Vec<u8>>,
+    /// Bytes, for batching.
+    size: usize,
 }
 
 impl From<Planned> for FileJob {
@@ -225,21 +236,19 @@ impl From<Planned> for FileJob {
             format: p.format,
             mtime: p.mtime,
             content: p.content,
+            size: p.pooled.unwrap_or(0),
         }
     }
 }
 
-/// Parses independent files on `ctx.threads` workers that live for the whole run (so
-/// each keeps its warm regex caches) and hands each result to `done` in input order.
-/// Files are handed out in batches; a file not read whole while sniffing (a big mbox or
-/// export) makes a batch of its own. When there are several files, each is parsed on
-/// its worker alone; one big file may use the threads itself.
+/// Parses pooled independent files on `ctx.threads` workers that live for the whole
+/// run (so each keeps its warm regex caches) and hands each result to `done` in input
+/// order. Files are handed out in batches, and each is parsed on its worker alone.
 fn parse_independent(jobs: &[FileJob], ctx: &Context<'_>, mut done: impl FnMut(FileOutcome)) {
-    let single = Context {
+    let inner = Context {
         threads: 1,
         ..ctx.clone()
     };
-    let inner = if jobs.len() > 1 { &single } else { ctx };
     let threads = ctx.threads.clamp(1, jobs.len().max(1));
     // Batches small enough that a few dozen files still keep every worker busy.
     let batch_files = (jobs.len() / (threads * 4)).clamp(1, BATCH_FILES);
@@ -250,13 +259,13 @@ fn parse_independent(jobs: &[FileJob], ctx: &Context<'_>, mut done: impl FnMut(F
             let start = next;
             let mut bytes = 0;
             while let Some(job) = jobs.get(next) {
-                let size = job.content.as_ref().map_or(usize::MAX, Vec::len);
-                if next > start && (size == usize::MAX || bytes + size > BATCH_BYTES) {
+                let size = job.size;
+                if next > start && bytes + size > BATCH_BYTES {
                     break;
                 }
                 next += 1;
-                bytes = bytes.saturating_add(size);
-                if next - start == batch_files || size == usize::MAX {
+                bytes += size;
+                if next - start == batch_files {
                     break;
                 }
             }
@@ -266,7 +275,7 @@ fn parse_independent(jobs: &[FileJob], ctx: &Context<'_>, mut done: impl FnMut(F
         work: |range: std::ops::Range<usize>, _: &mut ()| -> Vec<FileOutcome> {
             jobs[range]
                 .iter()
-                .map(|job| parse_one(job, inner))
+                .map(|job| parse_one(job, &inner))
                 .collect()
         },
         apply: |outcomes: Vec<FileOutcome>| {
@@ -381,9 +390,17 @@ fn plan(
     };
     let is_stdin = path.as_os_str() == "-";
     // A head shorter than the sniffing window is the whole (decompressed) file.
-    let whole = !is_stdin
+    let small = !is_stdin && opened.head.len() < input::SNIFF_BYTES;
+    let pooled = if small {
+        Some(opened.head.len())
+    } else {
+        opened
+            .size
+            .filter(|&n| !opened.compressed && n <= POOLED_FILE_MAX as u64)
+            .map(|n| n as usize)
+    };
+    let whole = small
         && format.independent_files()
-        && opened.head.len() < input::SNIFF_BYTES
         && budget
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
                 left.checked_sub(opened.head.len())
@@ -398,6 +415,7 @@ fn plan(
         mtime: opened.mtime,
         kept: is_stdin.then_some(opened),
         content,
+        pooled,
     })
 }
 

@@ -23,6 +23,8 @@ pub struct Opened {
     /// (year, month) of the file's modification time, for syslog years.
     pub mtime: Option<(i32, u32)>,
     pub compressed: bool,
+    /// Size on disk (`None` for standard input).
+    pub size: Option<u64>,
 }
 
 /// Opens a path (or `-`), transparently decompressing gzip.
@@ -73,6 +75,7 @@ pub fn open(path: &Path) -> io::Result<Opened> {
         head,
         mtime,
         compressed,
+        size,
     })
 }
 
