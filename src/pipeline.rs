@@ -195,8 +195,9 @@ fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> Ru
 
 /// Files up to this size (on disk, uncompressed) are parsed on a worker, their events
 /// held until their turn; bigger ones stream straight into the sink, so memory does not
-/// grow with a big mbox or export. A returned attachment rarely makes an email bigger.
-const POOLED_FILE_MAX: usize = 16 << 20;
+/// grow with a big mbox or export (at most `threads + 2` pooled files wait). A returned
+/// attachment rarely makes an email bigger.
+const POOLED_FILE_MAX: usize = 4 << 20;
 
 /// Small files (emails, small exports) go to a worker in batches of up to this many
 /// bytes or [`BATCH_FILES`] files, so a Maildir of thousands of bounces does not cost
