@@ -152,10 +152,12 @@ fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> Ru
             order.push(name);
             p.format.parser(ctx)
         });
-        let opened = match p.kept {
-            Some(opened) => opened,
-            None => match input::open(&p.path) {
-                Ok(opened) => opened,
+        let mut reader: Box<dyn std::io::BufRead + Send> = match (p.kept, p.content) {
+            (Some(opened), _) => opened.reader,
+            // A lone small file read whole while sniffing is not read again.
+            (None, Some(bytes)) => Box::new(std::io::Cursor::new(bytes)),
+            (None, None) => match input::open(&p.path) {
+                Ok(opened) => opened.reader,
                 Err(e) => {
                     inputs.push(error_row(p.name, e.to_string()));
                     input_errors += 1;
@@ -167,7 +169,6 @@ fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> Ru
             file: Arc::from(p.name.as_str()),
             mtime: p.mtime,
         };
-        let mut reader = opened.reader;
         match parser.parse(&mut reader, &meta, sink) {
             Ok(mut tally) => {
                 let error = tally.read_error.take();
