@@ -1050,12 +1050,14 @@ impl Collector {
             && !matches!(v.bucket, Bucket::Auth | Bucket::Content)
         {
             let provider = provider_of(&e.recipient_domain(), e.relay_host.as_deref());
-            *capped_slot(
-                &mut self.throttled,
-                &receiver(provider, &e.recipient),
-                MAX_DOMAINS,
-                OTHER_DOMAINS,
-            ) += 1;
+            let name = receiver(provider, &e.recipient);
+            // Providers are few and always named; only plain domains are capped.
+            let max = if provider == "other" {
+                MAX_DOMAINS
+            } else {
+                usize::MAX
+            };
+            *capped_slot(&mut self.throttled, &name, max, OTHER_DOMAINS) += 1;
         }
         if v.bucket == Bucket::Reputation {
             let named = e
@@ -1178,17 +1180,27 @@ impl Collector {
     /// The aggregates as rule input; the caller fills in the report's figures
     /// (deliveries, failed, infrastructure, time span, domains).
     pub fn finish(self) -> DiagnosisInput {
-        let mut connection_by_domain: Vec<(String, u64)> =
-            self.connection_by_domain.into_iter().collect();
+        // The rules name domains: the overflow row of domains past the cap is many
+        // domains, never one to name, so it is left out of what they see.
+        let named = |name: &String| name != OTHER_DOMAINS;
+        let mut connection_by_domain: Vec<(String, u64)> = self
+            .connection_by_domain
+            .into_iter()
+            .filter(|(name, _)| named(name))
+            .collect();
         connection_by_domain.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut receivers: BTreeMap<String, ReceiverThrottle> = BTreeMap::new();
-        for (name, attempts) in self.attempts_by_domain {
+        for (name, attempts) in self
+            .attempts_by_domain
+            .into_iter()
+            .filter(|(n, _)| named(n))
+        {
             receivers.entry(name).or_default().attempts += attempts;
         }
         for (name, attempts) in self.attempts_by_provider {
             receivers.entry(name.to_string()).or_default().attempts += attempts;
         }
-        for (name, throttled) in self.throttled {
+        for (name, throttled) in self.throttled.into_iter().filter(|(n, _)| named(n)) {
             receivers.entry(name).or_default().throttled = throttled;
         }
         let throttling = receivers

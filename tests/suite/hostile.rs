@@ -443,4 +443,11 @@ fn recipient_domains_past_the_cap_are_counted_together() {
     let top = &report["by_domain"][0];
     assert_eq!(top["name"], bouncex::report::OTHER_DOMAINS);
     assert_eq!(top["deliveries"], 100);
+    // Many domains counted together are never named as one by a diagnosis.
+    let diagnoses = report["diagnoses"].to_string();
+    assert!(diagnoses.contains("connection_failures"), "{diagnoses}");
+    assert!(
+        !diagnoses.contains(bouncex::report::OTHER_DOMAINS),
+        "{diagnoses}"
+    );
 }
