@@ -48,7 +48,7 @@ struct Planned {
     format: &'static dyn Format,
     first_time: Option<Timestamp>,
     mtime: Option<(i32, u32)>,
-    /// Standard input cannot be reopened: it stays open from sniffing.
+    /// Standard input or a pipe cannot be reopened: it stays open from sniffing.
     kept: Option<Opened>,
     /// A small file of a stateless format read whole while sniffing, so it is not
     /// opened and read a second time (a Maildir of thousands of bounces).
@@ -139,7 +139,7 @@ fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> Ru
             }
             parse_independent(&jobs, ctx, |outcome| {
                 outcome.recorded.replay(sink);
-                add_leftovers(&mut leftovers, &outcome.leftovers);
+                leftovers.add(&outcome.leftovers);
                 if outcome.row.error.is_some() {
                     input_errors += 1;
                 }
@@ -184,7 +184,7 @@ fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> Ru
     for name in order {
         if let Some(parser) = parsers.get_mut(name) {
             let l = parser.finish(sink);
-            add_leftovers(&mut leftovers, &l);
+            leftovers.add(&l);
         }
     }
     RunResult {
@@ -205,13 +205,6 @@ const POOLED_FILE_MAX: usize = 4 << 20;
 /// a thread hand-off per file.
 const BATCH_BYTES: usize = 256 << 10;
 const BATCH_FILES: usize = 64;
-
-fn add_leftovers(total: &mut Leftovers, l: &Leftovers) {
-    total.pending_deliveries += l.pending_deliveries;
-    total.open_messages += l.open_messages;
-    total.evicted_messages += l.evicted_messages;
-    total.evicted_recipients += l.evicted_recipients;
-}
 
 struct FileOutcome {
     row: InputRow,
@@ -390,9 +383,10 @@ fn plan(
     } else {
         None
     };
-    let is_stdin = path.as_os_str() == "-";
+    // Standard input or a pipe is read once: it stays open from sniffing.
+    let read_once = opened.size.is_none();
     // A head shorter than the sniffing window is the whole (decompressed) file.
-    let small = !is_stdin && opened.head.len() < input::SNIFF_BYTES;
+    let small = !read_once && opened.head.len() < input::SNIFF_BYTES;
     let pooled = if small {
         Some(opened.head.len())
     } else {
@@ -415,7 +409,7 @@ fn plan(
         format,
         first_time,
         mtime: opened.mtime,
-        kept: is_stdin.then_some(opened),
+        kept: read_once.then_some(opened),
         content,
         pooled,
     })

@@ -23,7 +23,8 @@ pub struct Opened {
     /// (year, month) of the file's modification time, for syslog years.
     pub mtime: Option<(i32, u32)>,
     pub compressed: bool,
-    /// Size on disk (`None` for standard input).
+    /// Size on disk; `None` for standard input, pipes and devices, which cannot be
+    /// opened a second time.
     pub size: Option<u64>,
 }
 
@@ -54,7 +55,8 @@ pub fn open(path: &Path) -> io::Result<Opened> {
         } else {
             Box::new(file)
         };
-        (raw, mtime, Some(meta.len()))
+        // A pipe or device (`<(zcat log.gz)`) has no size and cannot be read twice.
+        (raw, mtime, meta.is_file().then_some(meta.len()))
     };
     // A small file (one email) needs no megabyte of buffer.
     let capacity = size.map_or(BUFFER, |n| (n as usize + 1).clamp(8 << 10, BUFFER));

@@ -205,6 +205,16 @@ pub struct Leftovers {
     pub evicted_recipients: u64,
 }
 
+impl Leftovers {
+    /// Adds another parser's or file's leftovers to these.
+    pub fn add(&mut self, other: &Leftovers) {
+        self.pending_deliveries += other.pending_deliveries;
+        self.open_messages += other.open_messages;
+        self.evicted_messages += other.evicted_messages;
+        self.evicted_recipients += other.evicted_recipients;
+    }
+}
+
 /// A parser instance: may keep correlation state across the files it is fed, in order.
 pub trait Parser {
     fn parse(

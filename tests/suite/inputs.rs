@@ -309,3 +309,53 @@ fn forced_format_reads_what_detection_refuses() {
     assert_eq!(r["inputs"][0]["unrecognized"], 2);
     assert_eq!(r["inputs"][0]["total"], 2);
 }
+
+/// A named pipe (what `<(zcat maillog.gz)` hands over) is read once: the bytes read to
+/// sniff its format are not lost, so it gives what the file gives. (Opening it a second
+/// time would wait for a writer forever: the run is given 60 seconds.)
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_once_and_whole() {
+    let dir = scratch("fifo");
+    let fifo = dir.join("maillog.pipe");
+    let _ = std::fs::remove_file(&fifo);
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo is not available: skipped");
+        return;
+    }
+    let file = "tests/fixtures/postfix/basic.log";
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let bytes = std::fs::read(file).expect("fixture");
+            let mut pipe = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&fifo)
+                .expect("opening the pipe for writing");
+            pipe.write_all(&bytes).expect("writing the pipe");
+        })
+    };
+    let mut child = bouncex()
+        .args(["analyze", "--year", "2026", "--format", "json", arg(&fifo)])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the bouncex binary runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().expect("waiting on bouncex").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("bouncex still waits on the pipe: it opened it a second time");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    writer.join().expect("the writer finished");
+    let out = child.wait_with_output().expect("bouncex finished");
+    let through_pipe: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let from_file = analyze(&[file], &[]);
+    assert_eq!(through_pipe["totals"], from_file["totals"]);
+    assert_eq!(
+        through_pipe["inputs"][0]["total"],
+        from_file["inputs"][0]["total"]
+    );
+}

@@ -755,3 +755,33 @@ fn inputs_name_the_detected_preset() {
         assert_eq!(report["inputs"][0]["preset"], preset, "{file}");
     }
 }
+
+/// A delivery still deferred when an export ends is reported as pending in the
+/// leftovers, as for logs, whether the file is read alone or beside another.
+#[test]
+fn deferred_rows_at_the_end_of_an_export_are_pending_leftovers() {
+    let dir = crate::common::scratch("export-pending");
+    let deferred = dir.join("deferred.csv");
+    std::fs::write(
+        &deferred,
+        "email,event,reason\namy@alpha.example,deferred,421 try later\n",
+    )
+    .expect("writing a scratch file");
+    let bounced = dir.join("bounced.csv");
+    std::fs::write(
+        &bounced,
+        "email,event,reason\nbob@beta.example,bounce,550 5.1.1 no such user\n",
+    )
+    .expect("writing a scratch file");
+    let deferred = crate::common::arg(&deferred).to_string();
+    let bounced = crate::common::arg(&bounced).to_string();
+    for files in [
+        vec![deferred.as_str()],
+        vec![deferred.as_str(), bounced.as_str()],
+    ] {
+        let r = analyze(&files, &[]);
+        assert_balanced(&r);
+        assert_eq!(r["totals"]["pending"], 1, "{files:?}");
+        assert_eq!(r["leftovers"]["pending_deliveries"], 1, "{files:?}");
+    }
+}

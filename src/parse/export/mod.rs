@@ -98,7 +98,11 @@ impl Format for CsvFormat {
     }
 
     fn parser<'a>(&self, ctx: &'a Context<'a>) -> Box<dyn Parser + 'a> {
-        Box::new(ExportParser { ctx, json: false })
+        Box::new(ExportParser {
+            ctx,
+            json: false,
+            leftovers: Leftovers::default(),
+        })
     }
 
     fn independent_files(&self) -> bool {
@@ -121,7 +125,11 @@ impl Format for JsonFormat {
     }
 
     fn parser<'a>(&self, ctx: &'a Context<'a>) -> Box<dyn Parser + 'a> {
-        Box::new(ExportParser { ctx, json: true })
+        Box::new(ExportParser {
+            ctx,
+            json: true,
+            leftovers: Leftovers::default(),
+        })
     }
 
     fn independent_files(&self) -> bool {
@@ -235,6 +243,8 @@ struct Open {
 pub struct ExportParser<'a> {
     ctx: &'a Context<'a>,
     json: bool,
+    /// Deliveries left pending by the files read so far, reported at the end.
+    leftovers: Leftovers,
 }
 
 /// The state of one file.
@@ -733,12 +743,13 @@ impl Parser for ExportParser<'_> {
         } else {
             self.parse_csv(input, &mut st)?;
         }
-        let (tally, _leftovers) = st.finish();
+        let (tally, leftovers) = st.finish();
+        self.leftovers.add(&leftovers);
         Ok(tally)
     }
 
     fn finish(&mut self, _sink: &mut dyn Sink) -> Leftovers {
-        Leftovers::default()
+        std::mem::take(&mut self.leftovers)
     }
 }
 
