@@ -387,30 +387,8 @@ fn parallel_mbox_equals_sequential() {
         mbox.extend_from_slice(b"From nobody\nthis is not mail\n\n");
     }
     let classifier = Classifier::builtin();
-    // A read error part way through: both paths pass on the messages read before it.
-    let cut_short = |threads: usize| {
-        let ctx = Context {
-            threads,
-            ..Context::new(&classifier)
-        };
-        let mut parser = DsnParser { ctx: &ctx };
-        let meta = InputMeta {
-            file: Arc::from("bounces.mbox"),
-            mtime: None,
-        };
-        let mut sink = Transcript::default();
-        let failing = std::io::Read::chain(&mbox[..mbox.len() * 3 / 5], FailingRead);
-        let result = parser.parse(&mut BufReader::new(failing), &meta, &mut sink);
-        assert!(result.is_err(), "{threads} threads");
-        sink.0
-    };
-    let before_error = cut_short(1);
-    assert!(!before_error.is_empty());
-    assert!(
-        cut_short(2) == before_error,
-        "2 threads: events before the error differ"
-    );
-    let run = |threads: usize| {
+    // Decodes an input on `threads` threads: the parse result and what it emitted.
+    let decode = |threads: usize, input: &mut (dyn std::io::BufRead + Send)| {
         let ctx = Context {
             threads,
             keep_unrecognized: 25,
@@ -422,11 +400,27 @@ fn parallel_mbox_equals_sequential() {
             mtime: None,
         };
         let mut sink = Transcript::default();
-        let tally = parser
-            .parse(&mut BufReader::new(&mbox[..]), &meta, &mut sink)
-            .expect("in-memory reads do not fail");
+        let result = parser.parse(input, &meta, &mut sink);
+        (result, sink.0)
+    };
+    // A read error part way through: both paths pass on the messages read before it.
+    let cut_short = |threads: usize| {
+        let failing = std::io::Read::chain(&mbox[..mbox.len() * 3 / 5], FailingRead);
+        let (result, events) = decode(threads, &mut BufReader::new(failing));
+        assert!(result.is_err(), "{threads} threads");
+        events
+    };
+    let before_error = cut_short(1);
+    assert!(!before_error.is_empty());
+    assert!(
+        cut_short(2) == before_error,
+        "2 threads: events before the error differ"
+    );
+    let run = |threads: usize| {
+        let (result, events) = decode(threads, &mut BufReader::new(&mbox[..]));
+        let tally = result.expect("in-memory reads do not fail");
         assert!(tally.balanced(), "{tally:?}");
-        (format!("{tally:?}"), sink.0)
+        (format!("{tally:?}"), events)
     };
     let (sequential_tally, sequential) = run(1);
     assert!(mbox.len() > 4 * BATCH_BYTES, "{} bytes", mbox.len());
