@@ -63,7 +63,7 @@ impl Format for PostfixFormat {
 struct ParsedChunk {
     data: Vec<u8>,
     lines: u64,
-    hosts: NameTable,
+    names: NameTable,
     ignored: HashMap<&'static str, u64>,
     records: Vec<(u64, Record)>,
 }
@@ -73,7 +73,7 @@ fn parse_chunk(chunk: Vec<u8>, ctx: &Context<'_>, memo: &mut Memo) -> ParsedChun
     let mut parsed = ParsedChunk {
         data: Vec::new(),
         lines: 0,
-        hosts: NameTable::default(),
+        names: NameTable::default(),
         ignored: HashMap::default(),
         records: Vec::new(),
     };
@@ -83,7 +83,7 @@ fn parse_chunk(chunk: Vec<u8>, ctx: &Context<'_>, memo: &mut Memo) -> ParsedChun
             *parsed.ignored.entry("blank line").or_default() += 1;
             return;
         }
-        match record::parse_line(&chunk, raw, &mut parsed.hosts, ctx.classifier, memo) {
+        match record::parse_line(&chunk, raw, &mut parsed.names, ctx.classifier, memo) {
             Record::Ignored(kind) => *parsed.ignored.entry(kind).or_default() += 1,
             record => parsed.records.push((parsed.lines, record)),
         }
@@ -196,7 +196,7 @@ impl<'a> PostfixParser<'a> {
             tally.ignored += n;
             *tally.ignored_by_kind.entry(kind).or_insert(0) += n;
         }
-        let host_map = self.correlator.map_hosts(&chunk.hosts.hosts);
+        let name_map = self.correlator.map_names(&chunk.names.names);
         for (line, record) in chunk.records {
             let at = Position {
                 chunk: &chunk.data,
@@ -206,7 +206,7 @@ impl<'a> PostfixParser<'a> {
                 keep_unrecognized: self.ctx.keep_unrecognized,
             };
             self.correlator
-                .apply(record, &host_map, at, self.ctx.classifier, tally, sink);
+                .apply(record, &name_map, at, self.ctx.classifier, tally, sink);
         }
         let mut data = chunk.data;
         data.clear();

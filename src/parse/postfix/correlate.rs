@@ -13,7 +13,7 @@ use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use super::line::YearGuess;
-use super::record::{DeliveryLine, RawKey, Record};
+use super::record::{DeliveryLine, RawKey, Record, Span};
 use crate::classify::Classifier;
 use crate::model::{Action, Delivery, Event, Outcome, Source, Timestamp, campaign_of};
 use crate::parse::{Leftovers, Sink, Tally};
@@ -73,11 +73,22 @@ pub struct Correlator {
     messages: HashMap<QueueKey, Message>,
     notices: HashMap<QueueKey, ()>,
     /// Global host and program names; chunks map their local indexes here.
-    hosts: Vec<Vec<u8>>,
+    names: Vec<Vec<u8>>,
     /// The same names, shared by the events (`Event::mta_host`, `Event::agent`).
-    host_names: Vec<Arc<str>>,
+    shared_names: Vec<Arc<str>>,
     serial: u64,
     leftovers: Leftovers,
+}
+
+impl Message {
+    /// The first sender named (qmgr or pickup) wins, with the campaign it names.
+    fn set_sender(&mut self, sender: Span, chunk: &[u8]) {
+        if self.sender.is_none() {
+            let sender = sender.shared(chunk);
+            self.campaign = campaign_of(&sender).map(Arc::from);
+            self.sender = Some(sender);
+        }
+    }
 }
 
 /// The text of a delivery record, copied out of its chunk.
@@ -101,38 +112,38 @@ impl Correlator {
         Correlator {
             messages: HashMap::default(),
             notices: HashMap::default(),
-            hosts: Vec::new(),
-            host_names: Vec::new(),
+            names: Vec::new(),
+            shared_names: Vec::new(),
             serial: 0,
             leftovers: Leftovers::default(),
         }
     }
 
     /// Maps a chunk's name table to global indexes.
-    pub fn map_hosts(&mut self, chunk_hosts: &[Vec<u8>]) -> Vec<u32> {
-        chunk_hosts
+    pub fn map_names(&mut self, chunk_names: &[Vec<u8>]) -> Vec<u32> {
+        chunk_names
             .iter()
-            .map(|h| match self.hosts.iter().position(|g| g == h) {
+            .map(|h| match self.names.iter().position(|g| g == h) {
                 Some(i) => i as u32,
                 None => {
-                    self.hosts.push(h.clone());
-                    self.host_names
+                    self.names.push(h.clone());
+                    self.shared_names
                         .push(Arc::from(String::from_utf8_lossy(h).as_ref()));
-                    (self.hosts.len() - 1) as u32
+                    (self.names.len() - 1) as u32
                 }
             })
             .collect()
     }
 
     /// The shared name of a chunk's local name index.
-    fn name(&self, local: u32, host_map: &[u32]) -> Option<Arc<str>> {
-        let global = *host_map.get(local as usize)?;
-        self.host_names.get(global as usize).cloned()
+    fn name(&self, local: u32, name_map: &[u32]) -> Option<Arc<str>> {
+        let global = *name_map.get(local as usize)?;
+        self.shared_names.get(global as usize).cloned()
     }
 
-    fn key(raw: RawKey, host_map: &[u32]) -> QueueKey {
+    fn key(raw: RawKey, name_map: &[u32]) -> QueueKey {
         QueueKey {
-            host: host_map.get(raw.host as usize).copied().unwrap_or(u32::MAX),
+            host: name_map.get(raw.host as usize).copied().unwrap_or(u32::MAX),
             len: raw.len,
             id: raw.id,
         }
@@ -175,7 +186,7 @@ impl Correlator {
     pub fn apply(
         &mut self,
         record: Record,
-        host_map: &[u32],
+        name_map: &[u32],
         at: Position<'_>,
         classifier: &Classifier,
         tally: &mut Tally,
@@ -193,10 +204,10 @@ impl Correlator {
             }
             Record::Delivery(d) => {
                 let time = at.years.resolve(d.time);
-                let key = Self::key(d.key, host_map);
-                let agent = self.name(d.program, host_map);
+                let key = Self::key(d.key, name_map);
+                let agent = self.name(d.program, name_map);
                 let text = DeliveryText {
-                    recipient: Arc::from(d.recipient.text(at.chunk)),
+                    recipient: d.recipient.shared(at.chunk),
                     diagnostic: (!d.diagnostic.is_empty()).then(|| d.diagnostic.text(at.chunk)),
                 };
                 self.delivery(*d, text, key, agent, time, source(at.line), tally, sink);
@@ -209,47 +220,39 @@ impl Correlator {
                 program,
             } => {
                 let time = at.years.resolve(time);
-                let key = Self::key(key, host_map);
-                let program = self.name(program, host_map);
+                let key = Self::key(key, name_map);
+                let program = self.name(program, name_map);
                 let msg = self.message(key);
                 if sender.is_empty() {
                     msg.not_mail = true;
                 }
-                if msg.sender.is_none() {
-                    let sender = sender.text(at.chunk);
-                    msg.campaign = campaign_of(&sender).map(Arc::from);
-                    msg.sender = Some(Arc::from(sender));
-                }
+                msg.set_sender(sender, at.chunk);
                 tally.parsed += 1;
                 if expired {
                     self.expire(key, time, source(at.line), program, classifier, tally, sink);
                 }
             }
             Record::SubmittedBy { key, sender } => {
-                let msg = self.message(Self::key(key, host_map));
-                if msg.sender.is_none() {
-                    let sender = sender.text(at.chunk);
-                    msg.campaign = campaign_of(&sender).map(Arc::from);
-                    msg.sender = Some(Arc::from(sender));
-                }
+                self.message(Self::key(key, name_map))
+                    .set_sender(sender, at.chunk);
                 tally.parsed += 1;
             }
             Record::MessageId { key, message_id } => {
-                let msg = self.message(Self::key(key, host_map));
+                let msg = self.message(Self::key(key, name_map));
                 if msg.message_id.is_none() && !message_id.is_empty() {
-                    msg.message_id = Some(Arc::from(message_id.text(at.chunk)));
+                    msg.message_id = Some(message_id.shared(at.chunk));
                 }
                 tally.parsed += 1;
             }
             Record::Removed { key } => {
-                let key = Self::key(key, host_map);
+                let key = Self::key(key, name_map);
                 if let Some(msg) = self.messages.remove(&key) {
                     self.flush_pending(msg, sink);
                 }
                 tally.parsed += 1;
             }
             Record::Notice { key } => {
-                let key = Self::key(key, host_map);
+                let key = Self::key(key, name_map);
                 match self.messages.get_mut(&key) {
                     Some(msg) => msg.not_mail = true,
                     None => {
@@ -273,7 +276,7 @@ impl Correlator {
         tally: &mut Tally,
         sink: &mut dyn Sink,
     ) {
-        let mta_host = self.host_names.get(key.host as usize).cloned();
+        let mta_host = self.shared_names.get(key.host as usize).cloned();
         let msg = self.message(key);
         let campaign = msg.campaign.clone();
         let event = Event {
@@ -401,7 +404,7 @@ impl Correlator {
             event.message_id = event.message_id.take().or_else(|| msg.message_id.clone());
             event.agent = program.clone();
             if event.mta_host.is_none() {
-                event.mta_host = self.host_names.get(key.host as usize).cloned();
+                event.mta_host = self.shared_names.get(key.host as usize).cloned();
             }
             if event.campaign.is_none() {
                 event.campaign = event.sender.as_deref().and_then(campaign_of).map(Arc::from);

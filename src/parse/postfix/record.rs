@@ -92,6 +92,11 @@ impl Span {
     pub fn text(&self, chunk: &[u8]) -> String {
         lossy(self.bytes(chunk))
     }
+
+    /// The span's text as a shared string, copied once (no intermediate `String`).
+    pub fn shared(&self, chunk: &[u8]) -> Arc<str> {
+        Arc::from(text_of(self.bytes(chunk)).as_ref())
+    }
 }
 
 /// A `to=<...>, ..., status=...` line, parsed and (for failures) classified.
@@ -170,22 +175,22 @@ static NEEDLES: LazyLock<Needles> = LazyLock::new(|| Needles {
 /// and records carry their index instead of a copy.
 #[derive(Debug, Default)]
 pub struct NameTable {
-    pub hosts: Vec<Vec<u8>>,
+    pub names: Vec<Vec<u8>>,
 }
 
 impl NameTable {
-    pub fn index(&mut self, host: &[u8]) -> u32 {
-        // Logs hold few hosts, mostly the same one line after line: check the last first.
-        if let Some(last) = self.hosts.last()
-            && last == host
+    pub fn index(&mut self, name: &[u8]) -> u32 {
+        // Logs hold few names, mostly the same one line after line: check the last first.
+        if let Some(last) = self.names.last()
+            && last == name
         {
-            return (self.hosts.len() - 1) as u32;
+            return (self.names.len() - 1) as u32;
         }
-        match self.hosts.iter().position(|h| h == host) {
+        match self.names.iter().position(|n| n == name) {
             Some(i) => i as u32,
             None => {
-                self.hosts.push(host.to_vec());
-                (self.hosts.len() - 1) as u32
+                self.names.push(name.to_vec());
+                (self.names.len() - 1) as u32
             }
         }
     }
@@ -196,7 +201,7 @@ impl NameTable {
 pub fn parse_line(
     chunk: &[u8],
     raw: &[u8],
-    hosts: &mut NameTable,
+    names: &mut NameTable,
     classifier: &Classifier,
     memo: &mut Memo,
 ) -> Record {
@@ -210,7 +215,7 @@ pub fn parse_line(
     if !line.is_postfix() {
         return Record::Ignored("other program");
     }
-    match parse_postfix(chunk, &line, time, hosts, classifier, memo) {
+    match parse_postfix(chunk, &line, time, names, classifier, memo) {
         Ok(record) => record,
         Err(reason) => unrecognized(reason),
     }
@@ -220,7 +225,7 @@ fn parse_postfix(
     chunk: &[u8],
     line: &LogLine<'_>,
     time: RawTime,
-    hosts: &mut NameTable,
+    names: &mut NameTable,
     classifier: &Classifier,
     memo: &mut Memo,
 ) -> Result<Record, &'static str> {
@@ -233,10 +238,10 @@ fn parse_postfix(
         }
         return Ok(Record::Ignored(no_queue_id_kind(line.message)));
     };
-    let key = RawKey::new(hosts.index(line.host), queue_id);
+    let key = RawKey::new(names.index(line.host), queue_id);
     let agent = line.agent();
     if rest.starts_with(b"to=") {
-        let program = hosts.index(line.program);
+        let program = names.index(line.program);
         return delivery_line(chunk, key, time, rest, program, classifier, memo);
     }
     // postsuper(1) -d logs "removed" for a message the administrator deleted.
@@ -260,7 +265,7 @@ fn parse_postfix(
                 time,
                 sender: Span::of(chunk, sender),
                 expired,
-                program: hosts.index(line.program),
+                program: names.index(line.program),
             });
         }
         if rest.starts_with(b"skipped, still being delivered") {
