@@ -166,6 +166,24 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_input_applies_nothing() {
+        let mut applied = 0;
+        Ordered {
+            threads: 2,
+            cut: |_: Option<()>| Ok(None::<u32>),
+            new_worker: || (),
+            work: |n: u32, _: &mut ()| n,
+            apply: |_: u32| {
+                applied += 1;
+                None
+            },
+        }
+        .run()
+        .unwrap();
+        assert_eq!(applied, 0);
+    }
+
+    #[test]
     fn a_panicking_worker_stops_the_run_instead_of_hanging_it() {
         for threads in [1, 2, 3] {
             let mut next = 0u32;

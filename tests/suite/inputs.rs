@@ -359,3 +359,54 @@ fn a_named_pipe_is_read_once_and_whole() {
         from_file["inputs"][0]["total"]
     );
 }
+
+/// Small emails go to the workers in batches while a file over 4 MiB between them is
+/// streamed on its own: the inputs and their events still come out in the order given,
+/// the same on one thread as on several.
+#[test]
+fn a_big_mbox_between_small_emails_keeps_the_input_order() {
+    let dir = scratch("big-between-small");
+    let mut big = std::fs::read("tests/fixtures/dsn/several.mbox").expect("fixture");
+    // Past the pooling limit: a last entry of plain text lines, unrecognized as mail.
+    big.extend_from_slice(b"\nFrom nobody Tue Mar 24 07:00:00 2026\n");
+    while big.len() <= 4 << 20 {
+        big.extend_from_slice(b"filler line that is not a mail header at all\n");
+    }
+    let mut files = Vec::new();
+    for (name, bytes) in [
+        (
+            "a.eml",
+            std::fs::read("tests/fixtures/dsn/exim.eml").expect("fixture"),
+        ),
+        ("b.mbox", big),
+        (
+            "c.eml",
+            std::fs::read("tests/fixtures/dsn/qmail.eml").expect("fixture"),
+        ),
+        (
+            "d.eml",
+            std::fs::read("tests/fixtures/dsn/gmail.eml").expect("fixture"),
+        ),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).expect("writing a scratch file");
+        files.push(arg(&path).to_string());
+    }
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let parallel = analyze(&files, &[]);
+    let sequential = analyze(&files, &["--threads", "1"]);
+    assert_eq!(parallel, sequential);
+    let names: Vec<&str> = parallel["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| i["file"].as_str().expect("file name"))
+        .collect();
+    assert_eq!(names, files);
+    assert_eq!(parallel["inputs"][1]["unrecognized"], 1);
+    let mut events = vec!["events"];
+    events.extend_from_slice(&files);
+    let mut events_one = vec!["events", "--threads", "1"];
+    events_one.extend_from_slice(&files);
+    assert_eq!(run_ok(&events).stdout, run_ok(&events_one).stdout);
+}
