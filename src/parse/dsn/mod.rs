@@ -551,7 +551,7 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
         enhanced_code,
         diagnostic: diagnostic.map(str::to_string),
         smtp_stage: stage,
-        agent: Some(Arc::from(format!("{NAME}/{}", report.decoder))),
+        agent: Some(agent(report.decoder)),
         verdict,
         mta_host: report.reporting_mta.as_deref().map(Arc::from),
         // The returned original's campaign header (X-Campaign-ID, ..., else List-Id),
@@ -571,6 +571,20 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
             .map(Arc::from),
         step: None,
         extra: None,
+    }
+}
+
+/// `dsn/<decoder>`, made once per decoder and shared by its events.
+fn agent(decoder: &str) -> Arc<str> {
+    static AGENTS: LazyLock<Vec<Arc<str>>> = LazyLock::new(|| {
+        DECODERS
+            .iter()
+            .map(|d| Arc::from(format!("{NAME}/{}", d.name)))
+            .collect()
+    });
+    match DECODERS.iter().position(|d| d.name == decoder) {
+        Some(i) => AGENTS[i].clone(),
+        None => Arc::from(format!("{NAME}/{decoder}")),
     }
 }
 
