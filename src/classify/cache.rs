@@ -2,12 +2,17 @@
 //! of recipients ("421 4.7.0 [TSS04] Messages from 198.18.13.23 temporarily
 //! deferred"), and a verdict depends only on the [`Diagnosis`], so an identical one is
 //! answered from here instead of scanning the rule table again.
+//!
+//! The key holds only what the verdict depends on: the codes, the stage, the remote's
+//! own words ([`inner_reply`]: not Postfix's "host X said:" wrapper, which names the
+//! relay), and the relay and domain only when some rule tests them. So the same
+//! reply from two MX hosts of one provider, or to two domains, is one entry.
 
 use std::hash::{Hash, Hasher};
 
 use rustc_hash::{FxHashMap, FxHasher};
 
-use super::{Classifier, Diagnosis};
+use super::{Classifier, Diagnosis, inner_reply};
 use crate::codes::{EnhancedCode, ReplyCode};
 use crate::model::{SmtpStage, Verdict};
 
@@ -32,13 +37,43 @@ struct Entry {
 }
 
 impl Entry {
-    fn matches(&self, d: &Diagnosis<'_>) -> bool {
-        self.reply_code == d.reply_code
-            && self.enhanced_code == d.enhanced_code
-            && self.stage == d.stage
-            && self.relay.as_deref() == d.relay
-            && self.domain.as_deref() == d.domain
-            && &*self.text == d.text
+    fn matches(&self, k: &Key<'_>) -> bool {
+        self.reply_code == k.reply_code
+            && self.enhanced_code == k.enhanced_code
+            && self.stage == k.stage
+            && self.relay.as_deref() == k.relay
+            && self.domain.as_deref() == k.domain
+            && &*self.text == k.text
+    }
+}
+
+/// The parts of a diagnosis a verdict depends on.
+#[derive(Hash)]
+struct Key<'a> {
+    reply_code: Option<ReplyCode>,
+    enhanced_code: Option<EnhancedCode>,
+    stage: Option<SmtpStage>,
+    relay: Option<&'a str>,
+    domain: Option<&'a str>,
+    text: &'a str,
+}
+
+impl<'a> Key<'a> {
+    fn of(classifier: &Classifier, d: &Diagnosis<'a>) -> Key<'a> {
+        Key {
+            reply_code: d.reply_code,
+            enhanced_code: d.enhanced_code,
+            stage: d.stage,
+            relay: d.relay.filter(|_| classifier.uses_relay()),
+            domain: d.domain.filter(|_| classifier.uses_domain()),
+            text: inner_reply(d.text),
+        }
+    }
+
+    fn hash(&self) -> u64 {
+        let mut h = FxHasher::default();
+        Hash::hash(self, &mut h);
+        h.finish()
     }
 }
 
@@ -61,21 +96,22 @@ impl VerdictCache {
         if d.text.len() > MAX_TEXT {
             return classifier.classify(d);
         }
-        let key = hash_of(d);
-        if let Some(entry) = self.young.get(&key)
-            && entry.matches(d)
+        let k = Key::of(classifier, d);
+        let hash = k.hash();
+        if let Some(entry) = self.young.get(&hash)
+            && entry.matches(&k)
         {
             return entry.verdict.clone();
         }
-        let entry = match self.old.remove(&key) {
-            Some(entry) if entry.matches(d) => entry,
+        let entry = match self.old.remove(&hash) {
+            Some(entry) if entry.matches(&k) => entry,
             _ => Entry {
-                reply_code: d.reply_code,
-                enhanced_code: d.enhanced_code,
-                stage: d.stage,
-                relay: d.relay.map(Box::from),
-                domain: d.domain.map(Box::from),
-                text: Box::from(d.text),
+                reply_code: k.reply_code,
+                enhanced_code: k.enhanced_code,
+                stage: k.stage,
+                relay: k.relay.map(Box::from),
+                domain: k.domain.map(Box::from),
+                text: Box::from(k.text),
                 verdict: classifier.classify(d),
             },
         };
@@ -83,20 +119,9 @@ impl VerdictCache {
         if self.young.len() >= CAPACITY {
             self.old = std::mem::take(&mut self.young);
         }
-        self.young.insert(key, entry);
+        self.young.insert(hash, entry);
         verdict
     }
-}
-
-fn hash_of(d: &Diagnosis<'_>) -> u64 {
-    let mut h = FxHasher::default();
-    d.reply_code.hash(&mut h);
-    d.enhanced_code.hash(&mut h);
-    d.stage.hash(&mut h);
-    d.relay.hash(&mut h);
-    d.domain.hash(&mut h);
-    d.text.hash(&mut h);
-    h.finish()
 }
 
 #[cfg(test)]
@@ -121,12 +146,41 @@ mod tests {
         for _ in 0..3 {
             for text in texts {
                 for domain in ["gmail.com", "example.com"] {
-                    let d = diagnosis(text, domain);
-                    assert_eq!(cache.classify(&classifier, &d), classifier.classify(&d));
+                    for relay in ["mx1.example.net", "mx2.example.net"] {
+                        let wrapped = format!("host {relay}[192.0.2.1] said: {text}");
+                        let mut d = diagnosis(&wrapped, domain);
+                        d.relay = Some(relay);
+                        assert_eq!(cache.classify(&classifier, &d), classifier.classify(&d));
+                    }
                 }
             }
         }
-        assert_eq!(cache.young.len() + cache.old.len(), texts.len() * 2);
+        // No built-in rule tests the relay or the domain, and the "host X said:"
+        // wrapper is not the reply: one entry per reply.
+        assert_eq!(cache.young.len() + cache.old.len(), texts.len());
+    }
+
+    #[test]
+    fn a_rule_on_the_domain_puts_the_domain_in_the_key() {
+        let user = crate::classify::rules::parse_rules(
+            "[[rule]]\nid = \"mine\"\nreason = \"content_spam\"\ndomain = 'example\\.org$'\n\
+             text = 'user unknown'\nsamples = ['550 user unknown']\n",
+            "mine.toml",
+        )
+        .unwrap();
+        let classifier = Classifier::with_user_rules(user).unwrap();
+        let mut cache = VerdictCache::new();
+        let text = "550 5.1.1 user unknown";
+        for _ in 0..2 {
+            for domain in ["example.org", "example.com"] {
+                let d = diagnosis(text, domain);
+                assert_eq!(cache.classify(&classifier, &d), classifier.classify(&d));
+            }
+        }
+        let mine = cache.classify(&classifier, &diagnosis(text, "example.org"));
+        let other = cache.classify(&classifier, &diagnosis(text, "example.com"));
+        assert_eq!((&*mine.rule, &*other.rule == "mine"), ("mine", false));
+        assert_eq!(cache.young.len() + cache.old.len(), 2);
     }
 
     #[test]

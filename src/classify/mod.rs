@@ -13,7 +13,7 @@ pub mod vocabulary;
 
 use std::sync::{Arc, LazyLock, OnceLock};
 
-use regex::Regex;
+use regex::bytes::Regex;
 
 use crate::codes;
 use crate::model::{Bucket, EnhancedCode, Event, ReplyCode, SmtpStage, Verdict};
@@ -187,16 +187,20 @@ impl Prefilter {
         }
     }
 
-    /// Rules with a literal present in `text`, as a bit set over rule indexes.
-    fn candidates(&self, text: &str) -> Vec<u64> {
-        let mut bits = vec![0u64; self.gated.len().div_ceil(64)];
+    /// Marks in `bits` (one bit per rule index, zeroed) the rules with a literal
+    /// present in `text`.
+    fn mark_candidates(&self, text: &str, bits: &mut [u64]) {
         if let Some(ac) = &self.automaton {
             for m in ac.find_overlapping_iter(text) {
                 let rule = self.literal_rule[m.pattern().as_usize()];
                 bits[rule / 64] |= 1 << (rule % 64);
             }
         }
-        bits
+    }
+
+    /// Words of the bit set over all rules.
+    fn words(&self) -> usize {
+        self.gated.len().div_ceil(64)
     }
 
     /// Whether rule `i` may match given the literals found.
@@ -241,6 +245,12 @@ pub struct Classifier {
     /// Each rule's pattern, compiled the first time a reply gets that far.
     text_regex: Vec<OnceLock<Option<Regex>>>,
     prefilter: Prefilter,
+    /// Each rule's `class` condition, apart from the rule for a cache-friendly scan.
+    rule_class: Vec<Option<u8>>,
+    /// Whether any rule tests the relay or the recipient domain: when none does, a
+    /// verdict does not depend on them (the verdict memo leaves them out of its key).
+    uses_relay: bool,
+    uses_domain: bool,
     /// Whether verdicts carry the matched text (`explain`, `events`); a report does
     /// not show it and saves a second regex search per failure.
     evidence: bool,
@@ -288,10 +298,16 @@ impl Classifier {
     pub fn new(rules: Vec<Rule>) -> Result<Classifier, RuleError> {
         let text_regex = rules.iter().map(|_| OnceLock::new()).collect();
         let prefilter = Prefilter::new(&rules);
+        let rule_class = rules.iter().map(|r| r.class).collect();
+        let uses_relay = rules.iter().any(|r| r.relay.is_some());
+        let uses_domain = rules.iter().any(|r| r.domain.is_some());
         Ok(Classifier {
             rules,
             text_regex,
             prefilter,
+            rule_class,
+            uses_relay,
+            uses_domain,
             fallback_rule: Arc::from("fallback.unclassified"),
             evidence: true,
         })
@@ -310,6 +326,16 @@ impl Classifier {
             .as_ref()
     }
 
+    /// Whether some rule tests the relay host.
+    pub fn uses_relay(&self) -> bool {
+        self.uses_relay
+    }
+
+    /// Whether some rule tests the recipient domain.
+    pub fn uses_domain(&self) -> bool {
+        self.uses_domain
+    }
+
     /// Turns the evidence text of verdicts on or off (on by default).
     pub fn set_evidence(&mut self, on: bool) {
         self.evidence = on;
@@ -323,33 +349,46 @@ impl Classifier {
     /// matched (None for the fallback).
     pub fn classify_indexed(&self, d: &Diagnosis<'_>) -> (Verdict, Option<usize>) {
         let inner = inner_reply(d.text);
-        let candidates = self.prefilter.candidates(inner);
+        // The bit set lives on the stack for tables of up to 512 rules (the built-in
+        // one has about 300): a heap allocation per failure showed in profiles.
+        let mut stack = [0u64; 8];
+        let mut heap = Vec::new();
+        let words = self.prefilter.words();
+        let candidates: &mut [u64] = if words <= stack.len() {
+            &mut stack[..words]
+        } else {
+            heap.resize(words, 0);
+            &mut heap
+        };
+        self.prefilter.mark_candidates(inner, candidates);
+        let candidates = &*candidates;
         let class = d.class();
         let hard = class.is_none_or(|c| c == 5);
         for (i, rule) in self.rules.iter().enumerate() {
-            // Cheap tests first: codes, stage, relay and domain, then the literal
-            // prefilter, and only then the rule's own pattern.
-            if !conditions_hold(rule, d, class) {
+            // Cheap tests first: the literal prefilter and the class, from small
+            // arrays (most rules stop there, before their large entry is read); then
+            // codes, stage, relay and domain; and only then the rule's own pattern.
+            if !self.prefilter.passes(i, candidates)
+                || self.rule_class[i].is_some_and(|want| class != Some(want))
+                || !conditions_hold(rule, d, class)
+            {
                 continue;
             }
             // One search gives both the decision and, when wanted, the evidence.
             let mut found = None;
             if rule.text.is_some() {
-                if !self.prefilter.passes(i, &candidates) {
-                    continue;
-                }
                 let Some(re) = self.regex(i) else { continue };
                 if self.evidence {
-                    found = re.find(inner);
+                    found = re.find(inner.as_bytes());
                     if found.is_none() {
                         continue;
                     }
-                } else if !re.is_match(inner) {
+                } else if !re.is_match(inner.as_bytes()) {
                     continue;
                 }
             }
             let evidence = match found {
-                Some(m) => format!("text \"{}\"", m.as_str()),
+                Some(m) => format!("text \"{}\"", String::from_utf8_lossy(m.as_bytes())),
                 None if self.evidence => self.evidence(rule, d),
                 None => String::new(),
             };
@@ -454,12 +493,12 @@ fn conditions_hold(rule: &Rule, d: &Diagnosis<'_>, class: Option<u8>) -> bool {
         return false;
     }
     if let Some(re) = &rule.relay
-        && !d.relay.is_some_and(|r| re.is_match(r))
+        && !d.relay.is_some_and(|r| re.is_match(r.as_bytes()))
     {
         return false;
     }
     if let Some(re) = &rule.domain
-        && !d.domain.is_some_and(|r| re.is_match(r))
+        && !d.domain.is_some_and(|r| re.is_match(r.as_bytes()))
     {
         return false;
     }

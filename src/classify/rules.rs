@@ -12,7 +12,7 @@
 //! reply = ["421", "45x", "5xx"]      # optional: exact, digit wildcards with x
 //! enhanced = ["4.7.28", "5.7.", "5.7.606-5.7.649", "x.1.1"]   # optional
 //! class = 4                          # optional: failure class (4 or 5)
-//! text = 'rate (that )?limit'        # optional: case-insensitive regex on the reply
+//! text = 'rate (that )?limit'        # optional: case-insensitive regex on the reply (ASCII mode)
 //! relay = 'google\.com$'             # optional: regex on the relay host name
 //! domain = '^(gmail|googlemail)\.com$'  # optional: regex on the recipient domain
 //! stage = ["connect", "helo", "mail"]   # optional: SMTP stage the reply answered
@@ -23,7 +23,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use regex::{Regex, RegexBuilder};
+use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 
 use crate::classify::vocabulary;
@@ -216,7 +216,10 @@ impl LineCounter<'_> {
     }
 }
 
-/// Compiles a case-insensitive pattern with size limits.
+/// Compiles a case-insensitive pattern with size limits, in ASCII mode (`\b`, `\w`,
+/// `\s`, `\d` and case folding ASCII-only): it compiles several times faster than
+/// Unicode mode, which matters at start-up for short inputs, and diagnostics are
+/// ASCII nearly always (a non-ASCII literal still matches as written).
 pub fn compile_pattern(pattern: &str) -> Result<Regex, String> {
     if pattern.len() > PATTERN_MAX_LEN {
         return Err(format!(
@@ -226,6 +229,7 @@ pub fn compile_pattern(pattern: &str) -> Result<Regex, String> {
     }
     RegexBuilder::new(pattern)
         .case_insensitive(true)
+        .unicode(false)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
@@ -402,7 +406,7 @@ mod tests {
         );
         let err = parse_rules(&src, "big.toml").unwrap_err().to_string();
         assert!(err.contains("more than the limit"), "{err}");
-        let src = "[[rule]]\nid = \"a\"\nreason = \"user_unknown\"\ntext = '\\w{1000}\\w{1000}\\w{1000}'\n";
+        let src = "[[rule]]\nid = \"a\"\nreason = \"user_unknown\"\ntext = '(?:a{1000}){1000}'\n";
         let err = parse_rules(src, "big.toml").unwrap_err().to_string();
         assert!(err.contains("compiles to more than"), "{err}");
     }
