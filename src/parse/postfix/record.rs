@@ -469,7 +469,11 @@ pub struct Memo {
     pub verdicts: VerdictCache,
     relay_hosts: Interner,
     relay_ips: Interner,
+    /// Whole relay fields already split, bounded like the interners.
+    relays: rustc_hash::FxHashMap<Box<[u8]>, RelayPair>,
 }
+
+type RelayPair = (Option<Arc<str>>, Option<Arc<str>>);
 
 impl Memo {
     pub fn new() -> Memo {
@@ -479,6 +483,20 @@ impl Memo {
     /// `host[ip]:port` -> (host, ip); `none` -> nothing; `local`,
     /// `private/dovecot-lmtp` -> (name, None).
     fn split_relay(&mut self, relay: &[u8]) -> (Option<Arc<str>>, Option<Arc<str>>) {
+        // One lookup of the whole field: a log repeats the same few thousand
+        // `host[ip]:port` values.
+        if let Some(pair) = self.relays.get(relay) {
+            return pair.clone();
+        }
+        let pair = self.split_relay_uncached(relay);
+        if self.relays.len() >= Interner::CAPACITY {
+            self.relays.clear();
+        }
+        self.relays.insert(Box::from(relay), pair.clone());
+        pair
+    }
+
+    fn split_relay_uncached(&mut self, relay: &[u8]) -> (Option<Arc<str>>, Option<Arc<str>>) {
         if relay.is_empty() || relay == b"none" {
             return (None, None);
         }
