@@ -311,3 +311,44 @@ fn stage_comes_from_exim_sendmail_and_qmail_wording() {
         assert_eq!(detect_stage(text), want, "{text}");
     }
 }
+
+/// A user rule `mine` with the given pattern, in front of the built-in table.
+fn with_rule(pattern: &str) -> Classifier {
+    let src = format!(
+        "[[rule]]\nid = \"mine\"\nreason = \"content_spam\"\ntext = '{pattern}'\nsamples = []\n"
+    );
+    Classifier::with_user_rules(rules::parse_rules(&src, "mine.toml").unwrap()).unwrap()
+}
+
+#[test]
+fn a_literal_is_found_wherever_it_lies_in_a_long_reply() {
+    // Long replies are scanned as two halves side by side: a literal across the
+    // middle, or at either end, must still be seen.
+    let c = with_rule("zzqq marker");
+    for len in [10, 127, 128, 129, 300, 301] {
+        for at in 0..=len {
+            let text = format!("550 {}zzqq marker{}", "-".repeat(at), "-".repeat(len - at));
+            let v = c.classify(&Diagnosis::from_text(&text));
+            assert_eq!(&*v.rule, "mine", "len {len}, at {at}");
+        }
+    }
+}
+
+#[test]
+fn a_pattern_with_a_short_prefix_is_gated_by_its_suffix() {
+    // "8.bit data" starts with one byte: the prefilter keys it on "bit data".
+    let c = with_rule("8.bit data|bare lf");
+    for text in [
+        "550 5.6.9 8-bit data in header",
+        "554 Bare LF found",
+        "550 8 BIT DATA",
+    ] {
+        assert_eq!(
+            &*c.classify(&Diagnosis::from_text(text)).rule,
+            "mine",
+            "{text}"
+        );
+    }
+    let v = c.classify(&Diagnosis::from_text("550 5.1.1 user unknown"));
+    assert_ne!(&*v.rule, "mine");
+}
