@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::mail::Mail;
 use super::rfc3464::{parse_status, split_type};
+use super::text::has_phrase;
 use super::{Decoder, DsnAction, Kind, RecipientReport, Report};
 
 pub const DECODER: Decoder = Decoder {
@@ -16,7 +17,7 @@ pub const DECODER: Decoder = Decoder {
 
 fn decode(mail: &Mail<'_>) -> Option<Report> {
     let body = mail.body.trim_start();
-    if !body.starts_with('{') || !body.contains("notificationType") {
+    if !body.starts_with('{') || !has_phrase!(body, "notificationType") {
         return None;
     }
     // Some relays fold the long JSON line; unfolding makes it parse again.

@@ -3,6 +3,7 @@
 
 use super::generic::text_family;
 use super::mail::Mail;
+use super::text::has_phrase;
 use super::{Decoder, Report};
 
 pub const DECODER: Decoder = Decoder {
@@ -12,7 +13,7 @@ pub const DECODER: Decoder = Decoder {
 
 fn detect(mail: &Mail<'_>) -> bool {
     let n = mail.notice();
-    n.contains("Courier mail server") || n.contains("running the Courier")
+    has_phrase!(n, "Courier mail server") || has_phrase!(n, "running the Courier")
 }
 
 fn decode(mail: &Mail<'_>) -> Option<Report> {

@@ -4,6 +4,7 @@
 
 use super::generic::text_family;
 use super::mail::Mail;
+use super::text::has_phrase;
 use super::{Decoder, Report};
 
 pub const DECODER: Decoder = Decoder {
@@ -12,7 +13,7 @@ pub const DECODER: Decoder = Decoder {
 };
 
 fn detect(mail: &Mail<'_>) -> bool {
-    mail.notice().contains("DragonFly Mail Agent")
+    has_phrase!(mail.notice(), "DragonFly Mail Agent")
 }
 
 fn decode(mail: &Mail<'_>) -> Option<Report> {

@@ -6,6 +6,7 @@
 
 use super::generic::text_family;
 use super::mail::Mail;
+use super::text::has_phrase;
 use super::{Decoder, Report};
 
 pub const DECODER: Decoder = Decoder {
@@ -15,10 +16,13 @@ pub const DECODER: Decoder = Decoder {
 
 fn detect(mail: &Mail<'_>) -> bool {
     let n = mail.notice();
-    n.contains("did not reach the following recipient")
-        || n.contains("Delivery has failed to these recipients or groups")
-        || n.contains("Your message did not reach some or all of the intended recipients")
-        || n.contains("MSEXCH:")
+    has_phrase!(n, "did not reach the following recipient")
+        || has_phrase!(n, "Delivery has failed to these recipients or groups")
+        || has_phrase!(
+            n,
+            "Your message did not reach some or all of the intended recipients"
+        )
+        || has_phrase!(n, "MSEXCH:")
         || mail
             .header("X-Mailer")
             .is_some_and(|m| m.contains("Internet Mail Service"))

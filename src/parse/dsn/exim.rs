@@ -8,6 +8,7 @@ use super::generic::recipients_from_text;
 use super::mail::Mail;
 use super::rfc3464;
 use super::text;
+use super::text::has_phrase;
 use super::{Decoder, DsnAction, Kind, RecipientReport, Report};
 
 pub const DECODER: Decoder = Decoder {
@@ -17,15 +18,17 @@ pub const DECODER: Decoder = Decoder {
 
 fn decode(mail: &Mail<'_>) -> Option<Report> {
     let body = &mail.body;
-    let is_exim = body.contains("This message was created automatically by mail delivery software")
-        || body.contains("------ This is a copy of")
+    let is_exim = has_phrase!(
+        body,
+        "This message was created automatically by mail delivery software"
+    ) || has_phrase!(body, "------ This is a copy of")
         || mail.header("X-Failed-Recipients").is_some()
             && mail.subject.starts_with("Mail delivery failed");
     if !is_exim {
         return None;
     }
     let delayed = mail.subject.starts_with("Warning: message")
-        || body.contains("has not yet been delivered to one or more of its");
+        || has_phrase!(body, "has not yet been delivered to one or more of its");
     let section = mail.notice();
     let mut recipients = exim_blocks(mail, section);
     if recipients.is_empty() {

@@ -4,6 +4,7 @@
 
 use super::generic::text_family;
 use super::mail::Mail;
+use super::text::has_phrase;
 use super::{Decoder, Report};
 
 pub const DECODER: Decoder = Decoder {
@@ -14,7 +15,7 @@ pub const DECODER: Decoder = Decoder {
 fn detect(mail: &Mail<'_>) -> bool {
     let from = mail.from_lower();
     (from.contains("@googlemail.com") || from.contains("@gmail.com"))
-        && mail.notice().contains("Technical details of")
+        && has_phrase!(mail.notice(), "Technical details of")
 }
 
 fn decode(mail: &Mail<'_>) -> Option<Report> {

@@ -4,6 +4,7 @@
 use super::generic::text_family;
 use super::mail::Mail;
 use super::text;
+use super::text::has_phrase;
 use super::{Decoder, Report};
 
 pub const DECODER: Decoder = Decoder {
@@ -13,7 +14,7 @@ pub const DECODER: Decoder = Decoder {
 
 fn detect(mail: &Mail<'_>) -> bool {
     let from = mail.from_lower();
-    from.contains("@googlemail.com") && mail.notice().contains("Google Groups")
+    from.contains("@googlemail.com") && has_phrase!(mail.notice(), "Google Groups")
 }
 
 fn decode(mail: &Mail<'_>) -> Option<Report> {

@@ -4,6 +4,7 @@
 
 use super::generic::text_family;
 use super::mail::Mail;
+use super::text::has_phrase;
 use super::{Decoder, Report};
 
 pub const DECODER: Decoder = Decoder {
@@ -13,10 +14,12 @@ pub const DECODER: Decoder = Decoder {
 
 fn detect(mail: &Mail<'_>) -> bool {
     let n = mail.notice();
-    n.contains("An email that you attempted to send to the following address")
-        || mail
-            .header("Message-Id")
-            .is_some_and(|m| m.contains("mimecast"))
+    has_phrase!(
+        n,
+        "An email that you attempted to send to the following address"
+    ) || mail
+        .header("Message-Id")
+        .is_some_and(|m| m.contains("mimecast"))
 }
 
 fn decode(mail: &Mail<'_>) -> Option<Report> {

@@ -3,6 +3,7 @@
 
 use super::generic::text_family;
 use super::mail::Mail;
+use super::text::has_phrase;
 use super::{Decoder, Report};
 
 pub const DECODER: Decoder = Decoder {
@@ -12,9 +13,9 @@ pub const DECODER: Decoder = Decoder {
 
 fn detect(mail: &Mail<'_>) -> bool {
     let n = mail.notice();
-    n.contains("------- Failure Reasons")
-        || n.contains("not listed in Domino Directory")
-        || (n.contains("was not delivered to:") && n.contains("because:"))
+    has_phrase!(n, "------- Failure Reasons")
+        || has_phrase!(n, "not listed in Domino Directory")
+        || (has_phrase!(n, "was not delivered to:") && has_phrase!(n, "because:"))
 }
 
 fn decode(mail: &Mail<'_>) -> Option<Report> {

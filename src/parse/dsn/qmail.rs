@@ -5,6 +5,7 @@
 use super::generic::recipients_from_text;
 use super::mail::Mail;
 use super::text;
+use super::text::has_phrase;
 use super::{Decoder, Report};
 use crate::model::SmtpStage;
 
@@ -15,10 +16,10 @@ pub const DECODER: Decoder = Decoder {
 
 fn decode(mail: &Mail<'_>) -> Option<Report> {
     let body = &mail.body;
-    let is_qmail = body.contains("This is the qmail-send program")
-        || body.contains("qmail-send program")
+    // "This is the qmail-send program" included.
+    let is_qmail = has_phrase!(body, "qmail-send program")
         || (mail.subject.eq_ignore_ascii_case("failure notice")
-            && body.contains("I'm afraid I wasn't able to deliver"));
+            && has_phrase!(body, "I'm afraid I wasn't able to deliver"));
     if !is_qmail {
         return None;
     }

@@ -6,6 +6,7 @@
 use super::generic::text_family;
 use super::mail::Mail;
 use super::text;
+use super::text::has_phrase;
 use super::{Decoder, Report};
 
 pub const DECODER: Decoder = Decoder {
@@ -15,9 +16,9 @@ pub const DECODER: Decoder = Decoder {
 
 fn detect(mail: &Mail<'_>) -> bool {
     let n = mail.notice();
-    n.contains("----- Transcript of session follows -----")
-        || n.contains("The following addresses had permanent fatal errors")
-        || mail.body.contains("----- Unsent message follows -----")
+    has_phrase!(n, "----- Transcript of session follows -----")
+        || has_phrase!(n, "The following addresses had permanent fatal errors")
+        || has_phrase!(mail.body, "----- Unsent message follows -----")
 }
 
 fn decode(mail: &Mail<'_>) -> Option<Report> {

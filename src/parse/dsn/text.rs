@@ -9,6 +9,18 @@ use memchr::memmem::Finder;
 use super::mail::is_address;
 use crate::model::SmtpStage;
 
+/// Whether a text contains a fixed phrase, with the searcher built once per call site:
+/// `str::contains` builds a two-way searcher on every call, and the decoders' claim
+/// tests run on every email's whole text.
+macro_rules! has_phrase {
+    ($text:expr, $phrase:literal) => {{
+        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new($phrase));
+        FINDER.find($text.as_bytes()).is_some()
+    }};
+}
+pub(crate) use has_phrase;
+
 /// Phrases in a line that announce the returned message (or its headers).
 const ORIGINAL_MARKERS: &[&str] = &[
     "below this line is a copy of the message",
