@@ -24,7 +24,7 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
     let mut report = Report::new(Kind::Feedback, DECODER.name);
     let mut feedback_type = None;
     let mut recipient = None;
-    for line in part.unwrap_or("").lines() {
+    for line in super::text::lines(part.unwrap_or("")) {
         let value =
             |name: &str| starts_with_ci(line, name).then(|| line[name.len()..].trim().to_string());
         if let Some(v) = value("Feedback-Type:") {

@@ -93,7 +93,7 @@ fn exim_blocks(mail: &Mail<'_>, section: &str) -> Vec<RecipientReport> {
     let mut out: Vec<RecipientReport> = Vec::new();
     let mut in_list = false;
     let mut heads: Vec<(&str, Vec<&str>)> = Vec::new();
-    for line in section.lines() {
+    for line in text::lines(section) {
         if !in_list {
             let l = line.to_ascii_lowercase();
             if LIST_OPENERS.iter().any(|o| l.contains(o)) {

@@ -26,7 +26,7 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
             .notice()
             .split("\n\n")
             .skip(1)
-            .map(|p| text::join_lines(p.lines()))
+            .map(|p| text::join_lines(text::lines(p)))
             .filter(|p| !p.is_empty())
             .take(2)
             .collect();

@@ -333,7 +333,7 @@ fn leak_name<'r>(raw: &'r [u8], name: &str) -> &'r str {
 /// The fields of a header block, unfolded.
 fn fields_of(text: &str) -> Vec<(&str, Cow<'_, str>)> {
     let mut out: Vec<(&str, Cow<'_, str>)> = Vec::with_capacity(32);
-    for line in text.split('\n') {
+    for line in super::text::split_lf(text) {
         if line.is_empty() {
             break;
         }
@@ -509,7 +509,7 @@ impl Original {
     pub fn from_headers(text: &str) -> Original {
         let mut fields: Vec<(&str, String)> = Vec::new();
         let mut keep = false;
-        for line in text.split('\n') {
+        for line in super::text::split_lf(text) {
             let line = line.strip_suffix('\r').unwrap_or(line);
             if line.is_empty() {
                 if fields.is_empty() && !keep {

@@ -56,7 +56,7 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
 fn has_inline_fields(body: &str) -> bool {
     let mut final_recipient = false;
     let mut action_or_status = false;
-    for line in body.lines() {
+    for line in text::lines(body) {
         let l = line.trim_start();
         if starts_with_ci(l, "Final-Recipient:") || starts_with_ci(l, "Original-Recipient:") {
             final_recipient = true;
@@ -76,7 +76,7 @@ pub fn read_fields(body: &str, report: &mut Report) {
     let mut current: Option<RecipientReport> = None;
     let mut fields: Vec<(String, String)> = Vec::new();
     // Unfold first: (name, value) in order, blank lines as ("", "").
-    for line in body.lines() {
+    for line in text::lines(body) {
         if line.trim().is_empty() {
             fields.push((String::new(), String::new()));
             continue;

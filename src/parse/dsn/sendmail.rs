@@ -24,7 +24,7 @@ fn detect(mail: &Mail<'_>) -> bool {
 fn decode(mail: &Mail<'_>) -> Option<Report> {
     let mut report = text_family(mail, DECODER.name, detect)?;
     // The transcript has the remote's own reply: `>>> RCPT To:<a@b>` then `<<< 550 ...`.
-    let lines: Vec<&str> = mail.notice().lines().collect();
+    let lines: Vec<&str> = text::lines(mail.notice()).collect();
     for r in &mut report.recipients {
         let needle = format!("<{}>", r.address.to_ascii_lowercase());
         let reply = lines.iter().enumerate().find_map(|(i, l)| {

@@ -21,6 +21,73 @@ macro_rules! has_phrase {
 }
 pub(crate) use has_phrase;
 
+/// Lines with their LF, as `str::split_inclusive('\n')` gives them. Line ends are
+/// found by memchr: the standard library's char search scans a word at a time and
+/// compares each match through memcmp, a cost paid per line by every heuristic here.
+#[derive(Clone)]
+pub struct LinesInclusive<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for LinesInclusive<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', self.rest.as_bytes()).map_or(self.rest.len(), |p| p + 1);
+        let (line, rest) = self.rest.split_at(end);
+        self.rest = rest;
+        Some(line)
+    }
+}
+
+/// See [`LinesInclusive`].
+pub fn lines_inclusive(text: &str) -> LinesInclusive<'_> {
+    LinesInclusive { rest: text }
+}
+
+/// `str::lines` (LF or CRLF ends), by [`LinesInclusive`].
+pub fn lines(text: &str) -> impl Iterator<Item = &str> + Clone {
+    lines_inclusive(text).map(|line| {
+        let Some(line) = line.strip_suffix('\n') else {
+            return line;
+        };
+        line.strip_suffix('\r').unwrap_or(line)
+    })
+}
+
+/// `str::split('\n')` (an empty last piece after a final LF included), line ends found
+/// as [`LinesInclusive`] finds them.
+#[derive(Clone)]
+pub struct SplitLf<'a> {
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for SplitLf<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(p) => {
+                self.rest = Some(&rest[p + 1..]);
+                Some(&rest[..p])
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
+/// See [`SplitLf`].
+pub fn split_lf(text: &str) -> SplitLf<'_> {
+    SplitLf { rest: Some(text) }
+}
+
 /// Phrases in a line that announce the returned message (or its headers).
 const ORIGINAL_MARKERS: &[&str] = &[
     "below this line is a copy of the message",
@@ -71,7 +138,7 @@ pub fn is_original_marker(line: &str) -> bool {
 /// The notice's own text: everything before the returned message.
 pub fn before_original(body: &str) -> &str {
     let mut offset = 0;
-    for line in body.split_inclusive('\n') {
+    for line in lines_inclusive(body) {
         if is_original_marker(line) || starts_header_block(&body[offset..]) {
             return &body[..offset];
         }
@@ -83,11 +150,10 @@ pub fn before_original(body: &str) -> &str {
 /// Whether the text starts with what looks like the header block of a returned
 /// message: `Return-Path:` or `Received:` followed by more header fields.
 fn starts_header_block(text: &str) -> bool {
-    let first = text.split('\n').next().unwrap_or("");
-    if !(starts_ci(first, "Return-Path:") || starts_ci(first, "Received:")) {
+    if !(starts_ci(text, "Return-Path:") || starts_ci(text, "Received:")) {
         return false;
     }
-    text.split('\n')
+    split_lf(text)
         .skip(1)
         .take(8)
         .filter(|l| is_header_line(l))
@@ -129,7 +195,7 @@ pub fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
 pub fn inline_original(body: &str) -> Option<&str> {
     let mut offset = 0;
     let mut after_marker = None;
-    for line in body.split_inclusive('\n') {
+    for line in lines_inclusive(body) {
         let here = offset;
         offset += line.len();
         if after_marker.is_none() {
@@ -330,8 +396,8 @@ pub fn join_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
 /// the lines after it up to a blank line. With `single`, a notice that does not name
 /// the address gives its first paragraph with an SMTP reply code.
 pub fn error_near(body: &str, address: &str, single: bool) -> Option<String> {
-    let lines: Vec<&str> = body.lines().collect();
-    for (i, line) in lines.iter().enumerate() {
+    let body_lines: Vec<&str> = lines(body).collect();
+    for (i, line) in body_lines.iter().enumerate() {
         if !contains_ci(line, &address.to_ascii_lowercase()) {
             continue;
         }
@@ -349,7 +415,7 @@ pub fn error_near(body: &str, address: &str, single: bool) -> Option<String> {
         if after.len() > 3 {
             parts.push(after);
         }
-        for next in lines.iter().skip(i + 1).take(6) {
+        for next in body_lines.iter().skip(i + 1).take(6) {
             if next.trim().is_empty() {
                 break;
             }
@@ -364,7 +430,7 @@ pub fn error_near(body: &str, address: &str, single: bool) -> Option<String> {
         return None;
     }
     body.split("\n\n")
-        .map(|p| join_lines(p.lines()))
+        .map(|p| join_lines(lines(p)))
         .find(|p| has_reply_code(p))
 }
 
@@ -467,7 +533,7 @@ const ERROR_WORDS: &[&str] = &[
 pub fn error_paragraph(section: &str) -> Option<String> {
     let paragraphs: Vec<String> = section
         .split("\n\n")
-        .map(|p| join_lines(p.lines().filter(|l| !is_rule_line(l))))
+        .map(|p| join_lines(lines(p).filter(|l| !is_rule_line(l))))
         .filter(|p| !p.is_empty())
         .collect();
     let is_intro = |p: &str| {
@@ -529,7 +595,7 @@ const DELIVERY_PHRASES: &[&str] = &[
 /// the address, or else the error paragraph that follows.
 pub fn trailing_blocks(section: &str) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
-    let lines: Vec<&str> = section.lines().collect();
+    let lines: Vec<&str> = lines(section).collect();
     for (i, line) in lines.iter().enumerate() {
         let Some((address, before)) = trailing_address(line) else {
             continue;
@@ -583,13 +649,13 @@ pub fn trailing_blocks(section: &str) -> Vec<(String, String)> {
 
 /// A forwarded notice: `> `-quoted lines unquoted, when most of the text is quoted.
 pub fn unquote(body: &str) -> Option<String> {
-    let quoted = body.lines().filter(|l| l.starts_with('>')).count();
-    let total = body.lines().filter(|l| !l.trim().is_empty()).count();
+    let quoted = lines(body).filter(|l| l.starts_with('>')).count();
+    let total = lines(body).filter(|l| !l.trim().is_empty()).count();
     if quoted < 5 || quoted * 2 < total {
         return None;
     }
     let mut out = String::with_capacity(body.len());
-    for l in body.lines() {
+    for l in lines(body) {
         let u = l
             .strip_prefix("> ")
             .or_else(|| l.strip_prefix('>'))
@@ -701,7 +767,7 @@ pub fn address_blocks(text: &str) -> Vec<Block<'_>> {
     let mut open = false;
     let mut just_opened = false;
     let mut block_indent = 0;
-    for line in text.lines() {
+    for line in lines(text) {
         if line.trim().is_empty() {
             if !just_opened {
                 open = false;
