@@ -132,7 +132,15 @@ pub fn is_original_marker(line: &str) -> bool {
     let lower = &mut buf[..t.len()];
     lower.copy_from_slice(t.as_bytes());
     lower.make_ascii_lowercase();
-    ORIGINAL_FINDERS.iter().any(|f| f.find(lower).is_some())
+    mentions_mail(lower) && ORIGINAL_FINDERS.iter().any(|f| f.find(lower).is_some())
+}
+
+/// Whether a lowercase line says "message" or "mail", as every marker does: two
+/// searches that spare most framed lines the search for each marker.
+fn mentions_mail(lower: &[u8]) -> bool {
+    static MESSAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("message"));
+    static MAIL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("mail"));
+    MESSAGE.find(lower).is_some() || MAIL.find(lower).is_some()
 }
 
 /// The notice's own text: everything before the returned message.
