@@ -339,14 +339,12 @@ fn fields_of(text: &str) -> Vec<(&str, Cow<'_, str>)> {
         }
         if line.starts_with([' ', '\t']) {
             if let Some((_, value)) = out.last_mut() {
-                let v = value.to_mut();
-                v.push(' ');
-                v.push_str(line.trim());
+                push_folded(value, line.trim());
             }
             continue;
         }
         // Not a field (an mbox `From ` line, a stray line): skipped.
-        let Some((name, value)) = line.split_once(':') else {
+        let Some((name, value)) = split_at_colon(line) else {
             continue;
         };
         if name.is_empty() || name.bytes().any(|b| !(33..=126).contains(&b)) {
@@ -355,6 +353,27 @@ fn fields_of(text: &str) -> Vec<(&str, Cow<'_, str>)> {
         out.push((name, Cow::Borrowed(value.trim())));
     }
     out
+}
+
+/// `line.split_once(':')` by memchr (the standard library's char search is slower on
+/// the short lines of a header block).
+pub fn split_at_colon(line: &str) -> Option<(&str, &str)> {
+    let colon = memchr::memchr(b':', line.as_bytes())?;
+    Some((&line[..colon], &line[colon + 1..]))
+}
+
+/// Appends a folded line to a field's value, space-separated. A value still borrowed
+/// is copied with room for a few more folds: Received and DKIM fields have several.
+fn push_folded(value: &mut Cow<'_, str>, continuation: &str) {
+    let added = 1 + continuation.len();
+    if let Cow::Borrowed(first) = value {
+        let mut owned = String::with_capacity(2 * (first.len() + added));
+        owned.push_str(first);
+        *value = Cow::Owned(owned);
+    }
+    let v = value.to_mut();
+    v.push(' ');
+    v.push_str(continuation);
 }
 
 /// The first e-mail address in a header value (`Name <a@b>`, `a@b`, `<a@b>`).
@@ -524,7 +543,7 @@ impl Original {
                 }
                 continue;
             }
-            let Some((name, value)) = line.split_once(':') else {
+            let Some((name, value)) = split_at_colon(line) else {
                 keep = false;
                 continue;
             };
