@@ -4,6 +4,7 @@
 
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
 
 use super::mail::is_address;
@@ -538,30 +539,37 @@ const ERROR_WORDS: &[&str] = &[
 
 /// The paragraph of a notice that describes the error: the first with an SMTP reply
 /// code, else the first with an error word that is not the notice's introduction.
+/// One pass: each paragraph is joined and lowercased once, and the search stops at
+/// the first with a reply code.
 pub fn error_paragraph(section: &str) -> Option<String> {
-    let paragraphs: Vec<String> = section
+    let mut with_error_word = None;
+    let paragraphs = section
         .split("\n\n")
         .map(|p| join_lines(lines(p).filter(|l| !is_rule_line(l))))
-        .filter(|p| !p.is_empty())
-        .collect();
-    let is_intro = |p: &str| {
-        let l = p.to_ascii_lowercase();
-        INTRO_PHRASES.iter().any(|i| l.contains(i))
-    };
-    if let Some(p) = paragraphs
-        .iter()
-        .find(|p| has_reply_code(p) && !is_intro(p))
-    {
-        return Some(p.clone());
+        .filter(|p| !p.is_empty());
+    for p in paragraphs {
+        let lower = p.to_ascii_lowercase();
+        if INTRO_FINDER.is_match(&lower) {
+            continue;
+        }
+        if has_reply_code(&p) {
+            return Some(p);
+        }
+        if with_error_word.is_none() && ERROR_WORD_FINDER.is_match(&lower) {
+            with_error_word = Some(p);
+        }
     }
-    paragraphs
-        .iter()
-        .find(|p| {
-            let l = p.to_ascii_lowercase();
-            !is_intro(p) && ERROR_WORDS.iter().any(|w| l.contains(w))
-        })
-        .cloned()
+    with_error_word
 }
+
+/// [`INTRO_PHRASES`] in one automaton (lowercase text).
+static INTRO_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasick::new(INTRO_PHRASES).expect("intro phrases build an automaton")
+});
+
+/// [`ERROR_WORDS`] in one automaton (lowercase text).
+static ERROR_WORD_FINDER: LazyLock<AhoCorasick> =
+    LazyLock::new(|| AhoCorasick::new(ERROR_WORDS).expect("error words build an automaton"));
 
 /// `----- Transcript of session follows -----` and similar rules.
 fn is_rule_line(line: &str) -> bool {
@@ -739,8 +747,7 @@ pub fn has_error(text: &str) -> bool {
     if has_reply_code(text) {
         return true;
     }
-    let l = text.to_ascii_lowercase();
-    ERROR_WORDS.iter().any(|w| l.contains(w))
+    ERROR_WORD_FINDER.is_match(&text.to_ascii_lowercase())
 }
 
 /// Whether the text holds something like an SMTP reply (`550 ...`, `5.1.1`).
