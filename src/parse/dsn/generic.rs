@@ -2,6 +2,8 @@
 //! like a bounce (sender, subject, null return path, X-Failed-Recipients) whose text
 //! names recipients at the start of a line, each followed by its error.
 
+use std::cell::OnceCell;
+
 use super::mail::{Mail, Original, first_address};
 use super::text::{self, Block};
 use super::{Decoder, RecipientReport, Report};
@@ -180,6 +182,13 @@ pub fn recipients_from_text(mail: &Mail<'_>, section: &str) -> Vec<RecipientRepo
     if !failed.is_empty() {
         blocks.retain(|b| failed.contains(&b.address.to_ascii_lowercase()));
     }
+    // The notice's error paragraph, looked for once by the fallbacks below.
+    let paragraph = OnceCell::new();
+    let error_paragraph = || {
+        paragraph
+            .get_or_init(|| text::error_paragraph(section))
+            .clone()
+    };
     let mut out: Vec<RecipientReport> = Vec::new();
     for b in &blocks {
         if out
@@ -203,24 +212,21 @@ pub fn recipients_from_text(mail: &Mail<'_>, section: &str) -> Vec<RecipientRepo
     for f in &failed {
         if !out.iter().any(|r| r.address.eq_ignore_ascii_case(f)) {
             let mut r = RecipientReport::new(f);
-            r.diagnostic = text::error_near(section, f, failed.len() == 1).or_else(|| {
-                (failed.len() == 1)
-                    .then(|| text::error_paragraph(section))
-                    .flatten()
-            });
+            r.diagnostic = text::error_near(section, f, failed.len() == 1)
+                .or_else(|| (failed.len() == 1).then(error_paragraph).flatten());
             out.push(r);
         }
     }
     if out.len() == 1 && out[0].diagnostic.as_deref().is_none_or(str::is_empty) {
         // One recipient whose block says nothing: the notice's error paragraph.
-        if let Some(p) = text::error_paragraph(section) {
+        if let Some(p) = error_paragraph() {
             out[0].diagnostic = Some(p);
         }
     }
     if out.len() == 1
         && let Some(d) = out[0].diagnostic.as_deref()
         && !text::has_reply_code(d)
-        && let Some(p) = text::error_paragraph(section).filter(|p| text::has_reply_code(p))
+        && let Some(p) = error_paragraph().filter(|p| text::has_reply_code(p))
         && !d.contains(p.as_str())
     {
         // Gmail: "Technical details of permanent failure: ... rejected ...", then
@@ -246,8 +252,7 @@ pub fn recipients_from_text(mail: &Mail<'_>, section: &str) -> Vec<RecipientRepo
             .map(Original::from_headers)
             .or_else(|| text::inline_original(&mail.body).map(Original::from_headers));
         if let Some(to) = original.and_then(|o| o.to)
-            && let Some(diag) =
-                text::error_near(section, &to, true).or_else(|| text::error_paragraph(section))
+            && let Some(diag) = text::error_near(section, &to, true).or_else(error_paragraph)
         {
             let mut r = RecipientReport::new(&to);
             r.diagnostic = Some(diag);
