@@ -7,6 +7,9 @@
 //! parsing is left to the decoders.
 
 use std::io::{self, BufRead};
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 /// A message is cut after this many bytes: bounce reports put what matters first, and
 /// a huge returned attachment must not grow memory without bound.
@@ -147,27 +150,7 @@ impl MessageReader<'_> {
         if mbox && (window.starts_with(b"From ") || window.starts_with(b">")) {
             return Ok(None);
         }
-        // One forward pass over the line ends, stopping at the first line that needs
-        // care, so each byte is looked at once before it is consumed. `end` is just
-        // past the last whole line of the run.
-        let mut end = 0;
-        for p in memchr::memchr2_iter(b'\n', b'\r', window) {
-            if window[p] == b'\r' {
-                match window.get(p + 1) {
-                    // CRLF: the LF ends the line.
-                    Some(b'\n') => continue,
-                    // A lone CR ends a line; in an mbox the next line's start is left
-                    // to the careful path.
-                    Some(_) if !mbox => {}
-                    // At the end of the window the LF may follow in the next read.
-                    _ => break,
-                }
-            }
-            end = p + 1;
-            if mbox && (window[end..].starts_with(b"From ") || window[end..].starts_with(b">")) {
-                break;
-            }
-        }
+        let end = plain_run_end(window, mbox).unwrap_or_else(|| run_end_with_cr(window, mbox));
         if end == 0 {
             // No whole line to copy: the careful path reads one.
             return Ok(None);
@@ -187,6 +170,74 @@ impl MessageReader<'_> {
         let copied = &buf[before..];
         Ok(Some(copied == b"\n" || copied.ends_with(b"\n\n")))
     }
+}
+
+/// Just past the last whole line of the run at the front of `window` when it holds no
+/// CR up to there: the lines that need care (`From `, `>`) found by substring searches
+/// instead of a look at every line end. `None` when a CR needs [`run_end_with_cr`].
+fn plain_run_end(window: &[u8], mbox: bool) -> Option<usize> {
+    let stop = if mbox {
+        first_line_needing_care(window)
+    } else {
+        None
+    };
+    let (end, looked_at) = match stop {
+        Some(p) => (p + 1, p + 1),
+        None => (
+            memchr::memrchr(b'\n', window).map_or(0, |p| p + 1),
+            window.len(),
+        ),
+    };
+    memchr::memchr(b'\r', &window[..looked_at])
+        .is_none()
+        .then_some(end)
+}
+
+/// The LF before the first line of an mbox window that starts with `From ` or `>`.
+/// Searched block by block, so that a search costs about what the run copies.
+fn first_line_needing_care(window: &[u8]) -> Option<usize> {
+    const BLOCK: usize = 1 << 10;
+    static FROM_LINE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\nFrom "));
+    static QUOTED_LINE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\n>"));
+    let mut start = 0;
+    while start < window.len() {
+        // Overlapping the next block by a needle's length less one: a line end in
+        // this block is seen with what follows it.
+        let block = &window[start..(start + BLOCK + 5).min(window.len())];
+        let quoted = QUOTED_LINE.find(block);
+        // A `From ` line before the first `>` line lies wholly before this.
+        let limit = quoted.map_or(block.len(), |q| (q + 5).min(block.len()));
+        let from = FROM_LINE.find(&block[..limit]);
+        if let Some(p) = [from, quoted].into_iter().flatten().min() {
+            return Some(start + p);
+        }
+        start += BLOCK;
+    }
+    None
+}
+
+/// [`plain_run_end`] for a window with CRs: one forward pass over the line ends,
+/// stopping at the first line that needs care.
+fn run_end_with_cr(window: &[u8], mbox: bool) -> usize {
+    let mut end = 0;
+    for p in memchr::memchr2_iter(b'\n', b'\r', window) {
+        if window[p] == b'\r' {
+            match window.get(p + 1) {
+                // CRLF: the LF ends the line.
+                Some(b'\n') => continue,
+                // A lone CR ends a line; in an mbox the next line's start is left
+                // to the careful path.
+                Some(_) if !mbox => {}
+                // At the end of the window the LF may follow in the next read.
+                _ => break,
+            }
+        }
+        end = p + 1;
+        if mbox && (window[end..].starts_with(b"From ") || window[end..].starts_with(b">")) {
+            break;
+        }
+    }
+    end
 }
 
 /// Appends a line and an LF unless the message (from `start` on) is full; false when it
