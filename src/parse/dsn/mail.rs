@@ -217,8 +217,14 @@ impl<'a> Mail<'a> {
     }
 }
 
+/// `String::from_utf8_lossy`, with valid UTF-8 (nearly every part) checked by
+/// `str::from_utf8`, whose ASCII fast path is many times quicker than the lossy
+/// decoder's byte-by-byte walk.
 fn lossy(bytes: &[u8]) -> Cow<'_, str> {
-    String::from_utf8_lossy(bytes)
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// `type/subtype` of a part, lowercased; empty without a Content-Type.
@@ -301,7 +307,7 @@ fn nested_bytes(raw: &[u8], part: &MessagePart<'_>, m: &mail_parser::Message<'_>
 /// The bytes up to the first blank line, as text.
 fn header_text(bytes: &[u8]) -> String {
     let end = memchr::memmem::find(bytes, b"\n\n").map_or(bytes.len(), |p| p + 1);
-    String::from_utf8_lossy(&bytes[..end]).into_owned()
+    lossy(&bytes[..end]).into_owned()
 }
 
 /// Top-level header fields of a raw message, unfolded, up to the first blank line.
