@@ -191,13 +191,20 @@ pub fn starts_ci(s: &str, prefix: &str) -> bool {
 /// Case-insensitive substring test (the needle lowercase).
 pub fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
     let n = needle_lower.as_bytes();
-    if n.is_empty() {
+    let Some(&first) = n.first() else {
         return true;
-    }
-    haystack
-        .as_bytes()
-        .windows(n.len())
-        .any(|w| w.eq_ignore_ascii_case(n))
+    };
+    let h = haystack.as_bytes();
+    let Some(last_start) = h.len().checked_sub(n.len()) else {
+        return false;
+    };
+    // Only where the first byte matches, in either case, is the rest compared.
+    memchr::memchr2_iter(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        &h[..=last_start],
+    )
+    .any(|i| h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 /// The header block of a message returned inline in the text, after a marker line.
@@ -406,14 +413,13 @@ pub fn join_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
 /// the address gives its first paragraph with an SMTP reply code.
 pub fn error_near(body: &str, address: &str, single: bool) -> Option<String> {
     let body_lines: Vec<&str> = lines(body).collect();
+    // Lowercased once, not for every line.
+    let address_lower = address.to_ascii_lowercase();
     for (i, line) in body_lines.iter().enumerate() {
-        if !contains_ci(line, &address.to_ascii_lowercase()) {
+        if !contains_ci(line, &address_lower) {
             continue;
         }
-        let after = match line
-            .to_ascii_lowercase()
-            .find(&address.to_ascii_lowercase())
-        {
+        let after = match line.to_ascii_lowercase().find(&address_lower) {
             Some(p) => &line[p + address.len()..],
             None => "",
         };
