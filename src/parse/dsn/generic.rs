@@ -250,7 +250,7 @@ pub fn recipients_from_text(mail: &Mail<'_>, section: &str) -> Vec<RecipientRepo
             .original
             .as_deref()
             .map(Original::from_headers)
-            .or_else(|| text::inline_original(&mail.body).map(Original::from_headers));
+            .or_else(|| mail.inline_original().map(Original::from_headers));
         if let Some(to) = original.and_then(|o| o.to)
             && let Some(diag) = text::error_near(section, &to, true).or_else(error_paragraph)
         {

@@ -190,6 +190,12 @@ impl<'a> Mail<'a> {
         self.body.get(..self.notice_len).unwrap_or(&self.body)
     }
 
+    /// The header block of a message returned inline in the body (see
+    /// [`super::text::inline_original`]), looked for after the notice's own text.
+    pub fn inline_original(&self) -> Option<&str> {
+        super::text::inline_original(&self.body, self.notice_len)
+    }
+
     /// The address in the From header, lowercased.
     pub fn from_address(&self) -> String {
         self.header("From")

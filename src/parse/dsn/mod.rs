@@ -282,7 +282,7 @@ pub fn decode_mail(mail: &Mail<'_>) -> Option<Decoded> {
         let nested: &[u8] = match mail.nested.as_deref() {
             Some(n) => n,
             None => {
-                inline = text::inline_original(&mail.body)?;
+                inline = mail.inline_original()?;
                 let lower = inline.get(..inline.len().min(4096))?.to_ascii_lowercase();
                 if !(lower.contains("mailer-daemon") || lower.contains("multipart/report")) {
                     return None;
@@ -296,7 +296,8 @@ pub fn decode_mail(mail: &Mail<'_>) -> Option<Decoded> {
     };
     let original = match &mail.original {
         Some(h) => Original::from_headers(h),
-        None => text::inline_original(&mail.body)
+        None => mail
+            .inline_original()
             .map(Original::from_headers)
             .unwrap_or_default(),
     };

@@ -208,10 +208,15 @@ pub fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
 }
 
 /// The header block of a message returned inline in the text, after a marker line.
-pub fn inline_original(body: &str) -> Option<&str> {
-    let mut offset = 0;
+/// `notice_len` is the length of [`before_original`] of the body: the lines before
+/// it hold neither a marker nor a header block, so the search starts there.
+pub fn inline_original(body: &str, notice_len: usize) -> Option<&str> {
+    let Some(rest) = body.get(notice_len..) else {
+        return inline_original(body, 0);
+    };
+    let mut offset = notice_len;
     let mut after_marker = None;
-    for line in lines_inclusive(body) {
+    for line in lines_inclusive(rest) {
         let here = offset;
         offset += line.len();
         if after_marker.is_none() {
@@ -569,9 +574,8 @@ pub fn error_paragraph(section: &str) -> Option<String> {
 }
 
 /// [`INTRO_PHRASES`] in one automaton (lowercase text).
-static INTRO_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::new(INTRO_PHRASES).expect("intro phrases build an automaton")
-});
+static INTRO_FINDER: LazyLock<AhoCorasick> =
+    LazyLock::new(|| AhoCorasick::new(INTRO_PHRASES).expect("intro phrases build an automaton"));
 
 /// [`ERROR_WORDS`] in one automaton (lowercase text).
 static ERROR_WORD_FINDER: LazyLock<AhoCorasick> =
