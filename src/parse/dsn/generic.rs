@@ -270,10 +270,7 @@ pub fn text_family(
     detect: fn(&Mail<'_>) -> bool,
 ) -> Option<Report> {
     // Forwarded notices (quoted with `>`) are the generic reader's.
-    if mail.delivery_status().next().is_some()
-        || !detect(mail)
-        || text::unquote(&mail.body).is_some()
-    {
+    if mail.delivery_status().next().is_some() || !detect(mail) || text::is_quoted(&mail.body) {
         return None;
     }
     Report::bounce(name, recipients_from_text(mail, mail.notice()))

@@ -673,11 +673,23 @@ pub fn trailing_blocks(section: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Whether most of a text is `>`-quoted (at least five lines): a forwarded notice.
+pub fn is_quoted(body: &str) -> bool {
+    static QUOTED_LINE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\n>"));
+    // Quoted lines counted by a substring search, and the rest only when there are
+    // enough of them: most notices quote nothing.
+    let quoted =
+        usize::from(body.starts_with('>')) + QUOTED_LINE.find_iter(body.as_bytes()).count();
+    if quoted < 5 {
+        return false;
+    }
+    let total = lines(body).filter(|l| !l.trim().is_empty()).count();
+    quoted * 2 >= total
+}
+
 /// A forwarded notice: `> `-quoted lines unquoted, when most of the text is quoted.
 pub fn unquote(body: &str) -> Option<String> {
-    let quoted = lines(body).filter(|l| l.starts_with('>')).count();
-    let total = lines(body).filter(|l| !l.trim().is_empty()).count();
-    if quoted < 5 || quoted * 2 < total {
+    if !is_quoted(body) {
         return None;
     }
     let mut out = String::with_capacity(body.len());
