@@ -390,11 +390,12 @@ fn push_folded(value: &mut Cow<'_, str>, continuation: &str) {
 
 /// The first e-mail address in a header value (`Name <a@b>`, `a@b`, `<a@b>`).
 pub fn first_address(value: &str) -> Option<&str> {
-    if let Some(start) = value.find('<') {
+    // Byte searches by memchr: this runs on every From, To and Return-Path.
+    if let Some(start) = memchr::memchr(b'<', value.as_bytes()) {
         let rest = &value[start + 1..];
-        if let Some(end) = rest.find('>') {
+        if let Some(end) = memchr::memchr(b'>', rest.as_bytes()) {
             let addr = rest[..end].trim();
-            if addr.contains('@') {
+            if memchr::memchr(b'@', addr.as_bytes()).is_some() {
                 return Some(addr);
             }
         }
@@ -407,16 +408,18 @@ pub fn first_address(value: &str) -> Option<&str> {
 
 /// A plausible e-mail address: local@domain, the domain with a dot or a bracketed IP.
 pub fn is_address(s: &str) -> bool {
-    let Some((local, domain)) = s.rsplit_once('@') else {
+    // Split at the last `@`, found by memrchr (as `rsplit_once('@')`, quicker).
+    let Some(at) = memchr::memrchr(b'@', s.as_bytes()) else {
         return false;
     };
+    let (local, domain) = (&s[..at], &s[at + 1..]);
     if local.is_empty() || domain.len() < 3 {
         return false;
     }
     let domain_ok = match domain.strip_prefix('[') {
         Some(ip) => ip.ends_with(']'),
         None => {
-            domain.contains('.')
+            memchr::memchr(b'.', domain.as_bytes()).is_some()
                 && !domain.starts_with(['.', '-'])
                 && !domain.ends_with('.')
                 && domain.bytes().all(|b| {
