@@ -26,6 +26,18 @@ pub trait Sink {
     /// One (message, recipient) pair whose outcome is known or, at the end of input,
     /// still pending.
     fn delivery(&mut self, delivery: &Delivery);
+
+    /// [`Sink::event`] with the event given away: a recorder keeps it without a copy.
+    fn owned_event(&mut self, event: Event) {
+        self.event(&event);
+    }
+
+    /// An event that ends its delivery at once (a bounce notice's recipient): the
+    /// event, then the delivery made from it, given away as one.
+    fn final_event(&mut self, delivery: Delivery) {
+        self.event(&delivery.last);
+        self.delivery(&delivery);
+    }
 }
 
 /// What a parser emitted, kept so it can be passed on later, in input order (the
@@ -38,6 +50,8 @@ pub struct Recorded {
 enum Emitted {
     Event(Box<Event>),
     Delivery(Box<Delivery>),
+    /// The delivery's last event, then the delivery.
+    Final(Box<Delivery>),
 }
 
 impl Sink for Recorded {
@@ -49,6 +63,14 @@ impl Sink for Recorded {
         self.items
             .push(Emitted::Delivery(Box::new(delivery.clone())));
     }
+
+    fn owned_event(&mut self, event: Event) {
+        self.items.push(Emitted::Event(Box::new(event)));
+    }
+
+    fn final_event(&mut self, delivery: Delivery) {
+        self.items.push(Emitted::Final(Box::new(delivery)));
+    }
 }
 
 impl Recorded {
@@ -58,6 +80,10 @@ impl Recorded {
             match item {
                 Emitted::Event(e) => sink.event(e),
                 Emitted::Delivery(d) => sink.delivery(d),
+                Emitted::Final(d) => {
+                    sink.event(&d.last);
+                    sink.delivery(d);
+                }
             }
         }
     }

@@ -442,15 +442,18 @@ impl DsnParser<'_> {
                 failures += 1;
                 self.ctx.classifier.classify_event(&mut event);
             }
-            sink.event(&event);
             tally.events += 1;
+            // Given away, not lent: a worker's recorder keeps them without copies.
             let outcome = match event.action {
                 Action::Bounced => Outcome::Bounced,
                 Action::Expired => Outcome::Expired,
-                _ => continue,
+                _ => {
+                    sink.owned_event(event);
+                    continue;
+                }
             };
             let first_time = event.time;
-            sink.delivery(&Delivery::from_last(event, outcome, 1, 0, first_time));
+            sink.final_event(Delivery::from_last(event, outcome, 1, 0, first_time));
         }
         match decoded.report.kind {
             Kind::AutoReply => tally.ignore("auto-reply"),
