@@ -153,8 +153,6 @@ pub enum Record {
 /// Needles searched on every line: built once.
 struct Needles {
     status: Finder<'static>,
-    angle_comma: Finder<'static>,
-    comma: Finder<'static>,
     notification: Finder<'static>,
     from: Finder<'static>,
     to: Finder<'static>,
@@ -163,8 +161,6 @@ struct Needles {
 
 static NEEDLES: LazyLock<Needles> = LazyLock::new(|| Needles {
     status: Finder::new(b" status="),
-    angle_comma: Finder::new(b">, "),
-    comma: Finder::new(b", "),
     notification: Finder::new(b" notification: "),
     from: Finder::new(b"from="),
     to: Finder::new(b"to=<"),
@@ -180,13 +176,10 @@ pub struct NameTable {
 
 impl NameTable {
     pub fn index(&mut self, name: &[u8]) -> u32 {
-        // Logs hold few names, mostly the same one line after line: check the last first.
-        if let Some(last) = self.names.last()
-            && last == name
-        {
-            return (self.names.len() - 1) as u32;
-        }
-        match self.names.iter().position(|n| n == name) {
+        // A handful of names, many of one length (postfix/smtp, postfix/qmgr): the
+        // last byte tells most apart without a call to memcmp.
+        let same = |n: &Vec<u8>| n.len() == name.len() && n.last() == name.last() && n == name;
+        match self.names.iter().position(same) {
             Some(i) => i as u32,
             None => {
                 self.names.push(name.to_vec());
@@ -430,7 +423,7 @@ impl<'a> Fields<'a> {
                 }
                 return Some(f);
             }
-            let end = NEEDLES.comma.find(tail).unwrap_or(tail.len());
+            let end = find_short(tail, b", ").unwrap_or(tail.len());
             let (pair, next) = tail.split_at(end);
             if let Some(v) = pair.strip_prefix(b"relay=") {
                 f.relay = v;
@@ -442,14 +435,18 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// Where a short needle first occurs: a search for its first byte and a check of the
+/// rest beat a substring searcher on these short fields.
+fn find_short(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, rest) = needle.split_first()?;
+    memchr::memchr_iter(first, hay).find(|&p| hay[p + 1..].starts_with(rest))
+}
+
 /// `<value>rest` -> (value, rest); a bare value runs to the next `,` or space.
 fn angle_value(b: &[u8]) -> (&[u8], &[u8]) {
     if let Some(inner) = b.strip_prefix(b"<") {
         // A quoted local part may hold '>': take the last '>' before the next field.
-        let limit = NEEDLES
-            .angle_comma
-            .find(inner)
-            .map_or(inner.len(), |p| p + 1);
+        let limit = find_short(inner, b">, ").map_or(inner.len(), |p| p + 1);
         let close = memchr::memrchr(b'>', &inner[..limit]).unwrap_or(limit);
         let rest = inner.get(close + 1..).unwrap_or(&[]);
         return (&inner[..close.min(inner.len())], rest);
