@@ -70,7 +70,10 @@ pub fn open(path: &Path) -> io::Result<Opened> {
     } else {
         Box::new(buffered)
     };
-    let head = peek(&mut reader, SNIFF_BYTES)?;
+    // A regular file whose buffer already holds all its bytes needs no further read
+    // (an email in a folder: one read instead of two).
+    let whole_in_buffer = |available: usize| !compressed && size == Some(available as u64);
+    let head = peek(&mut reader, SNIFF_BYTES, whole_in_buffer)?;
     Ok(Opened {
         name,
         reader,
@@ -83,9 +86,13 @@ pub fn open(path: &Path) -> io::Result<Opened> {
 
 /// Copies up to `n` bytes from the front of the reader without consuming them; when
 /// the buffer holds less, reads ahead into a chained reader.
-fn peek(reader: &mut Box<dyn BufRead + Send>, n: usize) -> io::Result<Vec<u8>> {
+fn peek(
+    reader: &mut Box<dyn BufRead + Send>,
+    n: usize,
+    whole: impl Fn(usize) -> bool,
+) -> io::Result<Vec<u8>> {
     let available = reader.fill_buf()?;
-    if available.len() >= n || available.is_empty() {
+    if available.len() >= n || available.is_empty() || whole(available.len()) {
         return Ok(available[..available.len().min(n)].to_vec());
     }
     // The buffer holds less than we want (small reads from a pipe or a decoder): pull
@@ -208,17 +215,28 @@ fn walk(dir: &Path, out: &mut Vec<io::Result<PathBuf>>) {
             return;
         }
     };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
+    // The entry's type comes with the listing: no stat per file, except for a
+    // symbolic link, which is followed.
+    let mut paths: Vec<(PathBuf, bool)> = entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let path = e.path();
+            let is_dir = match e.file_type() {
+                Ok(t) if t.is_symlink() => path.is_dir(),
+                Ok(t) => t.is_dir(),
+                Err(_) => path.is_dir(),
+            };
+            Some((path, is_dir))
+        })
+        .filter(|(p, _)| {
             !p.file_name()
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with('.'))
         })
         .collect();
     paths.sort();
-    for path in paths {
-        if path.is_dir() {
+    for (path, is_dir) in paths {
+        if is_dir {
             walk(&path, out);
         } else {
             out.push(Ok(path));

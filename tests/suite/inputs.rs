@@ -183,6 +183,38 @@ fn directory_is_expanded() {
 }
 
 #[test]
+fn symbolic_links_in_a_directory_are_followed() {
+    // A directory's entries are typed from the listing; a link is followed to a
+    // directory (walked) or a file (read).
+    let base = scratch("symlinks");
+    let (dir, elsewhere) = (base.join("logs"), base.join("elsewhere"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::copy(root().join(fixture("basic.log")), elsewhere.join("maillog")).unwrap();
+    std::fs::copy(
+        root().join(fixture("programs.log")),
+        base.join("programs.log"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join("a-linked-dir")).unwrap();
+    std::os::unix::fs::symlink(base.join("programs.log"), dir.join("b-linked-file")).unwrap();
+
+    let r = analyze(&[arg(&dir)], &[]);
+    let files: Vec<&str> = r["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["file"].as_str().unwrap())
+        .collect();
+    let expected = [
+        dir.join("a-linked-dir").join("maillog"),
+        dir.join("b-linked-file"),
+    ];
+    assert_eq!(files, expected.each_ref().map(|p| arg(p)));
+    assert_balanced(&r);
+}
+
+#[test]
 fn missing_file_is_reported_and_the_others_still_processed() {
     let missing = "tests/fixtures/postfix/does-not-exist.log";
     let r = run(&[
