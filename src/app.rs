@@ -285,7 +285,9 @@ fn trace_command(args: TraceArgs) -> Result<i32> {
 }
 
 fn check_command(args: CheckArgs) -> Result<i32> {
-    let classifier = load_classifier(args.input.rules.as_deref())?;
+    let mut classifier = load_classifier(args.input.rules.as_deref())?;
+    // Only the KPIs are read: the evidence of verdicts is not shown.
+    classifier.set_evidence(false);
     let ctx = context(&classifier, &args.input);
     let mut analysis = Analysis::new();
     let result = pipeline::run(&run_options(&args.input), &ctx, &mut analysis);
