@@ -859,6 +859,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn line_splitters_agree_with_the_standard_library() {
+        // Every mix of a few pieces, with LF, CRLF, lone CR and no end at all.
+        let pieces = ["a", "", "\n", "\r\n", "\r", "bc\r", "\n\n", "x\r\n\r"];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| pieces.iter().map(move |p| format!("{t}{p}")))
+                .collect();
+            texts.extend(longer);
+        }
+        for t in &texts {
+            assert_eq!(
+                lines(t).collect::<Vec<_>>(),
+                t.lines().collect::<Vec<_>>(),
+                "{t:?}"
+            );
+            assert_eq!(
+                split_lf(t).collect::<Vec<_>>(),
+                t.split('\n').collect::<Vec<_>>(),
+                "{t:?}"
+            );
+            let inclusive: String = lines_inclusive(t).collect();
+            assert_eq!(&inclusive, t);
+        }
+    }
+
+    #[test]
     fn leading_address_shapes() {
         assert_eq!(
             leading_address("<a@b.example>:"),
