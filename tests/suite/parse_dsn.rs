@@ -525,6 +525,29 @@ fn mbox_messages_are_numbered_and_unescaped() {
 }
 
 #[test]
+fn an_mbox_whose_first_message_keeps_its_own_from_line_is_detected() {
+    // A message saved with its envelope line ("From MAILER-DAEMON ...") and then put
+    // in an mbox starts with that line escaped, right after the separator.
+    let eml = std::fs::read_to_string(dsn("dragonfly.eml")).unwrap();
+    let own = "From MAILER-DAEMON Tue Jun 11 19:13:34 2024\n";
+    let dir = scratch("escaped-from-line");
+    let (file, mbox) = (dir.join("saved.eml"), dir.join("saved.mbox"));
+    std::fs::write(&file, format!("{own}{eml}")).unwrap();
+    std::fs::write(
+        &mbox,
+        format!("From MAILER-DAEMON Thu Jan  1 00:00:00 2026\n>{own}{eml}\n"),
+    )
+    .unwrap();
+    let from_file = run_ok(&["events", arg(&file)]).ndjson();
+    let from_mbox = run_ok(&["events", arg(&mbox)]).ndjson();
+    assert!(!from_file.is_empty());
+    assert_eq!(
+        from_mbox.iter().map(summary).collect::<Vec<_>>(),
+        from_file.iter().map(summary).collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn maildir_and_stdin() {
     let events = dsn_events(&["maildir"], false);
     let got: Vec<(&str, &str)> = events

@@ -352,6 +352,10 @@ impl Format for DsnFormat {
             .peekable();
         if lines.peek().is_some_and(|l| l.starts_with(b"From ")) {
             lines.next();
+            // The message's own envelope line, escaped when it was stored in an mbox.
+            if lines.peek().is_some_and(|l| l.starts_with(b">From ")) {
+                lines.next();
+            }
         }
         let mut fields = 0;
         for line in lines.take(40) {
