@@ -407,7 +407,7 @@ impl Classifier {
             .get_or_init(|| {
                 rule.text
                     .as_deref()
-                    .and_then(|p| rules::compile_pattern(p).ok())
+                    .and_then(|p| rules::compile_pattern(p, rule.mode).ok())
             })
             .as_ref()
     }

@@ -12,7 +12,7 @@
 //! reply = ["421", "45x", "5xx"]      # optional: exact, digit wildcards with x
 //! enhanced = ["4.7.28", "5.7.", "5.7.606-5.7.649", "x.1.1"]   # optional
 //! class = 4                          # optional: failure class (4 or 5)
-//! text = 'rate (that )?limit'        # optional: case-insensitive regex on the reply (ASCII mode)
+//! text = 'rate (that )?limit'        # optional: case-insensitive regex on the reply
 //! relay = 'google\.com$'             # optional: regex on the relay host name
 //! domain = '^(gmail|googlemail)\.com$'  # optional: regex on the recipient domain
 //! stage = ["connect", "helo", "mail"]   # optional: SMTP stage the reply answered
@@ -190,6 +190,8 @@ pub struct Rule {
     /// Where the rule was written, for error messages and `explain`.
     pub origin: Arc<str>,
     pub line: usize,
+    /// How its patterns are compiled (by the table it comes from).
+    pub mode: PatternMode,
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
@@ -216,11 +218,30 @@ impl LineCounter<'_> {
     }
 }
 
-/// Compiles a case-insensitive pattern with size limits, in ASCII mode (`\b`, `\w`,
-/// `\s`, `\d` and case folding ASCII-only): it compiles several times faster than
-/// Unicode mode, which matters at start-up for short inputs, and diagnostics are
-/// ASCII nearly always (a non-ASCII literal still matches as written).
-pub fn compile_pattern(pattern: &str) -> Result<Regex, String> {
+/// How a table's patterns are compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatternMode {
+    /// `\b`, `\w`, `\s`, `\d` and case folding ASCII-only, a non-ASCII literal
+    /// matched as written: the built-in table, written for it. It compiles several
+    /// times faster, which matters at start-up for short inputs.
+    Ascii,
+    /// Full Unicode classes and case folding: users' tables (`\p{L}` works there).
+    Unicode,
+}
+
+impl PatternMode {
+    /// The built-in table is written for ASCII mode; a user's table gets Unicode.
+    pub fn of_origin(origin: &str) -> PatternMode {
+        if origin == BUILTIN_NAME {
+            PatternMode::Ascii
+        } else {
+            PatternMode::Unicode
+        }
+    }
+}
+
+/// Compiles a case-insensitive pattern with size limits.
+pub fn compile_pattern(pattern: &str, mode: PatternMode) -> Result<Regex, String> {
     if pattern.len() > PATTERN_MAX_LEN {
         return Err(format!(
             "pattern is {} bytes, more than the limit of {PATTERN_MAX_LEN}",
@@ -229,7 +250,7 @@ pub fn compile_pattern(pattern: &str) -> Result<Regex, String> {
     }
     RegexBuilder::new(pattern)
         .case_insensitive(true)
-        .unicode(false)
+        .unicode(mode == PatternMode::Unicode)
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
@@ -258,6 +279,7 @@ fn parse_rules_with(src: &str, origin: &str, check_text: bool) -> Result<Vec<Rul
         line: e.span().map_or(1, |s| line_of(src, s.start)),
         message: e.message().trim().to_string(),
     })?;
+    let mode = PatternMode::of_origin(origin);
     let origin: Arc<str> = Arc::from(origin);
     let mut rules = Vec::with_capacity(table.rule.len());
     let mut lines = LineCounter {
@@ -296,11 +318,11 @@ fn parse_rules_with(src: &str, origin: &str, check_text: bool) -> Result<Vec<Rul
             return Err(fail("class must be 2, 4 or 5".into()));
         }
         if check_text && let Some(text) = &raw.text {
-            compile_pattern(text).map_err(|e| fail(format!("text: {e}")))?;
+            compile_pattern(text, mode).map_err(|e| fail(format!("text: {e}")))?;
         }
         let optional_regex = |field: &str, p: &Option<String>| {
             p.as_deref()
-                .map(|p| compile_pattern(p).map_err(|e| fail(format!("{field}: {e}"))))
+                .map(|p| compile_pattern(p, mode).map_err(|e| fail(format!("{field}: {e}"))))
                 .transpose()
         };
         let relay = optional_regex("relay", &raw.relay)?;
@@ -328,6 +350,7 @@ fn parse_rules_with(src: &str, origin: &str, check_text: bool) -> Result<Vec<Rul
             note: raw.note.clone(),
             origin: origin.clone(),
             line,
+            mode,
         });
     }
     let mut seen = std::collections::HashMap::new();

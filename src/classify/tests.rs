@@ -352,3 +352,23 @@ fn a_pattern_with_a_short_prefix_is_gated_by_its_suffix() {
     let v = c.classify(&Diagnosis::from_text("550 5.1.1 user unknown"));
     assert_ne!(&*v.rule, "mine");
 }
+
+#[test]
+fn user_patterns_keep_unicode_and_the_built_in_table_is_ascii() {
+    // Users write rules for replies in any language; the built-in table is ASCII.
+    let c = with_rule(r"\p{L}+ unbekannt|ÄNDERUNG");
+    for text in ["550 Empfänger unbekannt", "550 änderung abgelehnt"] {
+        assert_eq!(
+            &*c.classify(&Diagnosis::from_text(text)).rule,
+            "mine",
+            "{text}"
+        );
+    }
+    let builtin = Classifier::builtin();
+    assert!(
+        builtin
+            .rules()
+            .iter()
+            .all(|r| r.mode == rules::PatternMode::Ascii)
+    );
+}
