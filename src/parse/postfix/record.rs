@@ -464,10 +464,11 @@ fn angle_value(b: &[u8]) -> (&[u8], &[u8]) {
 #[derive(Default)]
 pub struct Memo {
     pub verdicts: VerdictCache,
-    relay_hosts: Interner,
-    relay_ips: Interner,
-    /// Whole relay fields already split, bounded like the interners.
-    relays: rustc_hash::FxHashMap<Box<[u8]>, RelayPair>,
+    relay_hosts: Recent<Arc<str>>,
+    relay_ips: Recent<Arc<str>>,
+    /// Whole relay fields already split: a log repeats the same few thousand
+    /// `host[ip]:port` values, so one lookup usually answers.
+    relays: Recent<RelayPair>,
 }
 
 type RelayPair = (Option<Arc<str>>, Option<Arc<str>>);
@@ -479,59 +480,63 @@ impl Memo {
 
     /// `host[ip]:port` -> (host, ip); `none` -> nothing; `local`,
     /// `private/dovecot-lmtp` -> (name, None).
-    fn split_relay(&mut self, relay: &[u8]) -> (Option<Arc<str>>, Option<Arc<str>>) {
-        // One lookup of the whole field: a log repeats the same few thousand
-        // `host[ip]:port` values.
-        if let Some(pair) = self.relays.get(relay) {
-            return pair.clone();
-        }
-        let pair = self.split_relay_uncached(relay);
-        if self.relays.len() >= Interner::CAPACITY {
-            self.relays.clear();
-        }
-        self.relays.insert(Box::from(relay), pair.clone());
-        pair
-    }
-
-    fn split_relay_uncached(&mut self, relay: &[u8]) -> (Option<Arc<str>>, Option<Arc<str>>) {
-        if relay.is_empty() || relay == b"none" {
-            return (None, None);
-        }
-        if let Some(open) = memchr::memchr(b'[', relay)
-            && let Some(close) = memchr::memchr(b']', &relay[open..])
-        {
-            let host = &relay[..open];
-            let ip = &relay[open + 1..open + close];
-            let ip = ip.strip_prefix(b"IPv6:").unwrap_or(ip);
-            // "host[private/dovecot-lmtp]": a socket path, not an address.
-            let ip: &[u8] = if ip.contains(&b'/') { b"" } else { ip };
-            return (
-                (!host.is_empty()).then(|| self.relay_hosts.lowercase(host)),
-                (!ip.is_empty()).then(|| self.relay_ips.lowercase(ip)),
-            );
-        }
-        (Some(self.relay_hosts.lowercase(relay)), None)
+    fn split_relay(&mut self, relay: &[u8]) -> RelayPair {
+        let (hosts, ips) = (&mut self.relay_hosts, &mut self.relay_ips);
+        self.relays
+            .get_or_insert_with(relay, || split_relay(relay, hosts, ips))
     }
 }
 
-/// Shared lowercase copies of byte strings, bounded (under 1 MB): it starts over when
-/// full.
-#[derive(Default)]
-struct Interner(rustc_hash::FxHashMap<Box<[u8]>, Arc<str>>);
+fn split_relay(
+    relay: &[u8],
+    hosts: &mut Recent<Arc<str>>,
+    ips: &mut Recent<Arc<str>>,
+) -> RelayPair {
+    let shared = |names: &mut Recent<Arc<str>>, raw: &[u8]| {
+        names.get_or_insert_with(raw, || Arc::from(lowercase(raw)))
+    };
+    if relay.is_empty() || relay == b"none" {
+        return (None, None);
+    }
+    if let Some(open) = memchr::memchr(b'[', relay)
+        && let Some(close) = memchr::memchr(b']', &relay[open..])
+    {
+        let host = &relay[..open];
+        let ip = &relay[open + 1..open + close];
+        let ip = ip.strip_prefix(b"IPv6:").unwrap_or(ip);
+        // "host[private/dovecot-lmtp]": a socket path, not an address.
+        let ip: &[u8] = if ip.contains(&b'/') { b"" } else { ip };
+        return (
+            (!host.is_empty()).then(|| shared(hosts, host)),
+            (!ip.is_empty()).then(|| shared(ips, ip)),
+        );
+    }
+    (Some(shared(hosts, relay)), None)
+}
 
-impl Interner {
+/// Values of recently seen byte strings, bounded (under 1 MB of keys): it starts
+/// over when full.
+struct Recent<V>(rustc_hash::FxHashMap<Box<[u8]>, V>);
+
+impl<V> Default for Recent<V> {
+    fn default() -> Self {
+        Recent(rustc_hash::FxHashMap::default())
+    }
+}
+
+impl<V: Clone> Recent<V> {
     const CAPACITY: usize = 4096;
 
-    fn lowercase(&mut self, raw: &[u8]) -> Arc<str> {
-        if let Some(name) = self.0.get(raw) {
-            return name.clone();
+    fn get_or_insert_with(&mut self, raw: &[u8], make: impl FnOnce() -> V) -> V {
+        if let Some(value) = self.0.get(raw) {
+            return value.clone();
         }
         if self.0.len() >= Self::CAPACITY {
             self.0.clear();
         }
-        let name: Arc<str> = Arc::from(lowercase(raw));
-        self.0.insert(Box::from(raw), name.clone());
-        name
+        let value = make();
+        self.0.insert(Box::from(raw), value.clone());
+        value
     }
 }
 
@@ -629,15 +634,19 @@ mod tests {
         let (again, _) = memo.split_relay(b"MX1.Example.ORG[192.0.2.1]:25");
         assert!(Arc::ptr_eq(&host.unwrap(), &again.unwrap()));
         assert_eq!(memo.split_relay(b"none"), (None, None));
+        // A byte that is not UTF-8 is replaced, and the name still lowercased.
+        let (odd, _) = memo.split_relay(b"MX\xff.Example[192.0.2.9]:25");
+        assert_eq!(odd.as_deref(), Some("mx\u{fffd}.example"));
         assert_eq!(
             memo.split_relay(b"mail[private/dovecot-lmtp]"),
             (Some(Arc::from("mail")), None)
         );
-        for i in 0..Interner::CAPACITY * 2 + 3 {
+        for i in 0..Recent::<Arc<str>>::CAPACITY * 2 + 3 {
             let relay = format!("mx{i}.example[2001:db8::{i:x}]:25");
             let (host, _) = memo.split_relay(relay.as_bytes());
             assert_eq!(host.as_deref(), Some(format!("mx{i}.example").as_str()));
-            assert!(memo.relay_hosts.0.len() <= Interner::CAPACITY);
+            assert!(memo.relay_hosts.0.len() <= Recent::<Arc<str>>::CAPACITY);
+            assert!(memo.relays.0.len() <= Recent::<RelayPair>::CAPACITY);
         }
     }
 }
