@@ -456,7 +456,7 @@ impl Classifier {
             // codes, stage, relay and domain; and only then the rule's own pattern.
             if !self.prefilter.passes(i, candidates)
                 || self.rule_class[i].is_some_and(|want| class != Some(want))
-                || !conditions_hold(rule, d, class)
+                || !conditions_hold(rule, d)
             {
                 continue;
             }
@@ -555,12 +555,9 @@ impl Classifier {
     }
 }
 
-fn conditions_hold(rule: &Rule, d: &Diagnosis<'_>, class: Option<u8>) -> bool {
-    if let Some(want) = rule.class
-        && class != Some(want)
-    {
-        return false;
-    }
+/// The rule's conditions on codes, stage, relay and domain (its class is tested
+/// apart, from [`Classifier::rule_class`]).
+fn conditions_hold(rule: &Rule, d: &Diagnosis<'_>) -> bool {
     if !rule.reply.is_empty()
         && !d
             .reply_code
