@@ -160,6 +160,17 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The string `field` of every object in a report's array (`r["inputs"]`,
+/// `r["by_domain"]`), in order.
+pub fn strings<'a>(array: &'a Value, field: &str) -> Vec<&'a str> {
+    array
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|item| item[field].as_str().expect("a string field"))
+        .collect()
+}
+
 /// The path as a `&str` argument.
 pub fn arg(path: &Path) -> &str {
     path.to_str().expect("scratch paths are UTF-8")

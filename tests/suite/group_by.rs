@@ -1,7 +1,7 @@
 //! `analyze --by DIM` (issue 5): the three KPIs per group, table and JSON, for exports
 //! and Postfix logs.
 
-use crate::common::{analyze, run_ok};
+use crate::common::{analyze, run_ok, strings};
 
 fn groups(r: &serde_json::Value, i: usize) -> Vec<(String, u64, u64)> {
     r["by"][i]["groups"]
@@ -42,12 +42,7 @@ fn every_dimension_on_an_export() {
             "recipient-domain",
         ],
     );
-    let dims: Vec<&str> = r["by"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["dimension"].as_str().unwrap())
-        .collect();
+    let dims = strings(&r["by"], "dimension");
     assert_eq!(
         dims,
         [

@@ -151,16 +151,12 @@ fn directory_is_expanded() {
     std::fs::write(dir.join(".maillog.swp"), "not even a log\n").unwrap();
 
     let r = analyze(&[arg(&dir)], &[]);
-    let files: Vec<String> = r["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["file"].as_str().unwrap().to_string())
-        .collect();
     // Oldest content first: basic.log starts Nov 22, programs.log Nov 23.
     assert_eq!(
-        files,
-        [dir.join("maillog"), sub.join("maillog.2")].map(|p| arg(&p).to_string())
+        strings(&r["inputs"], "file"),
+        [dir.join("maillog"), sub.join("maillog.2")]
+            .each_ref()
+            .map(|p| arg(p))
     );
     let basic = analyze(&[&fixture("basic.log")], &[]);
     let programs = analyze(&[&fixture("programs.log")], &[]);
@@ -200,18 +196,30 @@ fn symbolic_links_in_a_directory_are_followed() {
     std::os::unix::fs::symlink(base.join("programs.log"), dir.join("b-linked-file")).unwrap();
 
     let r = analyze(&[arg(&dir)], &[]);
-    let files: Vec<&str> = r["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["file"].as_str().unwrap())
-        .collect();
     let expected = [
         dir.join("a-linked-dir").join("maillog"),
         dir.join("b-linked-file"),
     ];
-    assert_eq!(files, expected.each_ref().map(|p| arg(p)));
+    assert_eq!(
+        strings(&r["inputs"], "file"),
+        expected.each_ref().map(|p| arg(p))
+    );
     assert_balanced(&r);
+}
+
+#[test]
+fn a_dangling_link_in_a_directory_is_an_input_error_and_the_rest_is_read() {
+    let dir = scratch("dangling-link");
+    std::fs::copy(root().join(fixture("basic.log")), dir.join("maillog")).unwrap();
+    std::os::unix::fs::symlink(dir.join("gone.log"), dir.join("rotated.log")).unwrap();
+    let r = run(&["analyze", "--year", "2026", "--format", "json", arg(&dir)]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("rotated.log"), "{}", r.stderr);
+    let report = r.json();
+    assert_eq!(
+        report["totals"],
+        analyze(&[&fixture("basic.log")], &[])["totals"]
+    );
 }
 
 #[test]

@@ -659,12 +659,7 @@ fn emails_are_detected_next_to_postfix_logs() {
         ],
         &[],
     );
-    let formats: Vec<&str> = r["inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["format"].as_str().unwrap())
-        .collect();
+    let formats = strings(&r["inputs"], "format");
     assert_eq!(formats, ["postfix", "dsn", "dsn"]);
     assert_balanced(&r);
 }

@@ -1,7 +1,7 @@
 //! CSV and JSON exports (issue 5): fixtures written from the documented layouts in
 //! `../shared/reference/esp-exports.md`, every row accounted for.
 
-use crate::common::{analyze, assert_balanced, assert_has, events, one};
+use crate::common::{analyze, assert_balanced, assert_has, events, one, strings};
 use serde_json::{Value, json};
 
 #[test]
@@ -28,12 +28,7 @@ fn excel_csv_with_sep_line_bom_multiline_and_bad_rows() {
     assert_eq!(t["unclassifiable"], 1);
     assert_eq!(t["status_only_share"], 0.5);
     assert_eq!(t["suppressed"], 1);
-    let reasons: Vec<&str> = r["unrecognized_samples"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["reason"].as_str().unwrap())
-        .collect();
+    let reasons = strings(&r["unrecognized_samples"], "reason");
     assert_eq!(
         reasons,
         ["malformed address", "unknown status", "wrong column count"]

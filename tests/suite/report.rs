@@ -245,12 +245,7 @@ fn basic_by_domain() {
 #[test]
 fn top_limits_domains_and_codes() {
     let r = analyze(&[&fixture("basic.log")], &["--top", "2"]);
-    let names: Vec<&str> = r["by_domain"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["name"].as_str().unwrap())
-        .collect();
+    let names = strings(&r["by_domain"], "name");
     assert_eq!(names, ["gmail.com", "oldcorp.example"]);
     assert_eq!(r["enhanced_codes"].as_array().unwrap().len(), 2);
     // Providers are few and always listed whole.
