@@ -250,6 +250,7 @@ fn parse_independent(jobs: &[FileJob], ctx: &Context<'_>, mut done: impl FnMut(F
     let mut next = 0;
     Ordered {
         threads,
+        applier_works: false,
         cut: |_: Option<()>| {
             let start = next;
             let mut bytes = 0;

@@ -2,7 +2,8 @@
 //! pieces, workers turn pieces into results, and the calling thread applies the
 //! results in the order the pieces were cut. Output therefore never depends on the
 //! thread count, and the calling thread (which owns the sink) is the only one that
-//! touches it.
+//! touches it. Where applying is heavy work too, the calling thread also works
+//! pieces while it waits for the next result in order.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -13,6 +14,11 @@ use std::sync::{Mutex, mpsc};
 pub struct Ordered<Cut, NewWorker, Work, Apply> {
     /// Worker threads (at least one).
     pub threads: usize,
+    /// Whether the calling thread works pieces too whenever the next result in order
+    /// is not ready and a piece is waiting. Worth it when `apply` is a good share of
+    /// the work (it then needs no core of its own); not when it is light, where the
+    /// workers' pieces would wait for the applier's.
+    pub applier_works: bool,
     /// Reads the next piece, given a buffer handed back by `apply` when one is spare;
     /// `None` at the end of the input.
     pub cut: Cut,
@@ -26,8 +32,9 @@ pub struct Ordered<Cut, NewWorker, Work, Apply> {
 }
 
 impl<Cut, NewWorker, Work, Apply> Ordered<Cut, NewWorker, Work, Apply> {
-    /// Runs the stages. At most `threads + 2` pieces are in flight, so memory stays
-    /// bounded however slow `apply` is. An error from `cut` ends the run once the
+    /// Runs the stages. At most `threads + 2` pieces are in flight (`threads + 4`
+    /// when the applier works too: a piece it works holds back the results after
+    /// it), so memory stays bounded however slow `apply` is. An error from `cut` ends the run once the
     /// pieces cut before it are applied (a `cut` that meets a read error mid-piece
     /// should hand over that piece first and return the error on its next call). A
     /// panic in `work` is passed on to the caller once the threads have stopped.
@@ -43,13 +50,14 @@ impl<Cut, NewWorker, Work, Apply> Ordered<Cut, NewWorker, Work, Apply> {
     {
         let Ordered {
             threads,
+            applier_works,
             mut cut,
             new_worker,
             work,
             mut apply,
         } = self;
         let threads = threads.max(1);
-        let in_flight = threads + 2;
+        let in_flight = threads + if applier_works { 4 } else { 2 };
         let (piece_tx, piece_rx) = mpsc::sync_channel::<(u64, Piece)>(in_flight);
         let piece_rx = Mutex::new(piece_rx);
         let (done_tx, done_rx) = mpsc::channel::<(u64, std::thread::Result<Output>)>();
@@ -99,8 +107,27 @@ impl<Cut, NewWorker, Work, Apply> Ordered<Cut, NewWorker, Work, Apply> {
             let mut waiting = BTreeMap::new();
             let mut next = 0u64;
             let mut panicked = None;
-            'apply: for (seq, output) in done_rx.iter() {
-                waiting.insert(seq, output);
+            // This thread's own worker state, for the pieces it works while it waits.
+            let mut state = applier_works.then(&new_worker);
+            'apply: loop {
+                if !waiting.contains_key(&next) {
+                    let queued = state.as_mut().and_then(|state| {
+                        // A finished result first; else a piece nobody has taken yet
+                        // (`try_lock`: a worker holds the lock only while it waits for
+                        // a piece, so the queue is empty then).
+                        if let Ok(done) = done_rx.try_recv() {
+                            return Some(done);
+                        }
+                        let (seq, piece) = piece_rx.try_lock().ok()?.try_recv().ok()?;
+                        let output =
+                            std::panic::catch_unwind(AssertUnwindSafe(|| work(piece, state)));
+                        Some((seq, output))
+                    });
+                    let Some((seq, output)) = queued.or_else(|| done_rx.recv().ok()) else {
+                        break 'apply;
+                    };
+                    waiting.insert(seq, output);
+                }
                 while let Some(output) = waiting.remove(&next) {
                     let output = match output {
                         Ok(output) => output,
@@ -138,11 +165,12 @@ mod tests {
 
     #[test]
     fn results_arrive_in_cut_order_whatever_the_threads() {
-        for threads in [1, 2, 4] {
+        for (threads, applier_works) in [(1, false), (2, false), (4, false), (1, true), (2, true)] {
             let mut next = 0u32;
             let mut seen = Vec::new();
             Ordered {
                 threads,
+                applier_works,
                 cut: |_: Option<()>| {
                     next += 1;
                     Ok((next <= 200).then_some(next))
@@ -166,10 +194,47 @@ mod tests {
     }
 
     #[test]
+    fn the_applier_works_pieces_while_the_worker_is_busy() {
+        let caller = std::thread::current().id();
+        let worked_by = Mutex::new(Vec::new());
+        let mut next = 0u32;
+        let mut seen = Vec::new();
+        Ordered {
+            threads: 1,
+            applier_works: true,
+            cut: |_: Option<()>| {
+                next += 1;
+                Ok((next <= 40).then_some(next))
+            },
+            new_worker: || (),
+            work: |n: u32, _: &mut ()| {
+                worked_by.lock().unwrap().push(std::thread::current().id());
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                n
+            },
+            apply: |n: u32| {
+                seen.push(n);
+                None
+            },
+        }
+        .run()
+        .unwrap();
+        assert_eq!(seen, (1..=40).collect::<Vec<_>>());
+        let worked_by = worked_by.into_inner().unwrap();
+        let by_caller = worked_by.iter().filter(|&&id| id == caller).count();
+        assert!(
+            by_caller > 0 && by_caller < worked_by.len(),
+            "{by_caller} of {} pieces worked by the applier",
+            worked_by.len()
+        );
+    }
+
+    #[test]
     fn an_empty_input_applies_nothing() {
         let mut applied = 0;
         Ordered {
             threads: 2,
+            applier_works: true,
             cut: |_: Option<()>| Ok(None::<u32>),
             new_worker: || (),
             work: |n: u32, _: &mut ()| n,
@@ -185,12 +250,13 @@ mod tests {
 
     #[test]
     fn a_panicking_worker_stops_the_run_instead_of_hanging_it() {
-        for threads in [1, 2, 3] {
+        for (threads, applier_works) in [(1, false), (2, false), (3, false), (1, true), (2, true)] {
             let mut next = 0u32;
             let mut seen = Vec::new();
             let run = std::panic::catch_unwind(AssertUnwindSafe(|| {
                 Ordered {
                     threads,
+                    applier_works,
                     cut: |_: Option<()>| {
                         next += 1;
                         Ok((next <= 1000).then_some(next))
@@ -218,6 +284,7 @@ mod tests {
         let mut seen = Vec::new();
         let result = Ordered {
             threads: 2,
+            applier_works: true,
             cut: |_: Option<()>| {
                 next += 1;
                 if next == 5 {

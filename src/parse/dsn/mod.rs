@@ -656,6 +656,9 @@ impl DsnParser<'_> {
         let mut failed = None;
         Ordered {
             threads: self.ctx.threads,
+            // Passing events on is light: a batch this thread decoded would hold
+            // back the workers' results behind it.
+            applier_works: false,
             cut: |spare: Option<Vec<u8>>| -> io::Result<Option<Batch>> {
                 if let Some(e) = failed.take() {
                     return Err(e);
