@@ -123,8 +123,7 @@ fn marker_finders() -> &'static [memchr::memmem::Finder<'static>] {
 
 /// The reply code a text starts with ("250 2.0.0 Ok"), without looking further: the
 /// cheap path for success replies, which say nothing else of interest.
-pub fn leading_reply(text: &str) -> Option<ReplyCode> {
-    let b = text.as_bytes();
+pub fn leading_reply(b: &[u8]) -> Option<ReplyCode> {
     reply_at(b, skip_space(b, 0)).and_then(|c| c.reply)
 }
 

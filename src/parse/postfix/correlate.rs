@@ -13,7 +13,7 @@ use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use super::line::YearGuess;
-use super::record::{DeliveryLine, RawKey, Record, Span};
+use super::record::{DeliveryLine, RawKey, Record, RelayNames, Span};
 use crate::classify::Classifier;
 use crate::model::{Action, Delivery, Event, Outcome, Source, Timestamp, campaign_of};
 use crate::parse::{Leftovers, Sink, Tally};
@@ -76,6 +76,9 @@ pub struct Correlator {
     names: Vec<Vec<u8>>,
     /// The same names, shared by the events (`Event::mta_host`, `Event::agent`).
     shared_names: Vec<Arc<str>>,
+    /// Relay names split on this thread: the events that share them are made and
+    /// dropped here, so their reference counts never move between cores.
+    relays: RelayNames,
     serial: u64,
     leftovers: Leftovers,
 }
@@ -95,6 +98,8 @@ impl Message {
 struct DeliveryText {
     recipient: Arc<str>,
     diagnostic: Option<String>,
+    relay_host: Option<Arc<str>>,
+    relay_ip: Option<Arc<str>>,
 }
 
 /// Where the records being applied come from.
@@ -114,6 +119,7 @@ impl Correlator {
             notices: HashMap::default(),
             names: Vec::new(),
             shared_names: Vec::new(),
+            relays: RelayNames::default(),
             serial: 0,
             leftovers: Leftovers::default(),
         }
@@ -206,9 +212,12 @@ impl Correlator {
                 let time = at.years.resolve(d.time);
                 let key = Self::key(d.key, name_map);
                 let agent = self.name(d.program, name_map);
+                let (relay_host, relay_ip) = self.relays.split(d.relay.bytes(at.chunk));
                 let text = DeliveryText {
                     recipient: d.recipient.shared(at.chunk),
                     diagnostic: (!d.diagnostic.is_empty()).then(|| d.diagnostic.text(at.chunk)),
+                    relay_host,
+                    relay_ip,
                 };
                 self.delivery(*d, text, key, agent, time, source(at.line), tally, sink);
             }
@@ -286,8 +295,8 @@ impl Correlator {
             sender: msg.sender.clone(),
             queue_id: msg.queue_id.clone(),
             message_id: msg.message_id.clone(),
-            relay_host: d.relay_host,
-            relay_ip: d.relay_ip,
+            relay_host: text.relay_host,
+            relay_ip: text.relay_ip,
             action: d.action,
             reply_code: d.reply_code,
             enhanced_code: d.enhanced_code,

@@ -105,8 +105,10 @@ pub struct DeliveryLine {
     pub key: RawKey,
     pub time: RawTime,
     pub recipient: Span,
-    pub relay_host: Option<Arc<str>>,
-    pub relay_ip: Option<Arc<str>>,
+    /// The `relay=` field as written (`host[ip]:port`, `none`, `local`); split into
+    /// shared names by the correlating thread, so that no reference count is shared
+    /// between threads.
+    pub relay: Span,
     pub action: Action,
     pub reply_code: Option<ReplyCode>,
     pub enhanced_code: Option<EnhancedCode>,
@@ -346,14 +348,11 @@ fn delivery_line(
     };
     // A real reply is a few hundred bytes; a runaway line must not make a giant event.
     let text_bytes = &fields.text[..fields.text.len().min(MAX_DIAGNOSTIC)];
-    let text = text_of(text_bytes);
-    let (relay_host, relay_ip) = memo.split_relay(fields.relay);
     let mut d = DeliveryLine {
         key,
         time,
         recipient: Span::of(chunk, fields.to),
-        relay_host,
-        relay_ip,
+        relay: Span::of(chunk, fields.relay),
         action,
         reply_code: None,
         enhanced_code: fields
@@ -367,26 +366,32 @@ fn delivery_line(
     // Successful deliveries need no codes beyond dsn=: their text is the remote's "250
     // ok" and the per-line cost matters on large logs.
     if action.is_failure() {
+        let text = text_of(text_bytes);
         let found = codes::extract(&text);
         d.reply_code = found.reply;
         d.enhanced_code = d.enhanced_code.or(found.enhanced);
         d.smtp_stage = classify::detect_stage(&text);
         let recipient = text_of(fields.to);
         let domain = crate::model::domain_of(&recipient);
+        // Only a user's rule can test the relay; the built-in table never does.
+        let relay = classifier
+            .uses_relay()
+            .then(|| relay_parts(fields.relay).0.map(lowercase))
+            .flatten();
         d.verdict = Some(memo.verdicts.classify(
             classifier,
             &Diagnosis {
                 reply_code: d.reply_code,
                 enhanced_code: d.enhanced_code,
                 text: &text,
-                relay: d.relay_host.as_deref(),
+                relay: relay.as_deref(),
                 domain: Some(&domain),
                 stage: d.smtp_stage,
             },
         ));
     } else {
         // "250 2.0.0 Ok: queued as ..." : a success names its code up front.
-        d.reply_code = codes::leading_reply(&text);
+        d.reply_code = codes::leading_reply(text_bytes);
     }
     Ok(Record::Delivery(Box::new(d)))
 }
@@ -458,43 +463,48 @@ fn angle_value(b: &[u8]) -> (&[u8], &[u8]) {
     (&b[..end], &b[end..])
 }
 
-/// Per-thread memory of the line parser: recent verdicts, and relay names. A log
-/// names the same few thousand MX hosts over and over; each is copied once and then
-/// shared by every event that names it.
+/// Per-thread memory of the line parser: recent verdicts.
 #[derive(Default)]
 pub struct Memo {
     pub verdicts: VerdictCache,
-    relay_hosts: Recent<Arc<str>>,
-    relay_ips: Recent<Arc<str>>,
-    /// Whole relay fields already split: a log repeats the same few thousand
-    /// `host[ip]:port` values, so one lookup usually answers.
-    relays: Recent<RelayPair>,
 }
-
-type RelayPair = (Option<Arc<str>>, Option<Arc<str>>);
 
 impl Memo {
     pub fn new() -> Memo {
         Memo::default()
     }
+}
 
-    /// `host[ip]:port` -> (host, ip); `none` -> nothing; `local`,
+/// Relay names, split once and shared: a log names the same few thousand MX hosts
+/// over and over; each is copied once and then shared by every event that names it.
+#[derive(Debug, Default)]
+pub struct RelayNames {
+    hosts: Recent<Arc<str>>,
+    ips: Recent<Arc<str>>,
+    /// Whole relay fields already split: a log repeats the same few thousand
+    /// `host[ip]:port` values, so one lookup usually answers.
+    relays: Recent<RelayPair>,
+}
+
+pub type RelayPair = (Option<Arc<str>>, Option<Arc<str>>);
+
+impl RelayNames {
+    /// `host[ip]:port` -> (host, ip), the host lowercased; `none` -> nothing; `local`,
     /// `private/dovecot-lmtp` -> (name, None).
-    fn split_relay(&mut self, relay: &[u8]) -> RelayPair {
-        let (hosts, ips) = (&mut self.relay_hosts, &mut self.relay_ips);
-        self.relays
-            .get_or_insert_with(relay, || split_relay(relay, hosts, ips))
+    pub fn split(&mut self, relay: &[u8]) -> RelayPair {
+        let (hosts, ips) = (&mut self.hosts, &mut self.ips);
+        self.relays.get_or_insert_with(relay, || {
+            let shared = |names: &mut Recent<Arc<str>>, raw: &[u8]| {
+                names.get_or_insert_with(raw, || Arc::from(lowercase(raw)))
+            };
+            let (host, ip) = relay_parts(relay);
+            (host.map(|h| shared(hosts, h)), ip.map(|i| shared(ips, i)))
+        })
     }
 }
 
-fn split_relay(
-    relay: &[u8],
-    hosts: &mut Recent<Arc<str>>,
-    ips: &mut Recent<Arc<str>>,
-) -> RelayPair {
-    let shared = |names: &mut Recent<Arc<str>>, raw: &[u8]| {
-        names.get_or_insert_with(raw, || Arc::from(lowercase(raw)))
-    };
+/// The host and address of a relay field, as written.
+fn relay_parts(relay: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
     if relay.is_empty() || relay == b"none" {
         return (None, None);
     }
@@ -507,15 +517,16 @@ fn split_relay(
         // "host[private/dovecot-lmtp]": a socket path, not an address.
         let ip: &[u8] = if ip.contains(&b'/') { b"" } else { ip };
         return (
-            (!host.is_empty()).then(|| shared(hosts, host)),
-            (!ip.is_empty()).then(|| shared(ips, ip)),
+            (!host.is_empty()).then_some(host),
+            (!ip.is_empty()).then_some(ip),
         );
     }
-    (Some(shared(hosts, relay)), None)
+    (Some(relay), None)
 }
 
 /// Values of recently seen byte strings, bounded (under 1 MB of keys): it starts
 /// over when full.
+#[derive(Debug)]
 struct Recent<V>(rustc_hash::FxHashMap<Box<[u8]>, V>);
 
 impl<V> Default for Recent<V> {
@@ -627,25 +638,25 @@ mod tests {
 
     #[test]
     fn relay_names_are_lowercased_shared_and_bounded() {
-        let mut memo = Memo::new();
-        let (host, ip) = memo.split_relay(b"MX1.Example.ORG[192.0.2.1]:25");
+        let mut memo = RelayNames::default();
+        let (host, ip) = memo.split(b"MX1.Example.ORG[192.0.2.1]:25");
         assert_eq!(host.as_deref(), Some("mx1.example.org"));
         assert_eq!(ip.as_deref(), Some("192.0.2.1"));
-        let (again, _) = memo.split_relay(b"MX1.Example.ORG[192.0.2.1]:25");
+        let (again, _) = memo.split(b"MX1.Example.ORG[192.0.2.1]:25");
         assert!(Arc::ptr_eq(&host.unwrap(), &again.unwrap()));
-        assert_eq!(memo.split_relay(b"none"), (None, None));
+        assert_eq!(memo.split(b"none"), (None, None));
         // A byte that is not UTF-8 is replaced, and the name still lowercased.
-        let (odd, _) = memo.split_relay(b"MX\xff.Example[192.0.2.9]:25");
+        let (odd, _) = memo.split(b"MX\xff.Example[192.0.2.9]:25");
         assert_eq!(odd.as_deref(), Some("mx\u{fffd}.example"));
         assert_eq!(
-            memo.split_relay(b"mail[private/dovecot-lmtp]"),
+            memo.split(b"mail[private/dovecot-lmtp]"),
             (Some(Arc::from("mail")), None)
         );
         for i in 0..Recent::<Arc<str>>::CAPACITY * 2 + 3 {
             let relay = format!("mx{i}.example[2001:db8::{i:x}]:25");
-            let (host, _) = memo.split_relay(relay.as_bytes());
+            let (host, _) = memo.split(relay.as_bytes());
             assert_eq!(host.as_deref(), Some(format!("mx{i}.example").as_str()));
-            assert!(memo.relay_hosts.0.len() <= Recent::<Arc<str>>::CAPACITY);
+            assert!(memo.hosts.0.len() <= Recent::<Arc<str>>::CAPACITY);
             assert!(memo.relays.0.len() <= Recent::<RelayPair>::CAPACITY);
         }
     }
