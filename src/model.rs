@@ -209,11 +209,13 @@ pub fn campaign_of(sender: &str) -> Option<&str> {
         head.eq_ignore_ascii_case(prefix)
             .then(|| &local[prefix.len()..])
     })?;
-    let campaign = match tag.rfind(".m") {
-        Some(i) if !tag[i + 2..].is_empty() && tag[i + 2..].bytes().all(|b| b.is_ascii_digit()) => {
-            &tag[..i]
-        }
-        _ => tag.split_once('-').map_or(tag, |(c, _)| c),
+    // `.m` and digits to the end: found from the end by bytes (a substring searcher
+    // costs more to build than this whole tag takes to scan).
+    let digits = tag.len() - tag.bytes().rev().take_while(u8::is_ascii_digit).count();
+    let campaign = if digits < tag.len() && tag[..digits].ends_with(".m") {
+        &tag[..digits - 2]
+    } else {
+        tag.split_once('-').map_or(tag, |(c, _)| c)
     };
     (!campaign.is_empty() && !campaign.contains('=')).then_some(campaign)
 }

@@ -905,22 +905,31 @@ const BLOCKLISTS: &[(&str, &str)] = &[
 
 /// The blocklists a failure text names, each once, in table order.
 pub fn blocklists_named(text: &str) -> Vec<&'static str> {
-    // Runs on every reputation failure of a large log: the searchers are built once.
-    static FINDERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
-        std::sync::LazyLock::new(|| {
-            BLOCKLISTS
-                .iter()
-                .map(|(_, pattern)| memchr::memmem::Finder::new(pattern))
-                .collect()
-        });
+    // Runs on every reputation failure of a large log: one pass over the text for all
+    // the names, with the automaton built once.
+    static NAMES: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(BLOCKLISTS.iter().map(|(_, pattern)| pattern))
+            .expect("the blocklist names build an automaton")
+    });
+    // Lowercased first: a case-blind automaton of this many names cannot use the fast
+    // vector search, and is slower than the copy.
     let lower = text.to_ascii_lowercase();
     let bytes = lower.as_bytes();
+    let mut found = [false; BLOCKLISTS.len()];
+    // Matches that do not overlap are enough: a name can start inside another only
+    // after a letter or a digit, which is no word start (the names hold no space or
+    // dash that another name begins after).
+    for m in NAMES.find_iter(bytes) {
+        let i = m.start();
+        if i == 0 || !bytes[i - 1].is_ascii_alphanumeric() {
+            found[m.pattern().as_usize()] = true;
+        }
+    }
     let mut names: Vec<&'static str> = Vec::new();
-    for (&(name, _), finder) in BLOCKLISTS.iter().zip(FINDERS.iter()) {
-        let at_word_start = finder
-            .find_iter(bytes)
-            .any(|i| i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
-        if at_word_start && !names.contains(&name) {
+    for (&(name, _), _) in BLOCKLISTS.iter().zip(found).filter(|(_, hit)| *hit) {
+        if !names.contains(&name) {
             names.push(name);
         }
     }

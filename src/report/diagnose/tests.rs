@@ -572,6 +572,32 @@ fn blocklists_named_at_word_starts() {
     }
 }
 
+/// `blocklists_named` skips matches that overlap an earlier one. That loses nothing
+/// only while no name starts at a word start inside another name's match.
+#[test]
+fn no_blocklist_name_starts_at_a_word_start_inside_another() {
+    for (_, outer) in BLOCKLISTS {
+        for (_, inner) in BLOCKLISTS {
+            for start in 1..outer.len() {
+                let word_start = !outer.as_bytes()[start - 1].is_ascii_alphanumeric();
+                // `inner` beginning at `start` would overlap `outer`'s match there.
+                let tail = &outer[start..];
+                let overlaps = inner.starts_with(tail) || tail.starts_with(inner);
+                assert!(
+                    !(word_start && overlaps),
+                    "{inner:?} starts at a word start inside {outer:?}"
+                );
+            }
+        }
+    }
+    // Every name of an overlapping pair is still found where it stands alone (in
+    // table order).
+    assert_eq!(
+        blocklists_named("sorbspamcop; sorbs spamcop"),
+        ["SpamCop", "SORBS"]
+    );
+}
+
 fn event(
     action: Action,
     recipient: &str,
