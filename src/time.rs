@@ -134,9 +134,12 @@ pub fn month_from_abbrev(b: &[u8]) -> Option<u32> {
         b"Dec",
     ];
     let b = b.get(..3)?;
+    // Folded to lower case by setting bit 0x20: only an upper-case letter becomes a
+    // lower-case one, so nothing but a month's name compares equal.
+    let folded = [b[0] | 0x20, b[1] | 0x20, b[2] | 0x20];
     MONTHS
         .iter()
-        .position(|m| m.eq_ignore_ascii_case(b))
+        .position(|m| m[0] | 0x20 == folded[0] && [m[1], m[2]] == [folded[1], folded[2]])
         .map(|i| i as u32 + 1)
 }
 

@@ -81,13 +81,12 @@ impl<'a> LogLine<'a> {
     /// `syslog_name` prefix (`postfix-out/smtp`, `mail-relay/qmgr`).
     pub fn is_postfix(&self) -> bool {
         let p = self.program;
-        let Some(slash) = memchr::memchr(b'/', p) else {
-            return false;
-        };
-        if p[..slash].starts_with(b"postfix") {
-            return true;
+        // "postfix" has no slash, so a program starting with it has its first slash
+        // after it.
+        if p.starts_with(b"postfix") {
+            return p[7..].contains(&b'/');
         }
-        POSTFIX_DAEMONS.contains(&self.agent())
+        p.contains(&b'/') && POSTFIX_DAEMONS.contains(&self.agent())
     }
 
     /// `6F1E1B4087: rest` -> (queue id, rest). Short ids are upper-case hex; long ids
@@ -95,7 +94,8 @@ impl<'a> LogLine<'a> {
     /// which has no vowels.
     pub fn queue_id_and_rest(&self) -> Option<(&'a [u8], &'a [u8])> {
         let m = self.message;
-        let colon = memchr::memchr(b':', m)?;
+        // A queue id has at most 20 characters: no need to look further for its colon.
+        let colon = m.iter().take(21).position(|&c| c == b':')?;
         let id = &m[..colon];
         let rest = m.get(colon + 1..)?.strip_prefix(b" ")?;
         if is_queue_id(id) {
@@ -132,6 +132,9 @@ pub struct YearGuess {
     last_month: u32,
     /// Month of the file's modification time, when the start year comes from it.
     anchor_month: Option<u32>,
+    /// The last (year, month, day) resolved and its midnight: a log's lines come a
+    /// day at a time.
+    last_day: Option<((i32, u32, u32), Timestamp)>,
 }
 
 impl YearGuess {
@@ -141,6 +144,7 @@ impl YearGuess {
             year,
             last_month: 0,
             anchor_month: None,
+            last_day: None,
         }
     }
 
@@ -151,6 +155,7 @@ impl YearGuess {
             year,
             last_month: 0,
             anchor_month: anchor.map(|_| month),
+            last_day: None,
         }
     }
 
@@ -160,7 +165,14 @@ impl YearGuess {
             RawTime::Absolute(ts) => Some(ts),
             RawTime::NoYear { month, day, micros } => {
                 let year = self.year_for(month);
-                let midnight = Timestamp::from_civil(year, month, day, 0, 0, 0, 0)?;
+                let midnight = match self.last_day {
+                    Some((date, midnight)) if date == (year, month, day) => midnight,
+                    _ => {
+                        let midnight = Timestamp::from_civil(year, month, day, 0, 0, 0, 0)?;
+                        self.last_day = Some(((year, month, day), midnight));
+                        midnight
+                    }
+                };
                 Some(Timestamp(midnight.0 + micros as i64))
             }
         }
