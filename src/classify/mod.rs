@@ -171,6 +171,9 @@ struct Prefilter {
     literal_rule: Vec<usize>,
     /// Per rule: gated by the automaton.
     gated: Vec<bool>,
+    /// Per rule: its pattern matches exactly its literals (a plain alternation of
+    /// phrases), so a literal found is a match and the regex need not run.
+    exact: Vec<bool>,
 }
 
 impl Prefilter {
@@ -178,12 +181,14 @@ impl Prefilter {
         let mut literals = Vec::new();
         let mut literal_rule = Vec::new();
         let mut gated = vec![false; rules.len()];
+        let mut exact = vec![false; rules.len()];
         for (i, rule) in rules.iter().enumerate() {
             let Some(found) = rule.text.as_deref().and_then(required_literals) else {
                 continue;
             };
             gated[i] = true;
-            for literal in found {
+            exact[i] = found.exact;
+            for literal in found.literals {
                 literals.push(literal);
                 literal_rule.push(i);
             }
@@ -194,11 +199,13 @@ impl Prefilter {
             .ok();
         if automaton.is_none() {
             gated.iter_mut().for_each(|g| *g = false);
+            exact.iter_mut().for_each(|e| *e = false);
         }
         Prefilter {
             automaton,
             literal_rule,
             gated,
+            exact,
         }
     }
 
@@ -257,6 +264,11 @@ impl Prefilter {
         self.gated.len().div_ceil(64)
     }
 
+    /// Whether rule `i`, having passed, matches without running its regex.
+    fn decides(&self, i: usize) -> bool {
+        self.exact.get(i).copied().unwrap_or(false)
+    }
+
     /// Whether rule `i` may match given the literals found.
     fn passes(&self, i: usize, candidates: &[u64]) -> bool {
         !self.gated.get(i).copied().unwrap_or(false)
@@ -271,41 +283,56 @@ impl Prefilter {
 /// [`Prefilter::mark_candidates`]).
 const LITERAL_MAX: usize = 32;
 
+/// The literals a pattern's matches start (or end) with.
+struct Required {
+    literals: Vec<Vec<u8>>,
+    /// The pattern matches these literals and nothing else (case aside).
+    exact: bool,
+}
+
 /// Literals one of which every match of `pattern` starts with (or, when the
 /// prefixes are too short to help, ends with), lowercased and at most
 /// [`LITERAL_MAX`] bytes; `None` when there is no such small set of ASCII literals of
 /// three bytes or more.
-fn required_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+fn required_literals(pattern: &str) -> Option<Required> {
     use regex_syntax::hir::literal::ExtractKind;
     // Case as written: the automaton folds ASCII case itself.
     let hir = regex_syntax::ParserBuilder::new()
         .build()
         .parse(pattern)
         .ok()?;
-    let prefixes = extracted(&hir, ExtractKind::Prefix).map(|l| {
-        l.into_iter()
-            .map(|b| b[..b.len().min(LITERAL_MAX)].to_vec())
-            .collect()
+    // Literal extraction reads a look-around (`\b`, `^`) as an empty string, so a
+    // pattern with one is never exact, whatever the extractor says.
+    let no_look = hir.properties().look_set().is_empty();
+    let prefixes = extracted(&hir, ExtractKind::Prefix).map(|(l, exact)| {
+        // A literal cut short is still required, but no longer the whole match.
+        let exact = exact && no_look && l.iter().all(|b| b.len() <= LITERAL_MAX);
+        let cut = l
+            .into_iter()
+            .map(|b| b[..b.len().min(LITERAL_MAX)].to_vec());
+        (cut.collect(), exact)
     });
     // "8.bit data": a one-byte prefix, but every match ends with "bit data".
-    let mut out: Vec<Vec<u8>> = prefixes.or_else(|| {
-        extracted(&hir, ExtractKind::Suffix).map(|l| {
-            l.into_iter()
-                .map(|b| b[b.len().saturating_sub(LITERAL_MAX)..].to_vec())
-                .collect()
+    let (mut literals, exact): (Vec<Vec<u8>>, bool) = prefixes.or_else(|| {
+        extracted(&hir, ExtractKind::Suffix).map(|(l, _)| {
+            let cut = l
+                .into_iter()
+                .map(|b| b[b.len().saturating_sub(LITERAL_MAX)..].to_vec());
+            (cut.collect(), false)
         })
     })?;
-    out.sort();
-    out.dedup();
-    Some(out)
+    literals.sort();
+    literals.dedup();
+    Some(Required { literals, exact })
 }
 
-/// The literals of one kind extracted from a pattern, lowercased; `None` when one of
-/// them is shorter than three bytes or not ASCII (or there are none).
+/// The literals of one kind extracted from a pattern, lowercased, and whether they
+/// are all the pattern matches; `None` when one of them is shorter than three bytes
+/// or not ASCII (or there are none).
 fn extracted(
     hir: &regex_syntax::hir::Hir,
     kind: regex_syntax::hir::literal::ExtractKind,
-) -> Option<Vec<Vec<u8>>> {
+) -> Option<(Vec<Vec<u8>>, bool)> {
     let seq = regex_syntax::hir::literal::Extractor::new()
         .kind(kind)
         .extract(hir);
@@ -317,12 +344,11 @@ fn extracted(
     {
         return None;
     }
-    Some(
-        literals
-            .iter()
-            .map(|l| l.as_bytes().to_ascii_lowercase())
-            .collect(),
-    )
+    let lowered = literals
+        .iter()
+        .map(|l| l.as_bytes().to_ascii_lowercase())
+        .collect();
+    Some((lowered, seq.is_exact()))
 }
 
 /// The compiled rule table.
@@ -462,7 +488,7 @@ impl Classifier {
             }
             // One search gives both the decision and, when wanted, the evidence.
             let mut found = None;
-            if rule.text.is_some() {
+            if rule.text.is_some() && (self.evidence || !self.prefilter.decides(i)) {
                 let Some(re) = self.regex(i) else { continue };
                 if self.evidence {
                     found = re.find(inner.as_bytes());

@@ -372,3 +372,69 @@ fn user_patterns_keep_unicode_and_the_built_in_table_is_ascii() {
             .all(|r| r.mode == rules::PatternMode::Ascii)
     );
 }
+
+#[test]
+fn exactness_needs_a_pattern_of_plain_phrases() {
+    let exact = |p: &str| required_literals(p).is_some_and(|r| r.exact);
+    assert!(exact("user unknown|no such user"));
+    assert!(exact("mailbox (is )?full"));
+    assert!(exact("Over Quota"));
+    // A look-around is read as an empty string by the extractor: not exact.
+    assert!(!exact(r"(?-u:\b)ssl(?-u:\b)"));
+    assert!(!exact("^user unknown"));
+    assert!(!exact("user .* unknown"));
+    assert!(!exact("user unknown.*"));
+    // Gated by its suffix only.
+    assert!(!exact("8.bit data"));
+    // Cut to LITERAL_MAX bytes: the piece is required, not the whole match.
+    assert!(!exact(&"x".repeat(LITERAL_MAX + 1)));
+    assert!(exact(&"x".repeat(LITERAL_MAX)));
+}
+
+/// Without evidence, a rule of plain phrases is decided by the prefilter alone; with
+/// evidence its regex runs. Both must pick the same rule on every text we have: the
+/// rules' samples, the hand-written cases, and each sample changed in case and glued
+/// to the words around it.
+#[test]
+fn exact_rules_decide_as_their_patterns_do() {
+    let with_regex = Classifier::builtin();
+    let mut shortcut = Classifier::builtin();
+    shortcut.set_evidence(false);
+    let mut texts: Vec<String> = Vec::new();
+    for rule in with_regex.rules() {
+        for sample in &rule.samples {
+            let text = diagnosis_of(sample).text.to_string();
+            texts.push(text.to_uppercase());
+            texts.push(format!("x{}x", text.replace(' ', "")));
+            texts.push(text);
+        }
+    }
+    // The text is the last column of cases.tsv, the fourth of provider-cases.tsv.
+    for (table, column) in [
+        (include_str!("cases.tsv"), 2),
+        (include_str!("provider-cases.tsv"), 3),
+    ] {
+        for line in table.lines().filter(|l| !l.starts_with('#')) {
+            if let Some(text) = line.split('\t').nth(column) {
+                texts.push(text.to_string());
+            }
+        }
+    }
+    let exact_rules = (0..with_regex.rules().len())
+        .filter(|&i| with_regex.prefilter.decides(i))
+        .count();
+    assert!(exact_rules > 50, "{exact_rules} rules of plain phrases");
+    let mut differ = Vec::new();
+    for text in &texts {
+        let d = Diagnosis::from_text(text);
+        let (a, b) = (with_regex.classify(&d), shortcut.classify(&d));
+        if a.rule != b.rule {
+            differ.push(format!(
+                "{}: {} with the regex, {} without",
+                text, a.rule, b.rule
+            ));
+        }
+    }
+    assert!(texts.len() > 1000, "{} texts", texts.len());
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
