@@ -248,6 +248,48 @@ fn program_names() {
     }
 }
 
+/// The byte-table test agrees with the rule as written: 5-20 upper-case hex
+/// characters, or 10-20 letters and digits with a digit and no vowel.
+#[test]
+fn queue_id_test_agrees_with_its_definition() {
+    let reference = |id: &[u8]| {
+        (5..=20).contains(&id.len())
+            && (id
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b))
+                || (id.len() >= 10
+                    && id.iter().all(u8::is_ascii_alphanumeric)
+                    && id.iter().any(u8::is_ascii_digit)
+                    && !id.iter().any(|b| b"aeiouAEIOU".contains(b))))
+    };
+    let alphabet = b"0123456789ABCDEFGbcdxzBXZaeiouAEIOU:-_ \xff";
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut accepted = 0;
+    for _ in 0..200_000 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let len = (seed % 23) as usize;
+        // Mostly hex, mostly letters and digits, or anything: each rule gets exercised.
+        let pool = match (seed >> 8) % 3 {
+            0 => &alphabet[..16],
+            1 => &alphabet[..25],
+            _ => &alphabet[..],
+        };
+        let id: Vec<u8> = (0..len)
+            .map(|i| pool[((seed >> (16 + i % 40)) as usize + i * 7) % pool.len()])
+            .collect();
+        assert_eq!(
+            is_queue_id(&id),
+            reference(&id),
+            "{:?}",
+            String::from_utf8_lossy(&id)
+        );
+        accepted += usize::from(reference(&id));
+    }
+    assert!(accepted > 10_000, "{accepted} accepted");
+}
+
 #[test]
 fn queue_ids() {
     for id in [
