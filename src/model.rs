@@ -203,7 +203,7 @@ impl Event {
 /// (prefix matched case-insensitively), `bounce+CAMPAIGN@...` names CAMPAIGN. A tag
 /// that encodes a recipient (`bounces+user=example.com@...`) names none.
 pub fn campaign_of(sender: &str) -> Option<&str> {
-    let (local, _) = sender.rsplit_once('@')?;
+    let local = &sender[..memchr::memrchr(b'@', sender.as_bytes())?];
     let tag = ["bounces+", "bounce+"].iter().find_map(|prefix| {
         let head = local.get(..prefix.len())?;
         head.eq_ignore_ascii_case(prefix)
@@ -230,9 +230,9 @@ impl Event {
 /// Lowercased domain of an address, or an empty string; borrowed when the address
 /// is already lowercase (the common case, and a hot path in the report).
 pub fn domain_of(address: &str) -> std::borrow::Cow<'_, str> {
-    let domain = address
-        .rsplit_once('@')
-        .map_or("", |(_, d)| d.trim_end_matches('>'));
+    // By bytes: a hot path, and '@' and '>' are ASCII, so the cuts are char bounds.
+    let domain = memchr::memrchr(b'@', address.as_bytes()).map_or("", |at| &address[at + 1..]);
+    let domain = &domain[..domain.len() - domain.bytes().rev().take_while(|&b| b == b'>').count()];
     if domain.bytes().any(|b| b.is_ascii_uppercase()) {
         std::borrow::Cow::Owned(domain.to_ascii_lowercase())
     } else {
@@ -374,5 +374,30 @@ impl Delivery {
     pub fn kpi(&self) -> Option<Kpi> {
         let bucket = self.cause().map_or(Bucket::Unknown, |v| v.bucket);
         Kpi::of(self.outcome, bucket)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_of_takes_the_part_after_the_last_at_lowercased() {
+        for (address, want) in [
+            ("ann@example.org", "example.org"),
+            ("Ann@Example.ORG", "example.org"),
+            ("<ann@example.org>", "example.org"),
+            ("\"a@b\"@example.org>>", "example.org"),
+            ("ann@", ""),
+            ("no-at-sign", ""),
+            ("", ""),
+            ("ann@exämple.org", "exämple.org"),
+        ] {
+            assert_eq!(domain_of(address), want, "{address}");
+        }
+        assert!(matches!(
+            domain_of("ann@example.org"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

@@ -69,12 +69,13 @@ pub struct LogLine<'a> {
 impl<'a> LogLine<'a> {
     /// The last path component of the program: `smtp` for `postfix/relay/smtp`.
     pub fn agent(&self) -> &str {
-        let last = self
-            .program
-            .rsplit(|&b| b == b'/')
-            .next()
-            .unwrap_or(self.program);
-        std::str::from_utf8(last).unwrap_or("")
+        std::str::from_utf8(self.agent_bytes()).unwrap_or("")
+    }
+
+    /// [`LogLine::agent`] as bytes, for comparisons on every line (no UTF-8 check).
+    pub fn agent_bytes(&self) -> &'a [u8] {
+        let p = self.program;
+        memchr::memrchr(b'/', p).map_or(p, |slash| &p[slash + 1..])
     }
 
     /// A Postfix daemon: `postfix*/.../daemon`, or a known daemon under any

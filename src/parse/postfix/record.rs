@@ -234,20 +234,20 @@ fn parse_postfix(
         return Ok(Record::Ignored(no_queue_id_kind(line.message)));
     };
     let key = RawKey::new(names.index(line.host), queue_id);
-    let agent = line.agent();
+    let agent = line.agent_bytes();
     if rest.starts_with(b"to=") {
         let program = names.index(line.program);
         return delivery_line(chunk, key, time, rest, program, classifier, memo);
     }
     // postsuper(1) -d logs "removed" for a message the administrator deleted.
-    if agent == "postsuper" {
+    if agent == b"postsuper" {
         return Ok(if rest == b"removed" {
             Record::Removed { key }
         } else {
             Record::Ignored("queue status")
         });
     }
-    if agent == "qmgr" || agent == "nqmgr" || agent == "oqmgr" {
+    if agent == b"qmgr" || agent == b"nqmgr" || agent == b"oqmgr" {
         if rest == b"removed" {
             return Ok(Record::Removed { key });
         }
@@ -275,7 +275,7 @@ fn parse_postfix(
             message_id: Span::of(chunk, id),
         });
     }
-    if agent == "pickup"
+    if agent == b"pickup"
         && let Some(pos) = n.from.find(rest)
     {
         let (sender, _) = angle_value(&rest[pos + 5..]);
@@ -296,7 +296,7 @@ fn parse_postfix(
             });
         }
     }
-    if agent == "bounce" {
+    if agent == b"bounce" {
         return Err("unknown bounce record");
     }
     match known_queue_line(rest) {
