@@ -269,12 +269,12 @@ impl Prefilter {
         self.exact.get(i).copied().unwrap_or(false)
     }
 
-    /// Whether rule `i` may match given the literals found.
-    fn passes(&self, i: usize, candidates: &[u64]) -> bool {
-        !self.gated.get(i).copied().unwrap_or(false)
-            || candidates
-                .get(i / 64)
-                .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    /// Adds to `bits` the rules the automaton does not gate: they may match whatever
+    /// literals were found.
+    fn add_ungated(&self, bits: &mut [u64]) {
+        for (i, _) in self.gated.iter().enumerate().filter(|(_, g)| !**g) {
+            bits[i / 64] |= 1 << (i % 64);
+        }
     }
 }
 
@@ -357,8 +357,11 @@ pub struct Classifier {
     /// Each rule's pattern, compiled the first time a reply gets that far.
     text_regex: Vec<OnceLock<Option<Regex>>>,
     prefilter: Prefilter,
-    /// Each rule's `class` condition, apart from the rule for a cache-friendly scan.
-    rule_class: Vec<Option<u8>>,
+    /// The rules allowed by their `class` condition, as bit sets over the rules: for
+    /// a failure of no class (or another), of class 2, 4 and 5.
+    class_masks: [Vec<u64>; 4],
+    /// The rules no literal gates, as a bit set: each failure tries them.
+    ungated: Vec<u64>,
     /// Whether any rule tests the relay or the recipient domain: when none does, a
     /// verdict does not depend on them (the verdict memo leaves them out of its key).
     uses_relay: bool,
@@ -410,14 +413,26 @@ impl Classifier {
     pub fn new(rules: Vec<Rule>) -> Result<Classifier, RuleError> {
         let text_regex = rules.iter().map(|_| OnceLock::new()).collect();
         let prefilter = Prefilter::new(&rules);
-        let rule_class = rules.iter().map(|r| r.class).collect();
+        let words = prefilter.words();
+        let class_masks = [None, Some(2), Some(4), Some(5)].map(|class| {
+            let mut mask = vec![0u64; words];
+            for (i, rule) in rules.iter().enumerate() {
+                if rule.class.is_none_or(|want| class == Some(want)) {
+                    mask[i / 64] |= 1 << (i % 64);
+                }
+            }
+            mask
+        });
+        let mut ungated = vec![0u64; words];
+        prefilter.add_ungated(&mut ungated);
         let uses_relay = rules.iter().any(|r| r.relay.is_some());
         let uses_domain = rules.iter().any(|r| r.domain.is_some());
         Ok(Classifier {
             rules,
             text_regex,
             prefilter,
-            rule_class,
+            class_masks,
+            ungated,
             uses_relay,
             uses_domain,
             fallback_rule: Arc::from("fallback.unclassified"),
@@ -473,17 +488,31 @@ impl Classifier {
             &mut heap
         };
         self.prefilter.mark_candidates(inner, candidates);
-        let candidates = &*candidates;
         let class = d.class();
         let hard = class.is_none_or(|c| c == 5);
-        for (i, rule) in self.rules.iter().enumerate() {
-            // Cheap tests first: the literal prefilter and the class, from small
-            // arrays (most rules stop there, before their large entry is read); then
-            // codes, stage, relay and domain; and only then the rule's own pattern.
-            if !self.prefilter.passes(i, candidates)
-                || self.rule_class[i].is_some_and(|want| class != Some(want))
-                || !conditions_hold(rule, d)
-            {
+        // Cheap tests first, on bit sets: the literals found (or no literal to find)
+        // and the class; then, rule by rule in table order, codes, stage, relay and
+        // domain; and only then the rule's own pattern.
+        let mask = &self.class_masks[match class {
+            Some(2) => 1,
+            Some(4) => 2,
+            Some(5) => 3,
+            _ => 0,
+        }];
+        for ((word, ungated), allowed) in candidates.iter_mut().zip(&self.ungated).zip(mask) {
+            *word = (*word | ungated) & allowed;
+        }
+        let candidates = &*candidates;
+        let set_bits = candidates.iter().enumerate().flat_map(|(w, &bits)| {
+            std::iter::successors((bits != 0).then_some(bits), |b| {
+                let rest = b & (b - 1);
+                (rest != 0).then_some(rest)
+            })
+            .map(move |b| w * 64 + b.trailing_zeros() as usize)
+        });
+        for i in set_bits {
+            let Some(rule) = self.rules.get(i) else { break };
+            if !conditions_hold(rule, d) {
                 continue;
             }
             // One search gives both the decision and, when wanted, the evidence.
@@ -582,7 +611,7 @@ impl Classifier {
 }
 
 /// The rule's conditions on codes, stage, relay and domain (its class is tested
-/// apart, from [`Classifier::rule_class`]).
+/// apart, from [`Classifier::class_masks`]).
 fn conditions_hold(rule: &Rule, d: &Diagnosis<'_>) -> bool {
     if !rule.reply.is_empty()
         && !d
