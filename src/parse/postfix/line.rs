@@ -95,40 +95,51 @@ impl<'a> LogLine<'a> {
     /// which has no vowels.
     pub fn queue_id_and_rest(&self) -> Option<(&'a [u8], &'a [u8])> {
         let m = self.message;
-        // A queue id has at most 20 characters: no need to look further for its colon.
-        let colon = m.iter().take(21).position(|&c| c == b':')?;
-        let id = &m[..colon];
-        let rest = m.get(colon + 1..)?.strip_prefix(b" ")?;
-        if is_queue_id(id) {
-            Some((id, rest))
-        } else {
-            None
+        // One pass finds the colon and classifies the bytes before it; a queue id has
+        // at most 20 characters, so no need to look further.
+        let (mut all, mut any) = (u8::MAX, 0u8);
+        let mut colon = None;
+        for (i, &b) in m.iter().take(21).enumerate() {
+            let class = QUEUE_ID_BYTES[usize::from(b)];
+            if class & COLON != 0 {
+                colon = Some(i);
+                break;
+            }
+            all &= class;
+            any |= class;
         }
+        let colon = colon?;
+        let rest = m.get(colon + 1..)?.strip_prefix(b" ")?;
+        queue_id_shape(colon, all, any).then(|| (&m[..colon], rest))
     }
 }
 
 pub fn is_queue_id(id: &[u8]) -> bool {
-    if !(5..=20).contains(&id.len()) {
-        return false;
-    }
-    // One pass with a byte table: this runs on nearly every line, and the vowel test
-    // alone was a loop over ten letters per byte.
-    let (mut all_hex, mut all_alnum, mut digit, mut vowel) = (true, true, false, false);
-    for &b in id {
-        let class = QUEUE_ID_BYTES[usize::from(b)];
-        all_hex &= class & HEX != 0;
-        all_alnum &= class & ALNUM != 0;
-        digit |= class & DIGIT != 0;
-        vowel |= class & VOWEL != 0;
-    }
-    all_hex || (id.len() >= 10 && all_alnum && digit && !vowel)
+    let (all, any) = id
+        .iter()
+        .map(|&b| QUEUE_ID_BYTES[usize::from(b)])
+        .fold((u8::MAX, 0u8), |(all, any), class| {
+            (all & class, any | class)
+        });
+    queue_id_shape(id.len(), all, any)
 }
 
-/// Byte classes of queue ids: upper-case hex digit, letter or digit, digit, vowel.
+/// Whether `len` bytes whose classes AND to `all` and OR to `any` make a queue id:
+/// 5-20 upper-case hex characters, or (`enable_long_queue_ids`) 10-20 characters of
+/// Postfix's base-52 alphabet, which has no vowels, with a digit among them.
+fn queue_id_shape(len: usize, all: u8, any: u8) -> bool {
+    (5..=20).contains(&len)
+        && (all & HEX != 0
+            || (len >= 10 && all & ALNUM != 0 && any & DIGIT != 0 && any & VOWEL == 0))
+}
+
+/// Byte classes of queue ids, one table lookup per byte: upper-case hex digit,
+/// letter or digit, digit, vowel, and the colon that ends the id.
 const HEX: u8 = 1;
 const ALNUM: u8 = 2;
 const DIGIT: u8 = 4;
 const VOWEL: u8 = 8;
+const COLON: u8 = 16;
 
 const QUEUE_ID_BYTES: [u8; 256] = {
     let mut table = [0u8; 256];
@@ -147,6 +158,9 @@ const QUEUE_ID_BYTES: [u8; 256] = {
         }
         if matches!(c.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u') {
             class |= VOWEL;
+        }
+        if c == b':' {
+            class |= COLON;
         }
         table[b] = class;
         b += 1;

@@ -286,6 +286,20 @@ fn queue_id_test_agrees_with_its_definition() {
             String::from_utf8_lossy(&id)
         );
         accepted += usize::from(reference(&id));
+        // The same, as the start of a log message: the id ends at the first colon.
+        let mut message = id.clone();
+        message.extend_from_slice(b": to=<a@b.example>");
+        let line = LogLine {
+            time: None,
+            host: b"mta1",
+            program: b"postfix/smtp",
+            message: &message,
+        };
+        // The id ends at the first colon, which a space must follow.
+        let colon = message.iter().position(|&b| b == b':').unwrap();
+        let want =
+            (reference(&message[..colon]) && message[colon + 1] == b' ').then(|| &message[..colon]);
+        assert_eq!(line.queue_id_and_rest().map(|(id, _)| id), want);
     }
     assert!(accepted > 10_000, "{accepted} accepted");
 }
