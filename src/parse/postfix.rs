@@ -89,8 +89,10 @@ fn parse_chunk(chunk: Vec<u8>, ctx: &Context<'_>, memo: &mut Memo) -> ParsedChun
         lines: 0,
         names: NameTable::default(),
         ignored: IgnoredKinds::default(),
-        // About one record per 280 bytes of a busy log: reserved once, not regrown.
-        records: Vec::with_capacity(chunk.len() / 256),
+        // About one record per 280 bytes of a busy log: reserved once, not regrown
+        // (and no more than a chunk of the usual size holds: a chunk grown around one
+        // giant line has one record).
+        records: Vec::with_capacity((chunk.len() / 256).min(16 << 10)),
     };
     for_each_line(&chunk, |raw| {
         parsed.lines += 1;
