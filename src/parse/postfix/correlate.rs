@@ -62,9 +62,87 @@ struct Message {
     message_id: Option<Arc<str>>,
     /// A bounce or delay notice: not the sender's mail.
     not_mail: bool,
-    recipients: HashMap<Arc<str>, Pending>,
+    recipients: PendingRecipients,
     /// Order of arrival, for eviction.
     serial: u64,
+}
+
+/// The deferred recipients of one message. Nearly every message has none or one,
+/// and a message stays open for as long as its retries last: a short list, exactly
+/// sized, takes a fifth of the memory of the smallest hash table; a long one becomes a
+/// table.
+#[derive(Debug)]
+enum PendingRecipients {
+    Few(Vec<(Arc<str>, Pending)>),
+    Many(HashMap<Arc<str>, Pending>),
+}
+
+impl Default for PendingRecipients {
+    fn default() -> Self {
+        PendingRecipients::Few(Vec::new())
+    }
+}
+
+impl PendingRecipients {
+    /// Past this many a list becomes a table.
+    const FEW: usize = 8;
+
+    fn len(&self) -> usize {
+        match self {
+            PendingRecipients::Few(list) => list.len(),
+            PendingRecipients::Many(table) => table.len(),
+        }
+    }
+
+    fn contains(&self, recipient: &str) -> bool {
+        match self {
+            PendingRecipients::Few(list) => list.iter().any(|(r, _)| **r == *recipient),
+            PendingRecipients::Many(table) => table.contains_key(recipient),
+        }
+    }
+
+    fn remove(&mut self, recipient: &str) -> Option<Pending> {
+        match self {
+            PendingRecipients::Few(list) => {
+                let i = list.iter().position(|(r, _)| **r == *recipient)?;
+                Some(list.swap_remove(i).1)
+            }
+            PendingRecipients::Many(table) => table.remove(recipient),
+        }
+    }
+
+    /// The slot of a recipient, made empty when it has none yet.
+    fn slot(&mut self, recipient: &Arc<str>) -> &mut Pending {
+        if let PendingRecipients::Few(list) = self
+            && list.len() >= Self::FEW
+            && !list.iter().any(|(r, _)| r == recipient)
+        {
+            *self = PendingRecipients::Many(std::mem::take(list).into_iter().collect());
+        }
+        match self {
+            PendingRecipients::Few(list) => {
+                let i = match list.iter().position(|(r, _)| r == recipient) {
+                    Some(i) => i,
+                    None => {
+                        // Exactly sized: most lists never grow past one.
+                        list.reserve_exact(1);
+                        list.push((recipient.clone(), Pending::default()));
+                        list.len() - 1
+                    }
+                };
+                &mut list[i].1
+            }
+            PendingRecipients::Many(table) => table.entry(recipient.clone()).or_default(),
+        }
+    }
+
+    /// All of them, taken out, in no particular order.
+    fn take_all(&mut self) -> Vec<(Arc<str>, Pending)> {
+        match std::mem::take(self) {
+            PendingRecipients::Few(list) => list,
+            PendingRecipients::Many(table) => table.into_iter().collect(),
+        }
+    }
 }
 
 /// Correlation state, fed records in input order across all files of a run.
@@ -319,7 +397,7 @@ impl Correlator {
         // final status removes it, so the same address listed twice in one message
         // (Postfix delivers and logs it twice) is a second delivery.
         let mut pending = match final_outcome {
-            Some(_) => msg.recipients.remove(&*event.recipient).unwrap_or_default(),
+            Some(_) => msg.recipients.remove(&event.recipient).unwrap_or_default(),
             None => Pending::default(),
         };
         let not_mail = msg.not_mail;
@@ -332,12 +410,12 @@ impl Correlator {
         sink.event(&event);
         let Some(outcome) = final_outcome else {
             if msg.recipients.len() >= MAX_PENDING_PER_MESSAGE
-                && !msg.recipients.contains_key(&*event.recipient)
+                && !msg.recipients.contains(&event.recipient)
             {
                 self.leftovers.evicted_recipients += 1;
                 return;
             }
-            let slot = msg.recipients.entry(event.recipient.clone()).or_default();
+            let slot = msg.recipients.slot(&event.recipient);
             slot.attempts += 1;
             slot.deferrals += 1;
             slot.first_time = slot.first_time.or(event.time);
@@ -378,7 +456,7 @@ impl Correlator {
         if msg.not_mail {
             return;
         }
-        let mut expired: Vec<(Arc<str>, Pending)> = msg.recipients.drain().collect();
+        let mut expired = msg.recipients.take_all();
         // Deterministic order: by recipient address.
         expired.sort_by(|a, b| a.0.cmp(&b.0));
         for (recipient, mut pending) in expired {
@@ -437,11 +515,11 @@ impl Correlator {
 
     /// Recipients of a message that never became final (deleted by the administrator,
     /// or still queued at the end of the input) end as pending.
-    fn flush_pending(&mut self, msg: Message, sink: &mut dyn Sink) {
+    fn flush_pending(&mut self, mut msg: Message, sink: &mut dyn Sink) {
         if msg.not_mail {
             return;
         }
-        let mut pending: Vec<(Arc<str>, Pending)> = msg.recipients.into_iter().collect();
+        let mut pending = msg.recipients.take_all();
         pending.sort_by(|a, b| a.0.cmp(&b.0));
         for (_, p) in pending {
             let Some(mut last) = p.last_failure.map(|e| *e) else {

@@ -1032,3 +1032,43 @@ fn a_reply_cut_inside_a_multibyte_character_keeps_its_text() {
     assert!(!text.contains("tail"));
     assert!(p.events[0].verdict.is_some());
 }
+
+/// A message with more deferred recipients than a short list holds: some delivered,
+/// some deferred twice, the rest expired together, each once, in address order.
+#[test]
+fn many_deferred_recipients_of_one_message_expire_each_once() {
+    let deferral = |n: usize, second: u32| {
+        format!(
+            "Nov 22 10:00:{second:02} mta1 postfix/smtp[102]: 1A2B3C4D5E: to=<u{n:02}@grey.example>, relay=mx.grey.example[192.0.2.2]:25, delay=1, delays=0.1/0/0.5/0.4, dsn=4.7.1, status=deferred (host mx.grey.example[192.0.2.2] said: 451 4.7.1 Greylisted (in reply to RCPT TO command))"
+        )
+    };
+    let mut lines = vec![
+        "Nov 22 10:00:00 mta1 postfix/qmgr[100]: 1A2B3C4D5E: from=<news@shop.example>, size=1, nrcpt=20 (queue active)".to_string(),
+    ];
+    // Twelve recipients deferred (more than a short list holds), in reverse order.
+    lines.extend((0..12).rev().map(|n| deferral(n, 1)));
+    // Three of them deferred again, two delivered.
+    lines.extend([3, 7, 11].map(|n| deferral(n, 2)));
+    for n in [0, 5] {
+        lines.push(format!(
+            "Nov 22 10:10:00 mta1 postfix/smtp[103]: 1A2B3C4D5E: to=<u{n:02}@grey.example>, relay=mx.grey.example[192.0.2.2]:25, delay=600, delays=599/0/0.5/0.5, dsn=2.0.0, status=sent (250 2.0.0 Ok)"
+        ));
+    }
+    lines.push(EXPIRED.to_string());
+    let p = parse(&lines.iter().map(String::as_str).collect::<Vec<_>>());
+    let outcomes: Vec<(String, Outcome, u32)> = p
+        .deliveries
+        .iter()
+        .map(|d| (d.recipient().to_string(), d.outcome, d.deferrals))
+        .collect();
+    let mut want: Vec<(String, Outcome, u32)> = [0, 5]
+        .iter()
+        .map(|n| (format!("u{n:02}@grey.example"), Outcome::Delivered, 1))
+        .collect();
+    want.extend((0..12).filter(|n| *n != 0 && *n != 5).map(|n| {
+        let deferrals = if [3, 7, 11].contains(&n) { 2 } else { 1 };
+        (format!("u{n:02}@grey.example"), Outcome::Expired, deferrals)
+    }));
+    assert_eq!(outcomes, want);
+    assert_eq!(p.leftovers.evicted_recipients, 0);
+}
