@@ -384,6 +384,23 @@ fn delivery_line(
     // Successful deliveries need no codes beyond dsn=: their text is the remote's "250
     // ok" and the per-line cost matters on large logs.
     if action.is_failure() {
+        // The same reply again (a log repeats many of them word for word): codes,
+        // stage and verdict as worked out the first time. Only when no rule tests the
+        // relay or the domain, which the text does not carry.
+        let memoize = text_bytes.len() <= MAX_MEMO_TEXT
+            && !classifier.uses_relay()
+            && !classifier.uses_domain();
+        if memoize
+            && let Some(seen) = memo.replies.get(text_bytes)
+            && seen.dsn == d.enhanced_code
+        {
+            d.reply_code = seen.reply_code;
+            d.enhanced_code = seen.enhanced_code;
+            d.smtp_stage = seen.stage;
+            d.verdict = Some(seen.verdict.clone());
+            return Ok(Record::Delivery(Box::new(d)));
+        }
+        let dsn = d.enhanced_code;
         let text = text_of(text_bytes);
         let found = codes::extract(&text);
         d.reply_code = found.reply;
@@ -407,6 +424,18 @@ fn delivery_line(
                 stage: d.smtp_stage,
             },
         ));
+        if memoize && let Some(verdict) = &d.verdict {
+            memo.replies.insert(
+                text_bytes,
+                Replied {
+                    dsn,
+                    reply_code: d.reply_code,
+                    enhanced_code: d.enhanced_code,
+                    stage: d.smtp_stage,
+                    verdict: verdict.clone(),
+                },
+            );
+        }
     } else {
         // "250 2.0.0 Ok: queued as ..." : a success names its code up front.
         d.reply_code = codes::leading_reply(text_bytes);
@@ -485,7 +514,23 @@ fn angle_value(b: &[u8]) -> (&[u8], &[u8]) {
 #[derive(Default)]
 pub struct Memo {
     pub verdicts: VerdictCache,
+    /// Recent failure replies, word for word, and what they gave.
+    replies: Recent<Replied>,
 }
+
+/// What a failure reply gave: its codes, stage and verdict, for the `dsn=` code it
+/// came with (which takes precedence over a code in the text).
+#[derive(Debug, Clone)]
+struct Replied {
+    dsn: Option<EnhancedCode>,
+    reply_code: Option<ReplyCode>,
+    enhanced_code: Option<EnhancedCode>,
+    stage: Option<SmtpStage>,
+    verdict: Verdict,
+}
+
+/// Longest reply the word-for-word memo keeps.
+const MAX_MEMO_TEXT: usize = 1024;
 
 impl Memo {
     pub fn new() -> Memo {
@@ -555,6 +600,17 @@ impl<V> Default for Recent<V> {
 
 impl<V: Clone> Recent<V> {
     const CAPACITY: usize = 4096;
+
+    fn get(&self, raw: &[u8]) -> Option<&V> {
+        self.0.get(raw)
+    }
+
+    fn insert(&mut self, raw: &[u8], value: V) {
+        if self.0.len() >= Self::CAPACITY {
+            self.0.clear();
+        }
+        self.0.insert(Box::from(raw), value);
+    }
 
     fn get_or_insert_with(&mut self, raw: &[u8], make: impl FnOnce() -> V) -> V {
         if let Some(value) = self.0.get(raw) {

@@ -1072,3 +1072,58 @@ fn many_deferred_recipients_of_one_message_expire_each_once() {
     assert_eq!(outcomes, want);
     assert_eq!(p.leftovers.evicted_recipients, 0);
 }
+
+/// A failure reply seen before gives its codes and verdict from the memo, but only for
+/// the same `dsn=` code, and never when a rule tests the recipient's domain.
+#[test]
+fn a_repeated_reply_is_remembered_only_where_nothing_else_decides() {
+    let line = |rcpt: &str, dsn: &str| {
+        format!(
+            "Nov 22 10:00:01 mta1 postfix/smtp[102]: 1A2B3C4D5E: to=<{rcpt}>, relay=mx.example[192.0.2.2]:25, delay=1, delays=0.1/0/0.5/0.4, dsn={dsn}, status=bounced (host mx.example[192.0.2.2] said: 550 Requested action not taken (in reply to RCPT TO command))"
+        )
+    };
+    let parse_with_rules = |classifier: &Classifier, lines: &[String]| {
+        let mut memo = record::Memo::new();
+        let mut names = record::NameTable::default();
+        lines
+            .iter()
+            .map(|l| {
+                match record::parse_line(
+                    l.as_bytes(),
+                    l.as_bytes(),
+                    &mut names,
+                    classifier,
+                    &mut memo,
+                ) {
+                    Record::Delivery(d) => {
+                        (d.enhanced_code.map(|c| c.to_string()), d.verdict.unwrap())
+                    }
+                    other => panic!("not a delivery: {other:?}"),
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    // The same words with another dsn= code: the code, and what it decides, change.
+    let lines = [
+        line("a@x.example", "5.1.1"),
+        line("b@x.example", "5.1.1"),
+        line("c@x.example", "5.7.1"),
+    ];
+    let got = parse_with_rules(&CLASSIFIER, &lines);
+    assert_eq!(got[0], got[1]);
+    assert_eq!(got[2].0.as_deref(), Some("5.7.1"));
+    assert_ne!(got[0].1.rule, got[2].1.rule);
+    // A rule on the domain: the same words give two verdicts.
+    let rules = crate::classify::rules::parse_rules(
+        "[[rule]]\nid = \"mine\"\nreason = \"content_spam\"\ndomain = 'y\\.example'\nsamples = []\n",
+        "mine.toml",
+    )
+    .unwrap();
+    let classifier = Classifier::with_user_rules(rules).unwrap();
+    let got = parse_with_rules(
+        &classifier,
+        &[line("a@x.example", "5.1.1"), line("b@y.example", "5.1.1")],
+    );
+    assert_ne!(&*got[0].1.rule, "mine");
+    assert_eq!(&*got[1].1.rule, "mine");
+}
