@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let found = codes::extract(text);
-    let _ = codes::leading_reply(text);
+    let _ = codes::leading_reply(text.as_bytes());
     if let Some(r) = ReplyCode::parse(text) {
         assert_eq!(ReplyCode::parse(&r.to_string()), Some(r));
     }
