@@ -6,7 +6,9 @@ use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use flate2::read::MultiGzDecoder;
+// The bufread decoder inflates straight from the file's buffer; the read one would
+// copy it through a small buffer of its own first.
+use flate2::bufread::MultiGzDecoder;
 
 /// Read buffer size: large, so the parser sees few refills.
 pub const BUFFER: usize = 1 << 20;
