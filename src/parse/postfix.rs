@@ -176,7 +176,9 @@ fn next_chunk(
         if data.len() < filled + want {
             data.resize(filled + want, 0);
         }
-        let n = match input.read(&mut data[filled..]) {
+        // No more than asked for, though the buffer may be longer (one that held a
+        // giant line): chunks stay near `size` and the pieces in flight small.
+        let n = match input.read(&mut data[filled..filled + want]) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) if filled == 0 => return Err(e),

@@ -1127,3 +1127,26 @@ fn a_repeated_reply_is_remembered_only_where_nothing_else_decides() {
     assert_ne!(&*got[0].1.rule, "mine");
     assert_eq!(&*got[1].1.rule, "mine");
 }
+
+/// A recycled buffer that once held a giant line is long; a chunk read into it still
+/// stops near the chunk size, so later pieces stay small and parsed in parallel.
+#[test]
+fn a_long_recycled_buffer_does_not_make_long_chunks() {
+    let line = "Nov 22 10:00:00 mta1 postfix/qmgr[1]: 1A2B3C4D5E: removed\n";
+    let log = line.repeat(2000);
+    let mut input = Cursor::new(log.as_bytes());
+    let mut carry = Vec::new();
+    let mut failed = None;
+    let size = 4096;
+    let spare = vec![0u8; 1 << 20];
+    let chunk = next_chunk(&mut input, &mut carry, size, Some(spare), &mut failed)
+        .unwrap()
+        .unwrap();
+    // Cut at the last line end of what was read: about one chunk size.
+    assert!(
+        (size / 2..=2 * size).contains(&chunk.len()),
+        "chunk of {} bytes",
+        chunk.len()
+    );
+    assert!(chunk.ends_with(b"\n"));
+}
