@@ -1127,13 +1127,7 @@ impl Collector {
     pub fn delivery(&mut self, d: &Delivery, provider: &'static str) {
         let attempts = u64::from(d.attempts);
         if provider == "other" {
-            let domain = d.recipient().rsplit_once('@').map_or("", |(_, d)| d);
-            let domain = domain.trim_end_matches('>');
-            let domain = if domain.bytes().any(|b| b.is_ascii_uppercase()) {
-                std::borrow::Cow::Owned(domain.to_ascii_lowercase())
-            } else {
-                std::borrow::Cow::Borrowed(domain)
-            };
+            let domain = crate::model::domain_of(d.recipient());
             *capped_slot(
                 &mut self.attempts_by_domain,
                 &domain,

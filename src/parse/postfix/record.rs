@@ -613,14 +613,11 @@ impl<V: Clone> Recent<V> {
     }
 
     fn get_or_insert_with(&mut self, raw: &[u8], make: impl FnOnce() -> V) -> V {
-        if let Some(value) = self.0.get(raw) {
+        if let Some(value) = self.get(raw) {
             return value.clone();
         }
-        if self.0.len() >= Self::CAPACITY {
-            self.0.clear();
-        }
         let value = make();
-        self.0.insert(Box::from(raw), value.clone());
+        self.insert(raw, value.clone());
         value
     }
 }
