@@ -406,13 +406,15 @@ fn delivery_line(
         d.reply_code = found.reply;
         d.enhanced_code = d.enhanced_code.or(found.enhanced);
         d.smtp_stage = classify::detect_stage(&text);
-        let recipient = text_of(fields.to);
-        let domain = crate::model::domain_of(&recipient);
-        // Only a user's rule can test the relay; the built-in table never does.
+        // Only a user's rule can test the relay or the domain; the built-in table
+        // never does, and then neither is worked out.
         let relay = classifier
             .uses_relay()
             .then(|| relay_parts(fields.relay).0.map(lowercase))
             .flatten();
+        let domain = classifier
+            .uses_domain()
+            .then(|| crate::model::domain_of(&text_of(fields.to)).into_owned());
         d.verdict = Some(memo.verdicts.classify(
             classifier,
             &Diagnosis {
@@ -420,7 +422,7 @@ fn delivery_line(
                 enhanced_code: d.enhanced_code,
                 text: &text,
                 relay: relay.as_deref(),
-                domain: Some(&domain),
+                domain: domain.as_deref(),
                 stage: d.smtp_stage,
             },
         ));
