@@ -1150,3 +1150,60 @@ fn a_long_recycled_buffer_does_not_make_long_chunks() {
     );
     assert!(chunk.ends_with(b"\n"));
 }
+
+/// A read interrupted by a signal is retried; the chunk is whole.
+#[test]
+fn an_interrupted_read_is_retried() {
+    struct Interrupting<'a> {
+        data: &'a [u8],
+        interrupted: bool,
+    }
+    impl std::io::Read for Interrupting<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if !self.interrupted {
+                self.interrupted = true;
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let n = self.data.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+    let log = "Nov 22 10:00:00 mta1 postfix/qmgr[1]: 1A2B3C4D5E: removed\n".repeat(3);
+    let mut input = std::io::BufReader::new(Interrupting {
+        data: log.as_bytes(),
+        interrupted: false,
+    });
+    let (mut carry, mut failed) = (Vec::new(), None);
+    let chunk = next_chunk(&mut input, &mut carry, 1 << 20, None, &mut failed)
+        .unwrap()
+        .unwrap();
+    assert_eq!(chunk, log.as_bytes());
+    assert!(failed.is_none());
+}
+
+/// A reply that is not UTF-8, seen twice: the second takes the memo's verdict, the
+/// same as the first, and both keep the text with the bad byte replaced.
+#[test]
+fn a_repeated_reply_that_is_not_utf8_gives_the_same_verdict() {
+    let line = b"Nov 22 10:00:01 mta1 postfix/smtp[102]: 1A2B3C4D5E: to=<a@x.example>, relay=mx.example[192.0.2.2]:25, dsn=5.1.1, status=bounced (host mx.example[192.0.2.2] said: 550 5.1.1 Benutzer unbekannt \xfc (in reply to RCPT TO command))";
+    let mut memo = record::Memo::new();
+    let mut names = record::NameTable::default();
+    let mut verdicts = Vec::new();
+    for _ in 0..2 {
+        match record::parse_line(line, line, &mut names, &CLASSIFIER, &mut memo) {
+            Record::Delivery(d) => {
+                assert!(
+                    d.diagnostic
+                        .text(line)
+                        .contains("unbekannt \u{fffd} (in reply")
+                );
+                verdicts.push((d.enhanced_code, d.verdict.unwrap()));
+            }
+            other => panic!("not a delivery: {other:?}"),
+        }
+    }
+    assert_eq!(verdicts[0], verdicts[1]);
+    assert_eq!(verdicts[0].1.bucket, Bucket::ListRot);
+}
