@@ -13,7 +13,7 @@ pub mod vocabulary;
 
 use std::sync::{Arc, LazyLock, OnceLock};
 
-use regex::bytes::Regex;
+use regex_automata::meta::Regex;
 
 use crate::codes;
 use crate::model::{Bucket, EnhancedCode, Event, ReplyCode, SmtpStage, Verdict};
@@ -183,7 +183,11 @@ impl Prefilter {
         let mut gated = vec![false; rules.len()];
         let mut exact = vec![false; rules.len()];
         for (i, rule) in rules.iter().enumerate() {
-            let Some(found) = rule.text.as_deref().and_then(required_literals) else {
+            let Some(found) = rule
+                .text
+                .as_deref()
+                .and_then(|p| required_literals(p, rule.mode))
+            else {
                 continue;
             };
             gated[i] = true;
@@ -294,10 +298,14 @@ struct Required {
 /// prefixes are too short to help, ends with), lowercased and at most
 /// [`LITERAL_MAX`] bytes; `None` when there is no such small set of ASCII literals of
 /// three bytes or more.
-fn required_literals(pattern: &str) -> Option<Required> {
+fn required_literals(pattern: &str, mode: rules::PatternMode) -> Option<Required> {
     use regex_syntax::hir::literal::ExtractKind;
     // Case as written: the automaton folds ASCII case itself.
+    // Parsed as the pattern is compiled: in ASCII mode a class such as `\w` is a few
+    // ranges, where its Unicode table made parsing most of the classifier's build.
     let hir = regex_syntax::ParserBuilder::new()
+        .unicode(mode == rules::PatternMode::Unicode)
+        .utf8(false)
         .build()
         .parse(pattern)
         .ok()?;
@@ -529,7 +537,10 @@ impl Classifier {
                 }
             }
             let evidence = match found {
-                Some(m) => format!("text \"{}\"", String::from_utf8_lossy(m.as_bytes())),
+                Some(m) => format!(
+                    "text \"{}\"",
+                    String::from_utf8_lossy(&inner.as_bytes()[m.range()])
+                ),
                 None if self.evidence => self.evidence(rule, d),
                 None => String::new(),
             };

@@ -23,7 +23,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use regex::bytes::{Regex, RegexBuilder};
+use regex_automata::MatchKind;
+use regex_automata::meta::Regex;
+use regex_automata::util::syntax;
 use serde::Deserialize;
 
 use crate::classify::vocabulary;
@@ -240,7 +242,11 @@ impl PatternMode {
     }
 }
 
-/// Compiles a case-insensitive pattern with size limits.
+/// Compiles a case-insensitive pattern with size limits, as `regex::bytes::Regex` would
+/// (leftmost-first, any bytes), but without the engine's own literal prefilter: the
+/// classifier's Aho-Corasick scan already gates each rule on its literals, and working
+/// out the prefilter was most of the cost of compiling a pattern, paid at every start
+/// for each rule a run reaches.
 pub fn compile_pattern(pattern: &str, mode: PatternMode) -> Result<Regex, String> {
     if pattern.len() > PATTERN_MAX_LEN {
         return Err(format!(
@@ -248,17 +254,27 @@ pub fn compile_pattern(pattern: &str, mode: PatternMode) -> Result<Regex, String
             pattern.len()
         ));
     }
-    RegexBuilder::new(pattern)
-        .case_insensitive(true)
-        .unicode(mode == PatternMode::Unicode)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|e| match e {
-            regex::Error::CompiledTooBig(limit) => {
-                format!("pattern compiles to more than {limit} bytes; simplify it")
-            }
-            other => format!("invalid pattern: {}", other.to_string().replace('\n', " ")),
+    Regex::builder()
+        .syntax(
+            syntax::Config::new()
+                .case_insensitive(true)
+                .unicode(mode == PatternMode::Unicode)
+                .utf8(false),
+        )
+        .configure(
+            Regex::config()
+                .match_kind(MatchKind::LeftmostFirst)
+                .utf8_empty(false)
+                .auto_prefilter(false)
+                .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+                .onepass_size_limit(Some(REGEX_SIZE_LIMIT))
+                .hybrid_cache_capacity(REGEX_SIZE_LIMIT)
+                .dfa_size_limit(Some(REGEX_SIZE_LIMIT)),
+        )
+        .build(pattern)
+        .map_err(|e| match e.size_limit() {
+            Some(limit) => format!("pattern compiles to more than {limit} bytes; simplify it"),
+            None => format!("invalid pattern: {}", e.to_string().replace('\n', " ")),
         })
 }
 

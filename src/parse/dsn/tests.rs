@@ -443,3 +443,86 @@ impl std::io::Read for FailingRead {
         Err(std::io::Error::other("disk gone"))
     }
 }
+
+/// What a parsed [`Mail`] shows the decoders, as one comparable value.
+fn mail_view(mail: &mail::Mail<'_>) -> String {
+    format!(
+        "{:?}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}",
+        mail.headers,
+        mail.subject,
+        mail.content_type,
+        mail.report_type,
+        mail.body,
+        mail.reports,
+        mail.original,
+        mail.notice_len,
+        mail.nested,
+    )
+}
+
+/// mail-parser given the skeleton of the top-level header block reads every fixture,
+/// and header blocks of every shape, as it reads the whole message; the shapes it
+/// has its own reading of are not cut down.
+#[test]
+fn the_mime_skeleton_reads_as_the_whole_message() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dsn");
+    let mut messages = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("fixture folder") {
+            let path = entry.expect("fixture entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).expect("fixture file");
+                messages.extend(
+                    messages_with_buffer(&bytes, 1 << 16)
+                        .into_iter()
+                        .map(|m| m.1),
+                );
+            }
+        }
+    }
+    assert!(messages.len() >= 30, "{} fixture messages", messages.len());
+    let body = "\n--b\nContent-Type: text/plain\n\nThe mail system\n--b\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; a@b.example\nStatus: 5.1.1\n--b--\n";
+    let shapes = [
+        // Folded fields, kept and dropped, and a field named twice.
+        format!(
+            "Received: from x\n\tby y\nSubject: =?UTF-8?B?w6k=?=\n folded\nContent-Type: multipart/report;\n\treport-type=delivery-status;\n boundary=b\nDKIM-Signature: v=1;\n  b=abc\n{body}"
+        ),
+        format!("Content-Type: text/plain\nContent-Type: multipart/report; boundary=b\n{body}"),
+        format!(
+            "content-transfer-encoding: 7bit\nCONTENT-TYPE: multipart/report; boundary=b\n{body}"
+        ),
+        // No field mail-parser reads: parsed whole.
+        "From: a@b.example\nTo: c@d.example\n\nbody\n".to_string(),
+        // Headers only, with and without a last line end.
+        "Subject: none\nContent-Type: text/plain".to_string(),
+        "Subject: none\nReceived: x\n".to_string(),
+        // Shapes mail-parser reads its own way: parsed whole.
+        format!("Subject: s\n   \nContent-Type: multipart/report; boundary=b\n{body}"),
+        format!("Subject: s\nnot a field\nContent-Type: multipart/report; boundary=b\n{body}"),
+        format!("Sub ject: s\nContent-Type: multipart/report; boundary=b\n{body}"),
+        format!(" Subject: s\nContent-Type: multipart/report; boundary=b\n{body}"),
+        format!(": s\nContent-Type: multipart/report; boundary=b\n{body}"),
+    ];
+    messages.extend(shapes.iter().map(|s| s.as_bytes().to_vec()));
+    let mut cut_down = 0;
+    for raw in &messages {
+        cut_down += usize::from(mail::mime_skeleton(raw).is_some_and(|s| s.len() < raw.len()));
+        let whole = mail::Mail::parse_with(raw, false).map(|m| mail_view(&m));
+        let skeleton = mail::Mail::parse_with(raw, true).map(|m| mail_view(&m));
+        assert_eq!(skeleton, whole, "{}", String::from_utf8_lossy(raw));
+    }
+    assert!(cut_down >= 30, "{cut_down} messages cut down");
+    for weird in &shapes[6..] {
+        assert_eq!(mail::mime_skeleton(weird.as_bytes()), None, "{weird}");
+    }
+    assert_eq!(mail::mime_skeleton(shapes[3].as_bytes()), None);
+    assert_eq!(
+        mail::mime_skeleton(shapes[0].as_bytes()).map(|s| String::from_utf8(s).unwrap()),
+        Some(format!(
+            "Subject: =?UTF-8?B?w6k=?=\n folded\nContent-Type: multipart/report;\n\treport-type=delivery-status;\n boundary=b\n{body}"
+        ))
+    );
+}
