@@ -160,11 +160,24 @@ impl<'a> DeliveryLine<'a> {
 }
 
 pub fn write_event(event: &Event, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &EventLine::new(event))?;
-    out.write_all(b"\n")
+    write_line(&EventLine::new(event), out)
 }
 
 pub fn write_delivery(delivery: &Delivery, out: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &DeliveryLine::new(delivery))?;
-    out.write_all(b"\n")
+    write_line(&DeliveryLine::new(delivery), out)
+}
+
+/// Writes one JSON line. It is built in a buffer and written at once: serde_json writes
+/// each key, quote and value on its own, and through `dyn Write` every piece was a
+/// call into the buffered writer (a tenth of `bouncex events` on bounce emails).
+fn write_line(value: &impl Serialize, out: &mut dyn Write) -> io::Result<()> {
+    thread_local! {
+        static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    LINE.with_borrow_mut(|line| {
+        line.clear();
+        serde_json::to_writer(&mut *line, value)?;
+        line.push(b'\n');
+        out.write_all(line)
+    })
 }
