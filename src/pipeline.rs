@@ -153,11 +153,11 @@ fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> Ru
             p.format.parser(ctx)
         });
         let mut reader: Box<dyn std::io::BufRead + Send> = match (p.kept, p.content) {
-            (Some(opened), _) => opened.reader,
+            (Some(opened), _) => opened.into_reader(),
             // A lone small file read whole while sniffing is not read again.
             (None, Some(bytes)) => Box::new(std::io::Cursor::new(bytes)),
             (None, None) => match input::open(&p.path) {
-                Ok(opened) => opened.reader,
+                Ok(opened) => opened.into_reader(),
                 Err(e) => {
                     inputs.push(error_row(p.name, e.to_string()));
                     input_errors += 1;
@@ -319,7 +319,7 @@ fn parse_one(p: &FileJob, ctx: &Context<'_>) -> FileOutcome {
     let mut parser = p.format.parser(ctx);
     let reader: std::io::Result<Box<dyn std::io::BufRead + Send>> = match &p.content {
         Some(bytes) => Ok(Box::new(std::io::Cursor::new(bytes.as_slice()))),
-        None => input::open(&p.path).map(|opened| opened.reader),
+        None => input::open(&p.path).map(input::Opened::into_reader),
     };
     let row = match reader {
         Err(e) => error_row(p.name.clone(), e.to_string()),
@@ -418,12 +418,8 @@ fn plan(
 
 fn first_timestamp(opened: &Opened) -> Option<Timestamp> {
     let mut years = postfix::line::YearGuess::infer(opened.mtime);
-    opened
-        .head
-        .split(|&b| b == b'\n')
-        .take(100)
-        .find_map(|raw| {
-            postfix::parse_syslog_line(parse::trim_line_end(raw), &mut years)
-                .and_then(|l: LogLine<'_>| l.time)
-        })
+    parse::split_lf(&opened.head).take(100).find_map(|raw| {
+        postfix::parse_syslog_line(parse::trim_line_end(raw), &mut years)
+            .and_then(|l: LogLine<'_>| l.time)
+    })
 }

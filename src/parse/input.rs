@@ -16,18 +16,35 @@ pub const BUFFER: usize = 1 << 20;
 /// How many bytes of content are looked at to detect the format.
 pub const SNIFF_BYTES: usize = 64 * 1024;
 
+/// The first bytes of a gzip stream.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
 /// An opened input, positioned at its start, with the head of its (decompressed)
 /// content available for sniffing.
 pub struct Opened {
     pub name: String,
-    pub reader: Box<dyn BufRead + Send>,
+    /// The content from its start, unless `whole` (see [`Opened::into_reader`]).
+    reader: Box<dyn BufRead + Send>,
     pub head: Vec<u8>,
+    /// `head` is the whole content: a small uncompressed file, read at once.
+    whole: bool,
     /// (year, month) of the file's modification time, for syslog years.
     pub mtime: Option<(i32, u32)>,
     pub compressed: bool,
     /// Size on disk; `None` for standard input, pipes and devices, which cannot be
     /// opened a second time.
     pub size: Option<u64>,
+}
+
+impl Opened {
+    /// The content from its start.
+    pub fn into_reader(self) -> Box<dyn BufRead + Send> {
+        if self.whole {
+            Box::new(io::Cursor::new(self.head))
+        } else {
+            self.reader
+        }
+    }
 }
 
 /// Opens a path (or `-`), transparently decompressing gzip.
@@ -60,10 +77,31 @@ pub fn open(path: &Path) -> io::Result<Opened> {
         // A pipe or device (`<(zcat log.gz)`) has no size and cannot be read twice.
         (raw, mtime, meta.is_file().then_some(meta.len()))
     };
+    // A small file (an email in a folder) is read whole, straight into the head: no
+    // buffer to fill and copy out of, one allocation and one read per file. As many
+    // bytes as it had when opened: one growing meanwhile is read up to there.
+    let mut raw = raw;
+    if let Some(n) = size.filter(|&n| n < SNIFF_BYTES as u64) {
+        let mut bytes = Vec::with_capacity(n as usize);
+        raw.by_ref().take(n).read_to_end(&mut bytes)?;
+        if !bytes.starts_with(&GZIP_MAGIC) {
+            return Ok(Opened {
+                name,
+                reader: Box::new(io::empty()),
+                head: bytes,
+                whole: true,
+                mtime,
+                compressed: false,
+                size,
+            });
+        }
+        // Compressed: inflated below, from the bytes read on.
+        raw = Box::new(io::Cursor::new(bytes).chain(raw));
+    }
     // A small file (one email) needs no megabyte of buffer.
     let capacity = size.map_or(BUFFER, |n| (n as usize + 1).clamp(8 << 10, BUFFER));
     let mut buffered = BufReader::with_capacity(capacity, raw);
-    let compressed = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let compressed = buffered.fill_buf()?.starts_with(&GZIP_MAGIC);
     let mut reader: Box<dyn BufRead + Send> = if compressed {
         Box::new(BufReader::with_capacity(
             BUFFER,
@@ -80,6 +118,7 @@ pub fn open(path: &Path) -> io::Result<Opened> {
         name,
         reader,
         head,
+        whole: false,
         mtime,
         compressed,
         size,
@@ -243,5 +282,45 @@ fn walk(dir: &Path, out: &mut Vec<io::Result<PathBuf>>) {
         } else {
             out.push(Ok(path));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::{SNIFF_BYTES, open};
+
+    fn read_all(opened: super::Opened) -> Vec<u8> {
+        let mut out = Vec::new();
+        opened.into_reader().read_to_end(&mut out).unwrap();
+        out
+    }
+
+    /// Small files are read whole into the head; compressed and big ones are read on
+    /// from where sniffing stopped. Either way the reader gives the whole content.
+    #[test]
+    fn the_head_and_the_reader_give_the_content() {
+        let dir = std::env::temp_dir().join(format!("bouncex-input-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let small = b"Subject: x\n\nbody\n".to_vec();
+        let big: Vec<u8> = (0..SNIFF_BYTES * 3).map(|i| b"abcdefgh\n"[i % 9]).collect();
+        for (name, content) in [("small.eml", &small), ("big.log", &big)] {
+            let path = dir.join(name);
+            std::fs::write(&path, content).unwrap();
+            let opened = open(&path).unwrap();
+            assert_eq!(opened.head, content[..content.len().min(SNIFF_BYTES)]);
+            assert!(!opened.compressed);
+            assert_eq!(&read_all(opened), content, "{name}");
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(content).unwrap();
+            let path = dir.join(format!("{name}.gz"));
+            std::fs::write(&path, gz.finish().unwrap()).unwrap();
+            let opened = open(&path).unwrap();
+            assert!(opened.compressed, "{name}.gz");
+            assert_eq!(opened.head, content[..content.len().min(SNIFF_BYTES)]);
+            assert_eq!(&read_all(opened), content, "{name}.gz");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -290,6 +290,26 @@ pub fn detect(head: &[u8]) -> Option<&'static dyn Format> {
     FORMATS.iter().copied().find(|f| f.sniff(head))
 }
 
+/// The pieces of `bytes` between line feeds, as `bytes.split(|&b| b == b'\n')` gives
+/// them (a last empty piece after a final line feed included), found by memchr: format
+/// sniffing splits the head of every input, a whole folder of emails included.
+pub fn split_lf(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(bytes);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match memchr::memchr(b'\n', text) {
+            Some(end) => {
+                rest = Some(&text[end + 1..]);
+                Some(&text[..end])
+            }
+            None => {
+                rest = None;
+                Some(text)
+            }
+        }
+    })
+}
+
 /// Strips the line end (LF, CRLF, CR) from a line.
 pub fn trim_line_end(line: &[u8]) -> &[u8] {
     let mut end = line.len();
@@ -297,4 +317,27 @@ pub fn trim_line_end(line: &[u8]) -> &[u8] {
         end -= 1;
     }
     &line[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_lf;
+
+    #[test]
+    fn split_lf_gives_the_pieces_split_gives() {
+        let cases: [&[u8]; 8] = [
+            b"",
+            b"\n",
+            b"\n\n",
+            b"one",
+            b"one\n",
+            b"one\ntwo",
+            b"one\r\n\ntwo\n\nthree\n",
+            b"\nlead\n\n\ntrail",
+        ];
+        for case in cases {
+            let expected: Vec<&[u8]> = case.split(|&b| b == b'\n').collect();
+            assert_eq!(split_lf(case).collect::<Vec<_>>(), expected, "{case:?}");
+        }
+    }
 }

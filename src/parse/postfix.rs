@@ -37,7 +37,7 @@ impl Format for PostfixFormat {
     fn sniff(&self, head: &[u8]) -> bool {
         let mut seen = 0;
         let mut postfix = 0;
-        for raw in head.split(|&b| b == b'\n').take(50) {
+        for raw in super::split_lf(head).take(50) {
             let raw = trim_line_end(raw);
             if raw.is_empty() {
                 continue;
