@@ -11,6 +11,7 @@
 # rise). The ratios compare the two tools on the same container.
 #
 # usage: scripts/bench-dsn.sh [N]            (default 10 copies, 4030 emails)
+#        REPEAT=1 scripts/bench-dsn.sh [N]   (one turn instead of three)
 # needs: perl with Sisimai (installed from Debian if missing), python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,36 +46,47 @@ emails=$(find "$work/maildir" -type f | wc -l)
 
 now() { date +%s.%N; }
 rate() { python3 -c "import sys; n, s = int(sys.argv[1]), float(sys.argv[2]); print(f'{s:8.2f} s {n / s:10.0f} emails/s')" "$@"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# timed NAME CMD...: appends CMD's wall seconds to the list NAME.
+timed() {
+  local name=$1; shift
+  local t0 t1
+  t0=$(now); "$@" >/dev/null; t1=$(now)
+  eval "$name+=(\"\$(python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' $t0 $t1)\")"
+}
 
 # One untimed pass each, so both read from a warm page cache.
-"$bin" events "$work/maildir" >/dev/null
+"$bin" events "$work/maildir" >"$work/bouncex.ndjson"
 "$bin" events "$work/all.mbox" >/dev/null
 perl -MSisimai -e 'Sisimai->make($ARGV[0], delivered => 1)' "$work/maildir" >/dev/null 2>&1 || true
 
-t0=$(now); "$bin" events "$work/maildir" >"$work/bouncex.ndjson"; t1=$(now)
-b_dir=$(python3 -c "print($t1 - $t0)")
-t0=$(now); "$bin" events --threads 1 "$work/maildir" >/dev/null; t1=$(now)
-b_dir1=$(python3 -c "print($t1 - $t0)")
-t0=$(now); "$bin" events "$work/all.mbox" >/dev/null; t1=$(now)
-b_mbox=$(python3 -c "print($t1 - $t0)")
-t0=$(now); "$bin" events --threads 1 "$work/all.mbox" >/dev/null; t1=$(now)
-b_mbox1=$(python3 -c "print($t1 - $t0)")
 sisimai() { perl -MSisimai -e 'my $v = Sisimai->make($ARGV[0], delivered => 1) || []; print scalar(@$v), "\n"' "$1" 2>/dev/null; }
-t0=$(now); s_results=$(sisimai "$work/maildir"); t1=$(now)
-s_time=$(python3 -c "print($t1 - $t0)")
-t0=$(now); s_mbox_results=$(sisimai "$work/all.mbox"); t1=$(now)
-s_mbox=$(python3 -c "print($t1 - $t0)")
+s_results=$(sisimai "$work/maildir")
+s_mbox_results=$(sisimai "$work/all.mbox")
+# REPEAT turns (default 3), the tools taking turns; medians are reported, with each run.
+b_dir=() b_dir1=() b_mbox=() b_mbox1=() s_dir=() s_mbox=()
+for _ in $(seq "${REPEAT:-3}"); do
+  timed b_dir "$bin" events "$work/maildir"
+  timed b_dir1 "$bin" events --threads 1 "$work/maildir"
+  timed b_mbox "$bin" events "$work/all.mbox"
+  timed b_mbox1 "$bin" events --threads 1 "$work/all.mbox"
+  timed s_dir sisimai "$work/maildir"
+  timed s_mbox sisimai "$work/all.mbox"
+done
+each() { printf ' %.2f' "$@"; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "emails: $emails ($copies copies of $corpus); bouncex events: $(wc -l <"$work/bouncex.ndjson"), Sisimai results: folder $s_results, mbox $s_mbox_results"
-echo "bouncex folder, default threads  $(rate "$emails" "$b_dir")"
-echo "bouncex folder, --threads 1      $(rate "$emails" "$b_dir1")"
-echo "bouncex mbox, default threads    $(rate "$emails" "$b_mbox")"
-echo "bouncex mbox, --threads 1        $(rate "$emails" "$b_mbox1")"
+echo "${REPEAT:-3} turn(s), medians (each run in seconds after it)"
+echo "bouncex folder, default threads  $(rate "$emails" "$(median "${b_dir[@]}")")  $(each "${b_dir[@]}")"
+echo "bouncex folder, --threads 1      $(rate "$emails" "$(median "${b_dir1[@]}")")  $(each "${b_dir1[@]}")"
+echo "bouncex mbox, default threads    $(rate "$emails" "$(median "${b_mbox[@]}")")  $(each "${b_mbox[@]}")"
+echo "bouncex mbox, --threads 1        $(rate "$emails" "$(median "${b_mbox1[@]}")")  $(each "${b_mbox1[@]}")"
 version=$(perl -MSisimai -e 'print $Sisimai::VERSION')
-echo "Sisimai $version folder           $(rate "$emails" "$s_time")"
-echo "Sisimai $version mbox             $(rate "$emails" "$s_mbox")"
-python3 - "$s_time" "$s_mbox" "$b_dir" "$b_dir1" "$b_mbox" "$b_mbox1" <<'PY'
+echo "Sisimai $version folder           $(rate "$emails" "$(median "${s_dir[@]}")")  $(each "${s_dir[@]}")"
+echo "Sisimai $version mbox             $(rate "$emails" "$(median "${s_mbox[@]}")")  $(each "${s_mbox[@]}")"
+python3 - "$(median "${s_dir[@]}")" "$(median "${s_mbox[@]}")" "$(median "${b_dir[@]}")" \
+  "$(median "${b_dir1[@]}")" "$(median "${b_mbox[@]}")" "$(median "${b_mbox1[@]}")" <<'PY'
 import sys
 s, sm, d, d1, m, m1 = map(float, sys.argv[1:])
 print(f"ratio (bouncex / Sisimai emails/s, same container): folder {s / d:.1f}x "
