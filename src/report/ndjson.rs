@@ -210,44 +210,44 @@ impl EventLine<'_> {
         json_str(out, self.recipient);
         out.extend_from_slice(b",\"recipient_domain\":");
         json_str(out, &self.recipient_domain);
-        for (key, value) in [
-            (&b",\"sender\":"[..], self.sender),
-            (b",\"queue_id\":", self.queue_id),
-            (b",\"message_id\":", self.message_id),
-            (b",\"relay_host\":", self.relay_host),
-            (b",\"relay_ip\":", self.relay_ip),
-        ] {
-            out.extend_from_slice(key);
-            json_opt(out, value, json_str);
-        }
+        json_str_fields(
+            out,
+            &[
+                (&b",\"sender\":"[..], self.sender),
+                (b",\"queue_id\":", self.queue_id),
+                (b",\"message_id\":", self.message_id),
+                (b",\"relay_host\":", self.relay_host),
+                (b",\"relay_ip\":", self.relay_ip),
+            ],
+        );
         out.extend_from_slice(b",\"action\":");
         json_str(out, self.action.as_str());
         out.extend_from_slice(b",\"reply_code\":");
         json_opt(out, self.reply_code, |o, c| json_display(o, c.value()));
         out.extend_from_slice(b",\"enhanced_code\":");
         json_opt(out, self.enhanced_code, json_quoted);
-        for (key, value) in [
-            (&b",\"diagnostic\":"[..], self.diagnostic),
-            (b",\"smtp_stage\":", self.smtp_stage),
-            (b",\"agent\":", self.agent),
-            (b",\"bucket\":", self.bucket),
-            (b",\"reason\":", self.reason),
-            (b",\"rule\":", self.rule),
-            (b",\"evidence\":", self.evidence),
-        ] {
-            out.extend_from_slice(key);
-            json_opt(out, value, json_str);
-        }
+        json_str_fields(
+            out,
+            &[
+                (&b",\"diagnostic\":"[..], self.diagnostic),
+                (b",\"smtp_stage\":", self.smtp_stage),
+                (b",\"agent\":", self.agent),
+                (b",\"bucket\":", self.bucket),
+                (b",\"reason\":", self.reason),
+                (b",\"rule\":", self.rule),
+                (b",\"evidence\":", self.evidence),
+            ],
+        );
         out.extend_from_slice(b",\"hard\":");
         json_opt(out, self.hard, json_display);
-        for (key, value) in [
-            (&b",\"mta_host\":"[..], self.mta_host),
-            (b",\"campaign\":", self.campaign),
-            (b",\"step\":", self.step),
-        ] {
-            out.extend_from_slice(key);
-            json_opt(out, value, json_str);
-        }
+        json_str_fields(
+            out,
+            &[
+                (&b",\"mta_host\":"[..], self.mta_host),
+                (b",\"campaign\":", self.campaign),
+                (b",\"step\":", self.step),
+            ],
+        );
         out.extend_from_slice(b",\"extra\":");
         json_opt(out, self.extra.as_ref(), |o, extra| {
             o.push(b'{');
@@ -262,6 +262,14 @@ impl EventLine<'_> {
             o.push(b'}');
         });
         out.push(b'}');
+    }
+}
+
+/// `,"key":` and the string or `null`, for each field.
+fn json_str_fields(out: &mut Vec<u8>, fields: &[(&[u8], Option<&str>)]) {
+    for &(key, value) in fields {
+        out.extend_from_slice(key);
+        json_opt(out, value, json_str);
     }
 }
 
