@@ -111,7 +111,7 @@ if pf:
 big, small = median["bouncex"][1], median["bouncex-small"][1]
 turns = " ".join(f"{b / s:.2f}x" for (_, b), (_, s) in zip(runs["bouncex"], runs["bouncex-small"]))
 print(f"peak memory {size} vs {small_size}: {big / 1024:.1f} MB vs {small / 1024:.1f} MB = {big / small:.2f}x (each turn: {turns})")
-gz = " ".join(f"{p / g:.0%}" for (p, _), (g, _) in zip(runs["bouncex"], runs["bouncex-gz"]))
-print(f".gz throughput, share of the plain log's: {median['bouncex'][0] / median['bouncex-gz'][0]:.0%} (each turn: {gz})")
+gz = " ".join(f"{p / g:.1%}" for (p, _), (g, _) in zip(runs["bouncex"], runs["bouncex-gz"]))
+print(f".gz throughput, share of the plain log's: {median['bouncex'][0] / median['bouncex-gz'][0]:.1%} (each turn: {gz})")
 PY
 echo "parallel == sequential JSON: $identical; .gz == plain JSON: $gz_same"
