@@ -79,9 +79,10 @@ pub fn open(path: &Path) -> io::Result<Opened> {
     };
     // A small file (an email in a folder) is read whole, straight into the head: no
     // buffer to fill and copy out of, one allocation and one read per file. As many
-    // bytes as it had when opened: one growing meanwhile is read up to there.
+    // bytes as it had when opened: one growing meanwhile is read up to there. A size
+    // of 0 may be a pseudo-file with content (/proc): read as any other.
     let mut raw = raw;
-    if let Some(n) = size.filter(|&n| n < SNIFF_BYTES as u64) {
+    if let Some(n) = size.filter(|&n| n > 0 && n < SNIFF_BYTES as u64) {
         let mut bytes = Vec::with_capacity(n as usize);
         raw.by_ref().take(n).read_to_end(&mut bytes)?;
         if !bytes.starts_with(&GZIP_MAGIC) {
@@ -305,7 +306,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let small = b"Subject: x\n\nbody\n".to_vec();
         let big: Vec<u8> = (0..SNIFF_BYTES * 3).map(|i| b"abcdefgh\n"[i % 9]).collect();
-        for (name, content) in [("small.eml", &small), ("big.log", &big)] {
+        let empty = Vec::new();
+        for (name, content) in [("small.eml", &small), ("big.log", &big), ("empty", &empty)] {
             let path = dir.join(name);
             std::fs::write(&path, content).unwrap();
             let opened = open(&path).unwrap();
