@@ -9,6 +9,8 @@
 //! When a recipient has no Diagnostic-Code, the notice's text is searched for the
 //! error next to the recipient's address.
 
+use std::borrow::Cow;
+
 use super::mail::{Mail, parse_date};
 use super::text;
 use super::{Decoder, DsnAction, Kind, RecipientReport, Report, clean_address};
@@ -71,20 +73,76 @@ pub fn starts_with_ci(s: &str, prefix: &str) -> bool {
     s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
+/// The delivery-status fields read, by name; `Blank` stands for a blank line (it
+/// closes a recipient block).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Blank,
+    ReportingMta,
+    ArrivalDate,
+    OriginalEnvelopeId,
+    QueueId,
+    Sender,
+    FinalRecipient,
+    OriginalRecipient,
+    ActualRecipient,
+    Action,
+    Status,
+    DiagnosticCode,
+    RemoteMta,
+    LastAttemptDate,
+    WillRetryUntil,
+    Other,
+}
+
+impl Field {
+    /// The field a name (trimmed) stands for, ignoring case; an empty name is `Blank`,
+    /// as a blank line is.
+    fn of(name: &str) -> Field {
+        // Lowercased in a small buffer: no known name is longer.
+        let mut buf = [0u8; 24];
+        let Some(lower) = buf.get_mut(..name.len()) else {
+            return Field::Other;
+        };
+        lower.copy_from_slice(name.as_bytes());
+        lower.make_ascii_lowercase();
+        match &*lower {
+            b"" => Field::Blank,
+            b"reporting-mta" => Field::ReportingMta,
+            b"arrival-date" => Field::ArrivalDate,
+            b"original-envelope-id" => Field::OriginalEnvelopeId,
+            b"x-postfix-queue-id" | b"x-queue-id" => Field::QueueId,
+            b"x-postfix-sender" | b"x-original-sender" => Field::Sender,
+            b"final-recipient" => Field::FinalRecipient,
+            b"original-recipient" => Field::OriginalRecipient,
+            b"x-actual-recipient" => Field::ActualRecipient,
+            b"action" => Field::Action,
+            b"status" => Field::Status,
+            b"diagnostic-code" => Field::DiagnosticCode,
+            b"remote-mta" | b"x-remote-mta" => Field::RemoteMta,
+            b"last-attempt-date" => Field::LastAttemptDate,
+            b"will-retry-until" => Field::WillRetryUntil,
+            _ => Field::Other,
+        }
+    }
+}
+
 /// Reads the fields of one delivery-status body into the report.
 pub fn read_fields(body: &str, report: &mut Report) {
     let mut current: Option<RecipientReport> = None;
-    let mut fields: Vec<(String, String)> = Vec::new();
-    // Unfold first: (name, value) in order, blank lines as ("", "").
+    // Unfold first: (field, value) in order, values borrowed unless folded. A field
+    // is named once per line, so the values are not copied to be compared.
+    let mut fields: Vec<(Field, Cow<'_, str>)> = Vec::new();
     for line in text::lines(body) {
         if line.trim().is_empty() {
-            fields.push((String::new(), String::new()));
+            fields.push((Field::Blank, Cow::Borrowed("")));
             continue;
         }
         if line.starts_with([' ', '\t']) {
-            if let Some((name, value)) = fields.last_mut()
-                && !name.is_empty()
+            if let Some((field, value)) = fields.last_mut()
+                && *field != Field::Blank
             {
+                let value = value.to_mut();
                 value.push(' ');
                 value.push_str(line.trim());
             }
@@ -94,34 +152,31 @@ pub fn read_fields(body: &str, report: &mut Report) {
             && !name.is_empty()
             && !name.contains(' ')
         {
-            fields.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+            fields.push((Field::of(name.trim()), Cow::Borrowed(value.trim())));
         }
     }
-    let mut in_recipients = false;
-    for (name, value) in fields {
-        if name.is_empty() {
+    for (field, value) in fields {
+        match field {
             // A blank line closes a recipient block.
-            if let Some(r) = current.take() {
-                push_recipient(report, r);
+            Field::Blank => {
+                if let Some(r) = current.take() {
+                    push_recipient(report, r);
+                }
             }
-            continue;
-        }
-        match name.as_str() {
-            "reporting-mta" => report.reporting_mta = Some(strip_type(&value)),
-            "arrival-date" => report.arrival_date = parse_date(&value),
-            "original-envelope-id" => report.original_envelope_id = Some(value),
-            "x-postfix-queue-id" | "x-queue-id" => report.queue_id = Some(value),
-            "x-postfix-sender" | "x-original-sender" => {
+            Field::ReportingMta => report.reporting_mta = Some(strip_type(&value)),
+            Field::ArrivalDate => report.arrival_date = parse_date(&value),
+            Field::OriginalEnvelopeId => report.original_envelope_id = Some(value.into_owned()),
+            Field::QueueId => report.queue_id = Some(value.into_owned()),
+            Field::Sender => {
                 let s = clean_address(&value);
                 if !s.is_empty() {
                     report.sender = Some(s.to_ascii_lowercase());
                 }
             }
-            "final-recipient" | "original-recipient" | "x-actual-recipient" => {
-                in_recipients = true;
+            Field::FinalRecipient | Field::OriginalRecipient | Field::ActualRecipient => {
                 let address = clean_address(&value);
                 let r = current.get_or_insert_with(RecipientReport::default);
-                if name == "final-recipient" {
+                if field == Field::FinalRecipient {
                     if !r.address.is_empty() {
                         let done = std::mem::take(r);
                         push_recipient(report, done);
@@ -129,7 +184,7 @@ pub fn read_fields(body: &str, report: &mut Report) {
                     } else {
                         r.address = address;
                     }
-                } else if name == "original-recipient" {
+                } else if field == Field::OriginalRecipient {
                     if !r.address.is_empty() && r.original_recipient.is_some() {
                         let done = std::mem::take(r);
                         push_recipient(report, done);
@@ -144,34 +199,36 @@ pub fn read_fields(body: &str, report: &mut Report) {
                     r.address = address;
                 }
             }
-            "action" | "status" | "diagnostic-code" | "remote-mta" | "last-attempt-date"
-            | "will-retry-until" | "x-remote-mta" => {
-                in_recipients = true;
+            Field::Action
+            | Field::Status
+            | Field::DiagnosticCode
+            | Field::RemoteMta
+            | Field::LastAttemptDate
+            | Field::WillRetryUntil => {
                 let r = current.get_or_insert_with(RecipientReport::default);
-                match name.as_str() {
-                    "action" => r.action = DsnAction::parse(&value),
-                    "status" => r.status = parse_status(&value),
-                    "diagnostic-code" => {
+                match field {
+                    Field::Action => r.action = DsnAction::parse(&value),
+                    Field::Status => r.status = parse_status(&value),
+                    Field::DiagnosticCode => {
                         let (kind, text) = split_type(&value);
                         r.diagnostic_type = kind.map(|k| k.to_ascii_lowercase());
                         r.diagnostic = Some(text.to_string()).filter(|t| !t.is_empty());
                     }
-                    "remote-mta" | "x-remote-mta" => {
+                    Field::RemoteMta => {
                         let host = strip_type(&value);
                         r.remote_mta = Some(host).filter(|h| !h.is_empty());
                     }
-                    "last-attempt-date" => r.last_attempt = parse_date(&value),
-                    "will-retry-until" => r.will_retry_until = parse_date(&value),
+                    Field::LastAttemptDate => r.last_attempt = parse_date(&value),
+                    Field::WillRetryUntil => r.will_retry_until = parse_date(&value),
                     _ => {}
                 }
             }
-            _ => {}
+            Field::Other => {}
         }
     }
     if let Some(r) = current.take() {
         push_recipient(report, r);
     }
-    let _ = in_recipients;
 }
 
 fn push_recipient(report: &mut Report, mut r: RecipientReport) {

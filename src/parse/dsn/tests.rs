@@ -526,3 +526,27 @@ fn the_mime_skeleton_reads_as_the_whole_message() {
         ))
     );
 }
+
+/// Field names are matched without case; a fold continues the field before it, even
+/// one that is not read (it must not reach the field read before that); a name that
+/// trims to nothing closes a block as a blank line does.
+#[test]
+fn delivery_status_field_names_and_folds() {
+    let mut report = Report::new(Kind::Bounce, "rfc3464");
+    rfc3464::read_fields(
+        "FINAL-RECIPIENT: rfc822; a@example.net\nstatus: 5.1.1\nDiAgNoStIc-CoDe: smtp; 550\n  no such user\nX-Vendor-Extension-Field-Longer-Than-Any: x\n  not a diagnostic\nX-Actual-Recipient: rfc822; a@example.net\n\x0c: y\nFinal-Recipient: rfc822; b@example.net\nAction: failed\n",
+        &mut report,
+    );
+    let got: Vec<_> = report
+        .recipients
+        .iter()
+        .map(|r| (r.address.as_str(), r.diagnostic.as_deref(), r.action))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("a@example.net", Some("550 no such user"), None),
+            ("b@example.net", None, Some(DsnAction::Failed)),
+        ]
+    );
+}
