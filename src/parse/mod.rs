@@ -290,24 +290,31 @@ pub fn detect(head: &[u8]) -> Option<&'static dyn Format> {
     FORMATS.iter().copied().find(|f| f.sniff(head))
 }
 
-/// The pieces of `bytes` between line feeds, as `bytes.split(|&b| b == b'\n')` gives
-/// them (a last empty piece after a final line feed included), found by memchr: format
-/// sniffing splits the head of every input, a whole folder of emails included.
-pub fn split_lf(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = Some(bytes);
+/// Where the pieces of `bytes` between line feeds lie, as `bytes.split(|&b| b ==
+/// b'\n')` cuts them (a last empty piece after a final line feed included), found by
+/// memchr. Line feeds are char boundaries, so the ranges cut a `str` as well (see
+/// `dsn::text::split_lf`).
+pub fn lf_pieces(bytes: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + Clone + '_ {
+    let mut start = Some(0);
     std::iter::from_fn(move || {
-        let text = rest?;
-        match memchr::memchr(b'\n', text) {
-            Some(end) => {
-                rest = Some(&text[end + 1..]);
-                Some(&text[..end])
+        let from = start?;
+        match memchr::memchr(b'\n', &bytes[from..]) {
+            Some(p) => {
+                start = Some(from + p + 1);
+                Some(from..from + p)
             }
             None => {
-                rest = None;
-                Some(text)
+                start = None;
+                Some(from..bytes.len())
             }
         }
     })
+}
+
+/// The pieces of `bytes` between line feeds (see [`lf_pieces`]): format sniffing
+/// splits the head of every input, a whole folder of emails included.
+pub fn split_lf(bytes: &[u8]) -> impl Iterator<Item = &[u8]> + Clone {
+    lf_pieces(bytes).map(move |range| &bytes[range])
 }
 
 /// Strips the line end (LF, CRLF, CR) from a line.

@@ -60,33 +60,9 @@ pub fn lines(text: &str) -> impl Iterator<Item = &str> + Clone {
 }
 
 /// `str::split('\n')` (an empty last piece after a final LF included), line ends found
-/// as [`LinesInclusive`] finds them.
-#[derive(Clone)]
-pub struct SplitLf<'a> {
-    rest: Option<&'a str>,
-}
-
-impl<'a> Iterator for SplitLf<'a> {
-    type Item = &'a str;
-
-    fn next(&mut self) -> Option<&'a str> {
-        let rest = self.rest?;
-        match memchr::memchr(b'\n', rest.as_bytes()) {
-            Some(p) => {
-                self.rest = Some(&rest[p + 1..]);
-                Some(&rest[..p])
-            }
-            None => {
-                self.rest = None;
-                Some(rest)
-            }
-        }
-    }
-}
-
-/// See [`SplitLf`].
-pub fn split_lf(text: &str) -> SplitLf<'_> {
-    SplitLf { rest: Some(text) }
+/// by memchr ([`crate::parse::lf_pieces`]).
+pub fn split_lf(text: &str) -> impl Iterator<Item = &str> + Clone {
+    crate::parse::lf_pieces(text.as_bytes()).map(move |range| &text[range])
 }
 
 /// Phrases in a line that announce the returned message (or its headers).
