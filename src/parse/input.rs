@@ -99,7 +99,7 @@ pub fn open(path: &Path) -> io::Result<Opened> {
         // Compressed: inflated below, from the bytes read on.
         raw = Box::new(io::Cursor::new(bytes).chain(raw));
     }
-    // A small file (one email) needs no megabyte of buffer.
+    // A small file (a compressed email) needs no megabyte of buffer.
     let capacity = size.map_or(BUFFER, |n| (n as usize + 1).clamp(8 << 10, BUFFER));
     let mut buffered = BufReader::with_capacity(capacity, raw);
     let compressed = buffered.fill_buf()?.starts_with(&GZIP_MAGIC);
@@ -111,10 +111,7 @@ pub fn open(path: &Path) -> io::Result<Opened> {
     } else {
         Box::new(buffered)
     };
-    // A regular file whose buffer already holds all its bytes needs no further read
-    // (an email in a folder: one read instead of two).
-    let whole_in_buffer = |available: usize| !compressed && size == Some(available as u64);
-    let head = peek(&mut reader, SNIFF_BYTES, whole_in_buffer)?;
+    let head = peek(&mut reader, SNIFF_BYTES)?;
     Ok(Opened {
         name,
         reader,
@@ -128,13 +125,9 @@ pub fn open(path: &Path) -> io::Result<Opened> {
 
 /// Copies up to `n` bytes from the front of the reader without consuming them; when
 /// the buffer holds less, reads ahead into a chained reader.
-fn peek(
-    reader: &mut Box<dyn BufRead + Send>,
-    n: usize,
-    whole: impl Fn(usize) -> bool,
-) -> io::Result<Vec<u8>> {
+fn peek(reader: &mut Box<dyn BufRead + Send>, n: usize) -> io::Result<Vec<u8>> {
     let available = reader.fill_buf()?;
-    if available.len() >= n || available.is_empty() || whole(available.len()) {
+    if available.len() >= n || available.is_empty() {
         return Ok(available[..available.len().min(n)].to_vec());
     }
     // The buffer holds less than we want (small reads from a pipe or a decoder): pull
