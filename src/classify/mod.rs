@@ -169,8 +169,11 @@ struct Prefilter {
     automaton: Option<aho_corasick::nfa::contiguous::NFA>,
     /// Automaton pattern id -> rule index.
     literal_rule: Vec<usize>,
-    /// Per rule: gated by the automaton.
-    gated: Vec<bool>,
+    /// How many rules there are.
+    rules: usize,
+    /// The rules the automaton does not gate, as a bit set: they may match whatever
+    /// literals were found, so each failure tries them.
+    ungated: Vec<u64>,
     /// Per rule: its pattern matches exactly its literals (a plain alternation of
     /// phrases), so a literal found is a match and the regex need not run.
     exact: Vec<bool>,
@@ -205,10 +208,15 @@ impl Prefilter {
             gated.iter_mut().for_each(|g| *g = false);
             exact.iter_mut().for_each(|e| *e = false);
         }
+        let mut ungated = vec![0u64; rules.len().div_ceil(64)];
+        for (i, _) in gated.iter().enumerate().filter(|(_, g)| !**g) {
+            ungated[i / 64] |= 1 << (i % 64);
+        }
         Prefilter {
             automaton,
             literal_rule,
-            gated,
+            rules: rules.len(),
+            ungated,
             exact,
         }
     }
@@ -265,20 +273,12 @@ impl Prefilter {
 
     /// Words of the bit set over all rules.
     fn words(&self) -> usize {
-        self.gated.len().div_ceil(64)
+        self.rules.div_ceil(64)
     }
 
     /// Whether rule `i`, having passed, matches without running its regex.
     fn decides(&self, i: usize) -> bool {
         self.exact.get(i).copied().unwrap_or(false)
-    }
-
-    /// Adds to `bits` the rules the automaton does not gate: they may match whatever
-    /// literals were found.
-    fn add_ungated(&self, bits: &mut [u64]) {
-        for (i, _) in self.gated.iter().enumerate().filter(|(_, g)| !**g) {
-            bits[i / 64] |= 1 << (i % 64);
-        }
     }
 }
 
@@ -368,8 +368,6 @@ pub struct Classifier {
     /// The rules allowed by their `class` condition, as bit sets over the rules: for
     /// a failure of no class (or another), of class 2, 4 and 5.
     class_masks: [Vec<u64>; 4],
-    /// The rules no literal gates, as a bit set: each failure tries them.
-    ungated: Vec<u64>,
     /// Whether any rule tests the relay or the recipient domain: when none does, a
     /// verdict does not depend on them (the verdict memo leaves them out of its key).
     uses_relay: bool,
@@ -431,8 +429,6 @@ impl Classifier {
             }
             mask
         });
-        let mut ungated = vec![0u64; words];
-        prefilter.add_ungated(&mut ungated);
         let uses_relay = rules.iter().any(|r| r.relay.is_some());
         let uses_domain = rules.iter().any(|r| r.domain.is_some());
         Ok(Classifier {
@@ -440,7 +436,6 @@ impl Classifier {
             text_regex,
             prefilter,
             class_masks,
-            ungated,
             uses_relay,
             uses_domain,
             fallback_rule: Arc::from("fallback.unclassified"),
@@ -507,7 +502,9 @@ impl Classifier {
             Some(5) => 3,
             _ => 0,
         }];
-        for ((word, ungated), allowed) in candidates.iter_mut().zip(&self.ungated).zip(mask) {
+        for ((word, ungated), allowed) in
+            candidates.iter_mut().zip(&self.prefilter.ungated).zip(mask)
+        {
             *word = (*word | ungated) & allowed;
         }
         let candidates = &*candidates;

@@ -113,23 +113,25 @@ impl PendingRecipients {
 
     /// The slot of a recipient, made empty when it has none yet.
     fn slot(&mut self, recipient: &Arc<str>) -> &mut Pending {
-        if let PendingRecipients::Few(list) = self
+        // One scan of a list, whatever follows.
+        let found = match self {
+            PendingRecipients::Few(list) => list.iter().position(|(r, _)| r == recipient),
+            PendingRecipients::Many(_) => None,
+        };
+        if found.is_none()
+            && let PendingRecipients::Few(list) = self
             && list.len() >= Self::FEW
-            && !list.iter().any(|(r, _)| r == recipient)
         {
             *self = PendingRecipients::Many(std::mem::take(list).into_iter().collect());
         }
         match self {
             PendingRecipients::Few(list) => {
-                let i = match list.iter().position(|(r, _)| r == recipient) {
-                    Some(i) => i,
-                    None => {
-                        // Exactly sized: most lists never grow past one.
-                        list.reserve_exact(1);
-                        list.push((recipient.clone(), Pending::default()));
-                        list.len() - 1
-                    }
-                };
+                let i = found.unwrap_or_else(|| {
+                    // Exactly sized: most lists never grow past one.
+                    list.reserve_exact(1);
+                    list.push((recipient.clone(), Pending::default()));
+                    list.len() - 1
+                });
                 &mut list[i].1
             }
             PendingRecipients::Many(table) => table.entry(recipient.clone()).or_default(),
