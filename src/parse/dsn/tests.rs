@@ -507,6 +507,21 @@ fn the_mime_skeleton_reads_as_the_whole_message() {
         format!(": s\nContent-Type: multipart/report; boundary=b\n{body}"),
     ];
     messages.extend(shapes.iter().map(|s| s.as_bytes().to_vec()));
+    // Bytes that are not UTF-8 (Latin-1) in a kept and a dropped value, and in a name.
+    let latin1_values = [
+        &b"Received: from \xe9t\xe9\nSubject: r\xe9sum\xe9\nContent-Type: multipart/report; boundary=b\n"[..],
+        body.as_bytes(),
+    ]
+    .concat();
+    let latin1_name = [
+        &b"X-\xe9t\xe9: v\nContent-Type: multipart/report; boundary=b\n"[..],
+        body.as_bytes(),
+    ]
+    .concat();
+    assert!(mail::mime_skeleton(&latin1_values).is_some_and(|s| s.len() < latin1_values.len()));
+    assert_eq!(mail::mime_skeleton(&latin1_name), None);
+    messages.push(latin1_values);
+    messages.push(latin1_name);
     let mut cut_down = 0;
     for raw in &messages {
         cut_down += usize::from(mail::mime_skeleton(raw).is_some_and(|s| s.len() < raw.len()));
@@ -527,26 +542,39 @@ fn the_mime_skeleton_reads_as_the_whole_message() {
     );
 }
 
-/// Field names are matched without case; a fold continues the field before it, even
-/// one that is not read (it must not reach the field read before that); a name that
+/// Field names are matched without case (a name with a non-ASCII letter is none of
+/// them); a fold continues the field before it, even one that is not read (it must not reach the field read before that); a name that
 /// trims to nothing closes a block as a blank line does.
 #[test]
 fn delivery_status_field_names_and_folds() {
     let mut report = Report::new(Kind::Bounce, "rfc3464");
     rfc3464::read_fields(
-        "FINAL-RECIPIENT: rfc822; a@example.net\nstatus: 5.1.1\nDiAgNoStIc-CoDe: smtp; 550\n  no such user\nX-Vendor-Extension-Field-Longer-Than-Any: x\n  not a diagnostic\nX-Actual-Recipient: rfc822; a@example.net\n\x0c: y\nFinal-Recipient: rfc822; b@example.net\nAction: failed\n",
+        "FINAL-RECIPIENT: rfc822; a@example.net\nSt\u{e4}tus: 4.0.0\nstatus: 5.1.1\nDiAgNoStIc-CoDe: smtp; 550\n  no such user\nX-Vendor-Extension-Field-Longer-Than-Any: x\n  not a diagnostic\nX-Actual-Recipient: rfc822; a@example.net\n\x0c: y\nFinal-Recipient: rfc822; b@example.net\nAction: failed\n",
         &mut report,
     );
     let got: Vec<_> = report
         .recipients
         .iter()
-        .map(|r| (r.address.as_str(), r.diagnostic.as_deref(), r.action))
+        .map(|r| {
+            let status = r.status.map(|s| s.to_string());
+            (
+                r.address.as_str(),
+                r.diagnostic.as_deref(),
+                r.action,
+                status,
+            )
+        })
         .collect();
     assert_eq!(
         got,
         [
-            ("a@example.net", Some("550 no such user"), None),
-            ("b@example.net", None, Some(DsnAction::Failed)),
+            (
+                "a@example.net",
+                Some("550 no such user"),
+                None,
+                Some("5.1.1".to_string())
+            ),
+            ("b@example.net", None, Some(DsnAction::Failed), None),
         ]
     );
 }
