@@ -47,12 +47,11 @@ emails=$(find "$work/maildir" -type f | wc -l)
 now() { date +%s.%N; }
 rate() { python3 -c "import sys; n, s = int(sys.argv[1]), float(sys.argv[2]); print(f'{s:8.2f} s {n / s:10.0f} emails/s')" "$@"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-# timed NAME CMD...: appends CMD's wall seconds to the list NAME.
-timed() {
-  local name=$1; shift
+# seconds CMD...: runs CMD, output discarded, and prints its wall seconds.
+seconds() {
   local t0 t1
   t0=$(now); "$@" >/dev/null; t1=$(now)
-  eval "$name+=(\"\$(python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' $t0 $t1)\")"
+  python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$t0" "$t1"
 }
 
 # One untimed pass each, so both read from a warm page cache.
@@ -66,12 +65,12 @@ s_mbox_results=$(sisimai "$work/all.mbox")
 # REPEAT turns (default 3), the tools taking turns; medians are reported, with each run.
 b_dir=() b_dir1=() b_mbox=() b_mbox1=() s_dir=() s_mbox=()
 for _ in $(seq "${REPEAT:-3}"); do
-  timed b_dir "$bin" events "$work/maildir"
-  timed b_dir1 "$bin" events --threads 1 "$work/maildir"
-  timed b_mbox "$bin" events "$work/all.mbox"
-  timed b_mbox1 "$bin" events --threads 1 "$work/all.mbox"
-  timed s_dir sisimai "$work/maildir"
-  timed s_mbox sisimai "$work/all.mbox"
+  b_dir+=("$(seconds "$bin" events "$work/maildir")")
+  b_dir1+=("$(seconds "$bin" events --threads 1 "$work/maildir")")
+  b_mbox+=("$(seconds "$bin" events "$work/all.mbox")")
+  b_mbox1+=("$(seconds "$bin" events --threads 1 "$work/all.mbox")")
+  s_dir+=("$(seconds sisimai "$work/maildir")")
+  s_mbox+=("$(seconds sisimai "$work/all.mbox")")
 done
 each() { printf ' %.2f' "$@"; }
 
