@@ -95,12 +95,14 @@ fn line_parser(c: &mut Criterion) {
     group.bench_function("line_to_record", |b| {
         b.iter(|| {
             let mut hosts = NameTable::default();
+            let mut deliveries = Vec::new();
             let mut memo = Memo::new();
             for line in &lines {
                 black_box(record::parse_line(
                     &log,
                     line,
                     &mut hosts,
+                    &mut deliveries,
                     &classifier,
                     &mut memo,
                 ));

@@ -186,6 +186,9 @@ struct DeliveryText {
 pub struct Position<'a> {
     /// The chunk the records were parsed from: their spans point into it.
     pub chunk: &'a [u8],
+    /// The chunk's delivery lines, indexed by [`Record::Delivery`]; each is taken
+    /// apart as it is applied.
+    pub deliveries: &'a mut [DeliveryLine],
     pub file: &'a Arc<str>,
     pub line: u64,
     pub years: &'a mut YearGuess,
@@ -288,7 +291,11 @@ impl Correlator {
             Record::Unrecognized { reason, text } => {
                 tally.unrecognized(at.line, reason, text.as_bytes(), at.keep_unrecognized);
             }
-            Record::Delivery(d) => {
+            Record::Delivery(i) => {
+                // An index always names one of the chunk's deliveries.
+                let Some(d) = at.deliveries.get_mut(i as usize) else {
+                    return;
+                };
                 let time = at.years.resolve(d.time);
                 let key = Self::key(d.key, name_map);
                 let agent = self.name(d.program, name_map);
@@ -299,7 +306,7 @@ impl Correlator {
                     relay_host,
                     relay_ip,
                 };
-                self.delivery(*d, text, key, agent, time, source(at.line), tally, sink);
+                self.delivery(d, text, key, agent, time, source(at.line), tally, sink);
             }
             Record::From {
                 key,
@@ -356,7 +363,7 @@ impl Correlator {
     #[allow(clippy::too_many_arguments)]
     fn delivery(
         &mut self,
-        d: DeliveryLine,
+        d: &mut DeliveryLine,
         text: DeliveryText,
         key: QueueKey,
         agent: Option<Arc<str>>,
@@ -383,7 +390,7 @@ impl Correlator {
             diagnostic: text.diagnostic,
             smtp_stage: d.smtp_stage,
             agent,
-            verdict: d.verdict,
+            verdict: d.verdict.take(),
             mta_host,
             campaign,
             step: None,

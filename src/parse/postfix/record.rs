@@ -144,9 +144,11 @@ pub const MAX_DIAGNOSTIC: usize = 8 << 10;
 /// What one line means for the analysis.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
-    /// A delivery attempt or result.
-    /// Boxed: a chunk holds thousands of records, most of them far smaller.
-    Delivery(Box<DeliveryLine>),
+    /// A delivery attempt or result: the index of its [`DeliveryLine`] in the chunk's
+    /// list of deliveries. A chunk holds thousands of records, most of them far
+    /// smaller; one list per chunk, rather than a box per line, saves an allocation
+    /// per delivery (freed on another thread) and is read in order.
+    Delivery(u32),
     /// qmgr `from=<...>, size=..., nrcpt=...`, or `from=<...>, status=expired, returned
     /// to sender` when `expired`.
     From {
@@ -215,6 +217,7 @@ pub fn parse_line(
     chunk: &[u8],
     raw: &[u8],
     names: &mut NameTable,
+    deliveries: &mut Vec<DeliveryLine>,
     classifier: &Classifier,
     memo: &mut Memo,
 ) -> Record {
@@ -228,7 +231,7 @@ pub fn parse_line(
     if !line.is_postfix() {
         return Record::Ignored("other program");
     }
-    match parse_postfix(chunk, &line, time, names, classifier, memo) {
+    match parse_postfix(chunk, &line, time, names, deliveries, classifier, memo) {
         Ok(record) => record,
         Err(reason) => unrecognized(reason),
     }
@@ -239,6 +242,7 @@ fn parse_postfix(
     line: &LogLine<'_>,
     time: RawTime,
     names: &mut NameTable,
+    deliveries: &mut Vec<DeliveryLine>,
     classifier: &Classifier,
     memo: &mut Memo,
 ) -> Result<Record, &'static str> {
@@ -255,7 +259,12 @@ fn parse_postfix(
     let agent = line.agent_bytes();
     if rest.starts_with(b"to=") {
         let program = names.index(line.program);
-        return delivery_line(chunk, key, time, rest, program, classifier, memo);
+        let d = delivery_line(chunk, key, time, rest, program, classifier, memo)?;
+        let Some(d) = d else {
+            return Ok(Record::Ignored("address verification probe"));
+        };
+        deliveries.push(d);
+        return Ok(Record::Delivery((deliveries.len() - 1) as u32));
     }
     // postsuper(1) -d logs "removed" for a message the administrator deleted.
     if agent == b"postsuper" {
@@ -342,6 +351,7 @@ fn lowercase(b: &[u8]) -> String {
     s
 }
 
+/// A `to=<...>` record; `None` for an address verification probe.
 #[allow(clippy::too_many_arguments)]
 fn delivery_line(
     chunk: &[u8],
@@ -351,7 +361,7 @@ fn delivery_line(
     program: u32,
     classifier: &Classifier,
     memo: &mut Memo,
-) -> Result<Record, &'static str> {
+) -> Result<Option<DeliveryLine>, &'static str> {
     let fields = Fields::parse(rest).ok_or("delivery record without status=")?;
     let action = match fields.status {
         b"sent" => Action::Delivered,
@@ -360,7 +370,7 @@ fn delivery_line(
         b"expired" => Action::Expired,
         // Address verification probes: "status=deliverable (...)".
         b"deliverable" | b"undeliverable" | b"undeliverable-but-not-cached" => {
-            return Ok(Record::Ignored("address verification probe"));
+            return Ok(None);
         }
         _ => return Err("unknown delivery status"),
     };
@@ -398,7 +408,7 @@ fn delivery_line(
             d.enhanced_code = seen.enhanced_code;
             d.smtp_stage = seen.stage;
             d.verdict = Some(seen.verdict.clone());
-            return Ok(Record::Delivery(Box::new(d)));
+            return Ok(Some(d));
         }
         let dsn = d.enhanced_code;
         let text = text_of(text_bytes);
@@ -442,7 +452,7 @@ fn delivery_line(
         // "250 2.0.0 Ok: queued as ..." : a success names its code up front.
         d.reply_code = codes::leading_reply(text_bytes);
     }
-    Ok(Record::Delivery(Box::new(d)))
+    Ok(Some(d))
 }
 
 /// Fields of a `to=<...>, ..., status=... (text)` record.

@@ -1085,6 +1085,7 @@ fn a_repeated_reply_is_remembered_only_where_nothing_else_decides() {
     let parse_with_rules = |classifier: &Classifier, lines: &[String]| {
         let mut memo = record::Memo::new();
         let mut names = record::NameTable::default();
+        let mut deliveries = Vec::new();
         lines
             .iter()
             .map(|l| {
@@ -1092,11 +1093,16 @@ fn a_repeated_reply_is_remembered_only_where_nothing_else_decides() {
                     l.as_bytes(),
                     l.as_bytes(),
                     &mut names,
+                    &mut deliveries,
                     classifier,
                     &mut memo,
                 ) {
-                    Record::Delivery(d) => {
-                        (d.enhanced_code.map(|c| c.to_string()), d.verdict.unwrap())
+                    Record::Delivery(i) => {
+                        let d = &deliveries[i as usize];
+                        (
+                            d.enhanced_code.map(|c| c.to_string()),
+                            d.verdict.clone().unwrap(),
+                        )
                     }
                     other => panic!("not a delivery: {other:?}"),
                 }
@@ -1139,7 +1145,7 @@ fn a_long_recycled_buffer_does_not_make_long_chunks() {
     let mut failed = None;
     let size = 4096;
     let spare = vec![0u8; 1 << 20];
-    let chunk = next_chunk(&mut input, &mut carry, size, Some(spare), &mut failed)
+    let chunk = next_chunk(&mut input, &mut carry, size, spare, &mut failed)
         .unwrap()
         .unwrap();
     // Cut at the last line end of what was read: about one chunk size.
@@ -1176,7 +1182,7 @@ fn an_interrupted_read_is_retried() {
         interrupted: false,
     });
     let (mut carry, mut failed) = (Vec::new(), None);
-    let chunk = next_chunk(&mut input, &mut carry, 1 << 20, None, &mut failed)
+    let chunk = next_chunk(&mut input, &mut carry, 1 << 20, Vec::new(), &mut failed)
         .unwrap()
         .unwrap();
     assert_eq!(chunk, log.as_bytes());
@@ -1191,9 +1197,18 @@ fn a_repeated_reply_that_is_not_utf8_gives_the_same_verdict() {
     let mut memo = record::Memo::new();
     let mut names = record::NameTable::default();
     let mut verdicts = Vec::new();
+    let mut deliveries = Vec::new();
     for _ in 0..2 {
-        match record::parse_line(line, line, &mut names, &CLASSIFIER, &mut memo) {
-            Record::Delivery(d) => {
+        match record::parse_line(
+            line,
+            line,
+            &mut names,
+            &mut deliveries,
+            &CLASSIFIER,
+            &mut memo,
+        ) {
+            Record::Delivery(i) => {
+                let d = deliveries[i as usize].clone();
                 assert!(
                     d.diagnostic
                         .text(line)
@@ -1206,4 +1221,23 @@ fn a_repeated_reply_that_is_not_utf8_gives_the_same_verdict() {
     }
     assert_eq!(verdicts[0], verdicts[1]);
     assert_eq!(verdicts[0].1.bucket, Bucket::ListRot);
+}
+
+/// A chunk's list of deliveries is recycled for a later chunk: it starts empty there,
+/// so it holds that chunk's deliveries only and does not grow with the input.
+#[test]
+fn a_recycled_delivery_list_holds_only_its_own_chunks_deliveries() {
+    let ctx = Context::new(&CLASSIFIER);
+    let mut memo = Memo::new();
+    let log = b"Nov 22 10:00:01 mta1 postfix/smtp[102]: 1A2B3C4D5E: to=<a@x.example>, relay=mx.example[192.0.2.2]:25, dsn=2.0.0, status=sent (250 ok)\n\
+Nov 22 10:00:02 mta1 postfix/qmgr[101]: 1A2B3C4D5E: removed\n";
+    let piece = |deliveries| Piece {
+        data: log.to_vec(),
+        deliveries,
+    };
+    let first = parse_chunk(piece(Vec::new()), &ctx, &mut memo);
+    assert_eq!(first.deliveries.len(), 1);
+    let second = parse_chunk(piece(first.deliveries), &ctx, &mut memo);
+    assert_eq!(second.deliveries.len(), 1);
+    assert!(matches!(second.records[0].1, Record::Delivery(0)));
 }
