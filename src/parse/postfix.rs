@@ -84,51 +84,56 @@ impl IgnoredKinds {
     }
 }
 
-/// Parses a chunk of input, cut at a line end.
-/// The buffers of an applied chunk, handed back for the next: its bytes and its
-/// (emptied) list of deliveries. Reused, they stay mapped and sized, and are not
-/// freed on one thread after being filled on another.
+/// A chunk's buffers: its bytes, its records and its delivery lines. An applied
+/// chunk hands them back, emptied, for a later one: reused, they stay mapped and
+/// sized, and are not freed on one thread after being filled on another.
 #[derive(Default)]
-struct Spare {
+struct Buffers {
     data: Vec<u8>,
+    records: Vec<(u64, Record)>,
     deliveries: Vec<DeliveryLine>,
 }
 
-/// A chunk cut from the input, with the list its deliveries go to.
-struct Piece {
-    data: Vec<u8>,
-    deliveries: Vec<DeliveryLine>,
-}
-
-/// Cuts the next piece, reusing a spare's buffers.
+/// Cuts the next chunk into `spare`'s byte buffer.
 fn next_piece(
     input: &mut dyn BufRead,
     carry: &mut Vec<u8>,
     size: usize,
-    spare: Option<Spare>,
+    spare: Option<Buffers>,
     failed: &mut Option<io::Error>,
-) -> io::Result<Option<Piece>> {
-    let Spare { data, deliveries } = spare.unwrap_or_default();
+) -> io::Result<Option<Buffers>> {
+    let Buffers {
+        data,
+        records,
+        deliveries,
+    } = spare.unwrap_or_default();
     let data = next_chunk(input, carry, size, data, failed)?;
-    Ok(data.map(|data| Piece { data, deliveries }))
+    Ok(data.map(|data| Buffers {
+        data,
+        records,
+        deliveries,
+    }))
 }
 
-fn parse_chunk(piece: Piece, ctx: &Context<'_>, memo: &mut Memo) -> ParsedChunk {
-    let Piece {
+/// Parses a chunk of input, cut at a line end.
+fn parse_chunk(piece: Buffers, ctx: &Context<'_>, memo: &mut Memo) -> ParsedChunk {
+    let Buffers {
         data: chunk,
+        mut records,
         mut deliveries,
     } = piece;
+    records.clear();
     deliveries.clear();
+    // About one record per 280 bytes of a busy log: reserved once, not regrown (and
+    // no more than a chunk of the usual size holds: a chunk grown around one giant
+    // line has one record).
+    records.reserve((chunk.len() / 256).min(16 << 10));
     let mut parsed = ParsedChunk {
         data: Vec::new(),
         lines: 0,
         names: NameTable::default(),
         ignored: IgnoredKinds::default(),
-        // About one record per 280 bytes of a busy log: reserved once, not regrown
-        // (and no more than a chunk of the usual size holds: a chunk grown around one
-        // giant line has one record).
-        records: Vec::with_capacity((chunk.len() / 256).min(16 << 10)),
-        // About one in four records.
+        records,
         deliveries,
     };
     for_each_line(&chunk, |raw| {
@@ -279,7 +284,7 @@ impl<'a> PostfixParser<'a> {
         years: &mut YearGuess,
         tally: &mut Tally,
         sink: &mut dyn Sink,
-    ) -> Spare {
+    ) -> Buffers {
         tally.total += chunk.lines;
         for (kind, n) in chunk.ignored.0 {
             tally.ignored += n;
@@ -287,7 +292,8 @@ impl<'a> PostfixParser<'a> {
         }
         let name_map = self.correlator.map_names(&chunk.names.names);
         let mut deliveries = chunk.deliveries;
-        for (line, record) in chunk.records {
+        let mut records = chunk.records;
+        for (line, record) in records.drain(..) {
             let at = Position {
                 chunk: &chunk.data,
                 deliveries: &mut deliveries,
@@ -299,8 +305,9 @@ impl<'a> PostfixParser<'a> {
             self.correlator
                 .apply(record, &name_map, at, self.ctx.classifier, tally, sink);
         }
-        Spare {
+        Buffers {
             data: chunk.data,
+            records,
             deliveries,
         }
     }

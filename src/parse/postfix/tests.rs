@@ -1224,15 +1224,17 @@ fn a_repeated_reply_that_is_not_utf8_gives_the_same_verdict() {
 }
 
 /// A chunk's list of deliveries is recycled for a later chunk: it starts empty there,
-/// so it holds that chunk's deliveries only and does not grow with the input.
+/// so it holds that chunk's deliveries only and does not grow with the input. (The
+/// records' list is emptied as it is applied.)
 #[test]
 fn a_recycled_delivery_list_holds_only_its_own_chunks_deliveries() {
     let ctx = Context::new(&CLASSIFIER);
     let mut memo = Memo::new();
     let log = b"Nov 22 10:00:01 mta1 postfix/smtp[102]: 1A2B3C4D5E: to=<a@x.example>, relay=mx.example[192.0.2.2]:25, dsn=2.0.0, status=sent (250 ok)\n\
 Nov 22 10:00:02 mta1 postfix/qmgr[101]: 1A2B3C4D5E: removed\n";
-    let piece = |deliveries| Piece {
+    let piece = |deliveries| Buffers {
         data: log.to_vec(),
+        records: Vec::new(),
         deliveries,
     };
     let first = parse_chunk(piece(Vec::new()), &ctx, &mut memo);
