@@ -295,13 +295,15 @@ pub fn detect(head: &[u8]) -> Option<&'static dyn Format> {
 /// memchr. Line feeds are char boundaries, so the ranges cut a `str` as well (see
 /// `dsn::text::split_lf`).
 pub fn lf_pieces(bytes: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> + Clone + '_ {
+    // One iterator over the line feeds, rather than a search started at every piece.
+    let mut ends = memchr::memchr_iter(b'\n', bytes);
     let mut start = Some(0);
     std::iter::from_fn(move || {
         let from = start?;
-        match memchr::memchr(b'\n', &bytes[from..]) {
-            Some(p) => {
-                start = Some(from + p + 1);
-                Some(from..from + p)
+        match ends.next() {
+            Some(end) => {
+                start = Some(end + 1);
+                Some(from..end)
             }
             None => {
                 start = None;

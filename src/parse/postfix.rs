@@ -161,16 +161,11 @@ fn parse_chunk(piece: Buffers, ctx: &Context<'_>, memo: &mut Memo) -> ParsedChun
 /// Calls `f` for every line: LF, CRLF and a lone CR all end a line; a final line
 /// without an end counts too.
 fn for_each_line(data: &[u8], mut f: impl FnMut(&[u8])) {
-    // Nearly every chunk has no CR: one pass proves it, and its lines are then cut by
-    // one iterator over the LFs instead of a two-byte search started at every line.
+    // Nearly every chunk has no CR: one pass proves it, and its lines are then the
+    // pieces between LFs, but for the empty one after a final LF.
     if memchr::memchr(b'\r', data).is_none() {
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', data) {
-            f(&data[start..end]);
-            start = end + 1;
-        }
-        if start < data.len() {
-            f(&data[start..]);
+        if !data.is_empty() {
+            super::split_lf(data.strip_suffix(b"\n").unwrap_or(data)).for_each(f);
         }
         return;
     }

@@ -1243,3 +1243,35 @@ Nov 22 10:00:02 mta1 postfix/qmgr[101]: 1A2B3C4D5E: removed\n";
     assert_eq!(second.deliveries.len(), 1);
     assert!(matches!(second.records[0].1, Record::Delivery(0)));
 }
+
+/// Lines as the parser cuts them, with LF only (one pass over the LFs) and with CRs
+/// (CRLF and a lone CR end a line too): an empty input has none, a final line end
+/// adds no empty line, a final line without one counts.
+#[test]
+fn lines_are_cut_at_every_kind_of_line_end() {
+    let lines = |data: &[u8]| {
+        let mut out = Vec::new();
+        for_each_line(data, |line| {
+            out.push(String::from_utf8_lossy(line).into_owned())
+        });
+        out
+    };
+    let cases: [(&[u8], &[&str]); 10] = [
+        (b"", &[]),
+        (b"\n", &[""]),
+        (b"\n\n", &["", ""]),
+        (b"one", &["one"]),
+        (b"one\n", &["one"]),
+        (b"one\n\ntwo", &["one", "", "two"]),
+        (b"\r", &[""]),
+        (b"one\r\ntwo\r\n", &["one", "two"]),
+        (b"one\rtwo\r\rthree", &["one", "two", "", "three"]),
+        (
+            b"one\r\n\ntwo\n\r\nthree\r",
+            &["one", "", "two", "", "three"],
+        ),
+    ];
+    for (data, want) in cases {
+        assert_eq!(lines(data), want, "{:?}", String::from_utf8_lossy(data));
+    }
+}
