@@ -57,16 +57,14 @@ impl Format for PostfixFormat {
     }
 }
 
-/// A chunk parsed: its records with their line numbers relative to the chunk, and the
-/// chunk itself, which the records' spans point into.
+/// A chunk parsed: its buffers (the chunk itself, which the records' spans point into,
+/// its records with their line numbers relative to the chunk, and the delivery lines
+/// they index), with its counts and names.
 struct ParsedChunk {
-    data: Vec<u8>,
+    buffers: Buffers,
     lines: u64,
     names: NameTable,
     ignored: IgnoredKinds,
-    records: Vec<(u64, Record)>,
-    /// The delivery records' lines, which [`Record::Delivery`] indexes.
-    deliveries: Vec<DeliveryLine>,
 }
 
 /// Lines ignored, by kind. A handful of kinds, each a constant: looked up by address
@@ -91,6 +89,7 @@ impl IgnoredKinds {
 struct Buffers {
     data: Vec<u8>,
     records: Vec<(u64, Record)>,
+    /// The delivery records' lines, which [`Record::Delivery`] indexes.
     deliveries: Vec<DeliveryLine>,
 }
 
@@ -102,60 +101,50 @@ fn next_piece(
     spare: Option<Buffers>,
     failed: &mut Option<io::Error>,
 ) -> io::Result<Option<Buffers>> {
-    let Buffers {
-        data,
-        records,
-        deliveries,
-    } = spare.unwrap_or_default();
-    let data = next_chunk(input, carry, size, data, failed)?;
-    Ok(data.map(|data| Buffers {
-        data,
-        records,
-        deliveries,
-    }))
+    let mut buffers = spare.unwrap_or_default();
+    let data = next_chunk(
+        input,
+        carry,
+        size,
+        std::mem::take(&mut buffers.data),
+        failed,
+    )?;
+    Ok(data.map(|data| Buffers { data, ..buffers }))
 }
 
 /// Parses a chunk of input, cut at a line end.
-fn parse_chunk(piece: Buffers, ctx: &Context<'_>, memo: &mut Memo) -> ParsedChunk {
+fn parse_chunk(mut buffers: Buffers, ctx: &Context<'_>, memo: &mut Memo) -> ParsedChunk {
     let Buffers {
         data: chunk,
-        mut records,
-        mut deliveries,
-    } = piece;
+        records,
+        deliveries,
+    } = &mut buffers;
     records.clear();
     deliveries.clear();
     // About one record per 280 bytes of a busy log: reserved once, not regrown (and
     // no more than a chunk of the usual size holds: a chunk grown around one giant
     // line has one record).
     records.reserve((chunk.len() / 256).min(16 << 10));
-    let mut parsed = ParsedChunk {
-        data: Vec::new(),
-        lines: 0,
-        names: NameTable::default(),
-        ignored: IgnoredKinds::default(),
-        records,
-        deliveries,
-    };
-    for_each_line(&chunk, |raw| {
-        parsed.lines += 1;
+    let mut lines = 0;
+    let mut names = NameTable::default();
+    let mut ignored = IgnoredKinds::default();
+    for_each_line(chunk, |raw| {
+        lines += 1;
         if raw.is_empty() {
-            parsed.ignored.count("blank line");
+            ignored.count("blank line");
             return;
         }
-        match record::parse_line(
-            &chunk,
-            raw,
-            &mut parsed.names,
-            &mut parsed.deliveries,
-            ctx.classifier,
-            memo,
-        ) {
-            Record::Ignored(kind) => parsed.ignored.count(kind),
-            record => parsed.records.push((parsed.lines, record)),
+        match record::parse_line(chunk, raw, &mut names, deliveries, ctx.classifier, memo) {
+            Record::Ignored(kind) => ignored.count(kind),
+            record => records.push((lines, record)),
         }
     });
-    parsed.data = chunk;
-    parsed
+    ParsedChunk {
+        buffers,
+        lines,
+        names,
+        ignored,
+    }
 }
 
 /// Calls `f` for every line: LF, CRLF and a lone CR all end a line; a final line
@@ -286,12 +275,16 @@ impl<'a> PostfixParser<'a> {
             *tally.ignored_by_kind.entry(kind).or_insert(0) += n;
         }
         let name_map = self.correlator.map_names(&chunk.names.names);
-        let mut deliveries = chunk.deliveries;
-        let mut records = chunk.records;
+        let mut buffers = chunk.buffers;
+        let Buffers {
+            data,
+            records,
+            deliveries,
+        } = &mut buffers;
         for (line, record) in records.drain(..) {
             let at = Position {
-                chunk: &chunk.data,
-                deliveries: &mut deliveries,
+                chunk: data,
+                deliveries,
                 file,
                 line: base_line + line,
                 years,
@@ -300,11 +293,7 @@ impl<'a> PostfixParser<'a> {
             self.correlator
                 .apply(record, &name_map, at, self.ctx.classifier, tally, sink);
         }
-        Buffers {
-            data: chunk.data,
-            records,
-            deliveries,
-        }
+        buffers
     }
 
     fn parse_sequential(

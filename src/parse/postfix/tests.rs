@@ -1238,10 +1238,10 @@ Nov 22 10:00:02 mta1 postfix/qmgr[101]: 1A2B3C4D5E: removed\n";
         deliveries,
     };
     let first = parse_chunk(piece(Vec::new()), &ctx, &mut memo);
-    assert_eq!(first.deliveries.len(), 1);
-    let second = parse_chunk(piece(first.deliveries), &ctx, &mut memo);
-    assert_eq!(second.deliveries.len(), 1);
-    assert!(matches!(second.records[0].1, Record::Delivery(0)));
+    assert_eq!(first.buffers.deliveries.len(), 1);
+    let second = parse_chunk(piece(first.buffers.deliveries), &ctx, &mut memo);
+    assert_eq!(second.buffers.deliveries.len(), 1);
+    assert!(matches!(second.buffers.records[0].1, Record::Delivery(0)));
 }
 
 /// Lines as the parser cuts them, with LF only (one pass over the LFs) and with CRs
