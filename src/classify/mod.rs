@@ -177,7 +177,16 @@ struct Prefilter {
     /// Per rule: its pattern matches exactly its literals (a plain alternation of
     /// phrases), so a literal found is a match and the regex need not run.
     exact: Vec<bool>,
+    /// Per rule: every match starts with one of its literals, folded as the pattern
+    /// folds case (ASCII). Its pattern is then searched anchored where a literal was
+    /// found, not over the whole reply: a shorter walk, and no reverse one for the
+    /// start of the match.
+    anchored: Vec<bool>,
 }
+
+/// Where in a reply a literal of a rule whose matches start with one was found:
+/// (rule, start), for [`Prefilter::anchored`] rules.
+type Hits = Vec<(usize, usize)>;
 
 impl Prefilter {
     fn new(rules: &[Rule]) -> Prefilter {
@@ -185,6 +194,7 @@ impl Prefilter {
         let mut literal_rule = Vec::new();
         let mut gated = vec![false; rules.len()];
         let mut exact = vec![false; rules.len()];
+        let mut anchored = vec![false; rules.len()];
         for (i, rule) in rules.iter().enumerate() {
             let Some(found) = rule
                 .text
@@ -195,18 +205,23 @@ impl Prefilter {
             };
             gated[i] = true;
             exact[i] = found.exact;
+            anchored[i] = found.prefix && rule.mode == rules::PatternMode::Ascii;
             for literal in found.literals {
                 literals.push(literal);
                 literal_rule.push(i);
             }
         }
+        // The literals are lowercase and the scan lowercases each byte: an automaton
+        // that folds case itself has twice the transitions, and building it was most
+        // of the classifier's start-up.
         let automaton = aho_corasick::nfa::contiguous::NFA::builder()
-            .ascii_case_insensitive(true)
+            .prefilter(false)
             .build(&literals)
             .ok();
         if automaton.is_none() {
             gated.iter_mut().for_each(|g| *g = false);
             exact.iter_mut().for_each(|e| *e = false);
+            anchored.iter_mut().for_each(|a| *a = false);
         }
         let mut ungated = vec![0u64; rules.len().div_ceil(64)];
         for (i, _) in gated.iter().enumerate().filter(|(_, g)| !**g) {
@@ -218,11 +233,13 @@ impl Prefilter {
             rules: rules.len(),
             ungated,
             exact,
+            anchored,
         }
     }
 
     /// Marks in `bits` (one bit per rule index, zeroed) the rules with a literal
-    /// present in `text`.
+    /// present in `text`, and lists in `hits` where the literals of
+    /// [`anchored`](Self::anchored) rules start.
     ///
     /// A walk of the automaton's states over the text that reads every literal ending
     /// at each byte from the state (the crate's overlapping iterator returns one match
@@ -231,44 +248,55 @@ impl Prefilter {
     /// lookups, and two independent chains keep the core busier. The second half
     /// starts `LITERAL_MAX - 1` bytes early, so a literal that ends in it lies in it
     /// whole; a literal seen by both halves marks its rule twice, which is harmless.
-    fn mark_candidates(&self, text: &str, bits: &mut [u64]) {
+    fn mark_candidates(&self, text: &str, bits: &mut [u64], hits: &mut Hits) {
         use aho_corasick::Anchored;
         use aho_corasick::automaton::Automaton;
         let Some(ac) = &self.automaton else { return };
         let Ok(start) = ac.start_state(Anchored::No) else {
             return;
         };
-        let mut mark = |state| {
+        // `end`: just past the byte that led to `state`.
+        let mut mark = |state, end: usize| {
             if ac.is_special(state) && ac.is_match(state) {
                 for i in 0..ac.match_len(state) {
-                    let rule = self.literal_rule[ac.match_pattern(state, i).as_usize()];
+                    let pattern = ac.match_pattern(state, i);
+                    let rule = self.literal_rule[pattern.as_usize()];
                     bits[rule / 64] |= 1 << (rule % 64);
+                    if self.anchored[rule] {
+                        hits.push((rule, end - ac.pattern_len(pattern)));
+                    }
                 }
             }
         };
         let bytes = text.as_bytes();
         if bytes.len() < 4 * LITERAL_MAX {
             let mut state = start;
-            for &byte in bytes {
-                state = ac.next_state(Anchored::No, state, byte);
-                mark(state);
+            for (at, &byte) in bytes.iter().enumerate() {
+                state = ac.next_state(Anchored::No, state, byte.to_ascii_lowercase());
+                mark(state, at + 1);
             }
+            // Found by where they end: a shorter literal may start later.
+            hits.sort_unstable();
             return;
         }
         let mid = bytes.len() / 2;
         let first = &bytes[..mid];
-        let second = &bytes[mid - (LITERAL_MAX - 1)..];
+        let offset = mid - (LITERAL_MAX - 1);
+        let second = &bytes[offset..];
         let (mut a, mut b) = (start, start);
-        for (&x, &y) in first.iter().zip(second) {
-            a = ac.next_state(Anchored::No, a, x);
-            b = ac.next_state(Anchored::No, b, y);
-            mark(a);
-            mark(b);
+        for (at, (&x, &y)) in first.iter().zip(second).enumerate() {
+            a = ac.next_state(Anchored::No, a, x.to_ascii_lowercase());
+            b = ac.next_state(Anchored::No, b, y.to_ascii_lowercase());
+            mark(a, at + 1);
+            mark(b, offset + at + 1);
         }
-        for &y in &second[first.len()..] {
-            b = ac.next_state(Anchored::No, b, y);
-            mark(b);
+        for (at, &y) in second.iter().enumerate().skip(first.len()) {
+            b = ac.next_state(Anchored::No, b, y.to_ascii_lowercase());
+            mark(b, offset + at + 1);
         }
+        // A literal seen by both lanes is listed twice.
+        hits.sort_unstable();
+        hits.dedup();
     }
 
     /// Words of the bit set over all rules.
@@ -280,6 +308,25 @@ impl Prefilter {
     fn decides(&self, i: usize) -> bool {
         self.exact.get(i).copied().unwrap_or(false)
     }
+
+    /// Whether rule `i`'s pattern is searched where its literals start.
+    fn anchored(&self, i: usize) -> bool {
+        self.anchored.get(i).copied().unwrap_or(false)
+    }
+}
+
+/// The leftmost match of rule `i`'s pattern in `inner`, for a rule whose matches
+/// start with one of its literals: the first literal found (`hits`, in order) where
+/// the pattern matches, searched anchored there.
+fn search_at_hits(re: &Regex, i: usize, inner: &str, hits: &Hits) -> Option<regex_automata::Match> {
+    hits.iter()
+        .filter(|(rule, _)| *rule == i)
+        .find_map(|&(_, start)| {
+            let input = regex_automata::Input::new(inner.as_bytes())
+                .range(start..)
+                .anchored(regex_automata::Anchored::Yes);
+            re.search(&input)
+        })
 }
 
 /// Longest literal the prefilter keeps: a piece of a required literal is required too,
@@ -292,6 +339,8 @@ struct Required {
     literals: Vec<Vec<u8>>,
     /// The pattern matches these literals and nothing else (case aside).
     exact: bool,
+    /// Every match starts with one of the literals (else: ends with one).
+    prefix: bool,
 }
 
 /// Literals one of which every match of `pattern` starts with (or, when the
@@ -321,6 +370,7 @@ fn required_literals(pattern: &str, mode: rules::PatternMode) -> Option<Required
         (cut.collect(), exact)
     });
     // "8.bit data": a one-byte prefix, but every match ends with "bit data".
+    let prefix = prefixes.is_some();
     let (mut literals, exact): (Vec<Vec<u8>>, bool) = prefixes.or_else(|| {
         extracted(&hir, ExtractKind::Suffix).map(|(l, _)| {
             let cut = l
@@ -331,7 +381,11 @@ fn required_literals(pattern: &str, mode: rules::PatternMode) -> Option<Required
     })?;
     literals.sort();
     literals.dedup();
-    Some(Required { literals, exact })
+    Some(Required {
+        literals,
+        exact,
+        prefix,
+    })
 }
 
 /// The literals of one kind extracted from a pattern, lowercased, and whether they
@@ -490,7 +544,8 @@ impl Classifier {
             heap.resize(words, 0);
             &mut heap
         };
-        self.prefilter.mark_candidates(inner, candidates);
+        let mut hits = Hits::new();
+        self.prefilter.mark_candidates(inner, candidates, &mut hits);
         let class = d.class();
         let hard = class.is_none_or(|c| c == 5);
         // Cheap tests first, on bit sets: the literals found (or no literal to find)
@@ -524,7 +579,15 @@ impl Classifier {
             let mut found = None;
             if rule.text.is_some() && (self.evidence || !self.prefilter.decides(i)) {
                 let Some(re) = self.regex(i) else { continue };
-                if self.evidence {
+                if self.prefilter.anchored(i) {
+                    let leftmost = search_at_hits(re, i, inner, &hits);
+                    if leftmost.is_none() {
+                        continue;
+                    }
+                    if self.evidence {
+                        found = leftmost;
+                    }
+                } else if self.evidence {
                     found = re.find(inner.as_bytes());
                     if found.is_none() {
                         continue;

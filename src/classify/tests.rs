@@ -391,17 +391,11 @@ fn exactness_needs_a_pattern_of_plain_phrases() {
     assert!(exact(&"x".repeat(LITERAL_MAX)));
 }
 
-/// Without evidence, a rule of plain phrases is decided by the prefilter alone; with
-/// evidence its regex runs. Both must pick the same rule on every text we have: the
-/// rules' samples, the hand-written cases, and each sample changed in case and glued
-/// to the words around it.
-#[test]
-fn exact_rules_decide_as_their_patterns_do() {
-    let with_regex = Classifier::builtin();
-    let mut shortcut = Classifier::builtin();
-    shortcut.set_evidence(false);
+/// The texts the classifier is checked on: the rules' samples, each also changed in
+/// case and glued to the words around it, and the hand-written cases.
+fn every_known_text(classifier: &Classifier) -> Vec<String> {
     let mut texts: Vec<String> = Vec::new();
-    for rule in with_regex.rules() {
+    for rule in classifier.rules() {
         for sample in &rule.samples {
             let text = diagnosis_of(sample).text.to_string();
             texts.push(text.to_uppercase());
@@ -420,6 +414,62 @@ fn exact_rules_decide_as_their_patterns_do() {
             }
         }
     }
+    texts
+}
+
+/// A pattern whose matches start with one of its literals is searched only where
+/// the prefilter found one, anchored: on every text we have, with every such rule,
+/// that finds the very match a search of the whole reply finds (and none where the
+/// literals are absent). Texts with a literal twice, the first not a match, included.
+#[test]
+fn anchored_searches_find_the_leftmost_match() {
+    let c = Classifier::builtin();
+    let mut texts = every_known_text(&c);
+    texts.push("550 user unknown? no: 550 5.1.1 <a@b.example>: Recipient address rejected: User unknown in local recipient table".to_string());
+    texts.push(format!(
+        "{} mailbox full {} mailbox is full",
+        "-".repeat(150),
+        "-".repeat(150)
+    ));
+    let anchored: Vec<usize> = (0..c.rules().len())
+        .filter(|&i| c.prefilter.anchored(i))
+        .collect();
+    assert!(anchored.len() > 100, "{} anchored rules", anchored.len());
+    let mut compared = 0;
+    for text in &texts {
+        let inner = inner_reply(text);
+        let mut bits = vec![0u64; c.prefilter.words()];
+        let mut hits = Hits::new();
+        c.prefilter.mark_candidates(inner, &mut bits, &mut hits);
+        for &i in &anchored {
+            let re = c.regex(i).expect("built-in patterns compile");
+            let whole = re.find(inner.as_bytes());
+            if bits[i / 64] & (1 << (i % 64)) == 0 {
+                assert_eq!(whole, None, "rule {} on {text}", c.rules()[i].id);
+                continue;
+            }
+            compared += 1;
+            assert_eq!(
+                search_at_hits(re, i, inner, &hits),
+                whole,
+                "rule {} on {text}",
+                c.rules()[i].id
+            );
+        }
+    }
+    assert!(compared > 1000, "{compared} searches compared");
+}
+
+/// Without evidence, a rule of plain phrases is decided by the prefilter alone; with
+/// evidence its regex runs. Both must pick the same rule on every text we have: the
+/// rules' samples, the hand-written cases, and each sample changed in case and glued
+/// to the words around it.
+#[test]
+fn exact_rules_decide_as_their_patterns_do() {
+    let with_regex = Classifier::builtin();
+    let mut shortcut = Classifier::builtin();
+    shortcut.set_evidence(false);
+    let texts = every_known_text(&with_regex);
     let exact_rules = (0..with_regex.rules().len())
         .filter(|&i| with_regex.prefilter.decides(i))
         .count();
