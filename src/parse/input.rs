@@ -269,7 +269,9 @@ fn walk(dir: &Path, out: &mut Vec<io::Result<PathBuf>>) {
                 .is_some_and(|n| n.starts_with('.'))
         })
         .collect();
-    paths.sort();
+    // Entries of one folder differ in their last component only: comparing names
+    // spares splitting every path into components, a cost in folders of thousands.
+    paths.sort_unstable_by(|(a, _), (b, _)| a.file_name().cmp(&b.file_name()));
     for (path, is_dir) in paths {
         if is_dir {
             walk(&path, out);

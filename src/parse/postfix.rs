@@ -33,9 +33,10 @@ impl Format for PostfixFormat {
     }
 
     /// Postfix if a quarter or more of the first lines are syslog lines from a Postfix
-    /// daemon.
+    /// daemon (and some of the first ten are syslog lines at all).
     fn sniff(&self, head: &[u8]) -> bool {
         let mut seen = 0;
+        let mut syslog = 0;
         let mut postfix = 0;
         for raw in super::split_lf(head).take(50) {
             let raw = trim_line_end(raw);
@@ -43,10 +44,13 @@ impl Format for PostfixFormat {
                 continue;
             }
             seen += 1;
-            if let Some((line, _)) = line::parse_syslog_line_raw(raw)
-                && line.is_postfix()
-            {
-                postfix += 1;
+            if let Some((line, _)) = line::parse_syslog_line_raw(raw) {
+                syslog += 1;
+                postfix += usize::from(line.is_postfix());
+            } else if seen == 10 && syslog == 0 {
+                // Ten lines and not one of syslog's: not a log (an email of a folder of
+                // thousands, sniffed once each).
+                return false;
             }
         }
         postfix > 0 && postfix * 4 >= seen
