@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 
 use mail_parser::{HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
 
+use super::skeleton::{Skeleton, skeleton};
 use crate::model::Timestamp;
 
 /// The MIME parser, built once: MIME headers and Subject decoded, the rest left raw
@@ -64,20 +65,37 @@ impl<'a> Mail<'a> {
         Mail::parse_with(raw, true)
     }
 
-    /// [`Mail::parse`], handing mail-parser the [`mime_skeleton`] of the message when
-    /// `skeleton` is set (tests compare both ways).
-    pub(super) fn parse_with(raw: &'a [u8], skeleton: bool) -> Option<Mail<'a>> {
+    /// [`Mail::parse`], handing mail-parser the [`skeleton`] of the message when
+    /// `use_skeleton` is set (tests compare both ways). A skeleton mail-parser reads
+    /// otherwise than the walk that made it, or one whose left-out HTML turns out to
+    /// be the only text, gives way to the whole message.
+    pub(super) fn parse_with(raw: &'a [u8], use_skeleton: bool) -> Option<Mail<'a>> {
         let headers = header_block(raw);
         if headers.is_empty() {
             return None;
         }
-        // The returned message's body is never read: mail-parser gets the message up to
-        // the end of the returned message's header block, which spares decoding the
-        // body (often most of the bytes) and its attachments.
-        let parsed = &raw[..parse_end(raw)];
-        let skeleton = skeleton.then(|| mime_skeleton(parsed)).flatten();
-        let input = skeleton.as_deref().unwrap_or(parsed);
-        let message = PARSER.parse(input)?;
+        if use_skeleton && let Some(cut) = skeleton(raw) {
+            if let Some(message) = PARSER.parse(&cut.bytes)
+                && cut.matches(&message.parts)
+                && let Some(mail) = Mail::read(raw, headers, &cut.bytes, &message, Some(&cut))
+            {
+                return Some(mail);
+            }
+            return Mail::read(raw, header_block(raw), raw, &PARSER.parse(raw)?, None);
+        }
+        Mail::read(raw, headers, raw, &PARSER.parse(raw)?, None)
+    }
+
+    /// The mail out of mail-parser's reading of `input`: the message, or its
+    /// skeleton `cut`. `None` when the skeleton left out an HTML body and the notice
+    /// turns out to have no other text.
+    fn read(
+        raw: &'a [u8],
+        headers: Vec<(&'a str, Cow<'a, str>)>,
+        input: &[u8],
+        message: &mail_parser::Message<'_>,
+        cut: Option<&Skeleton>,
+    ) -> Option<Mail<'a>> {
         let subject = message.subject().unwrap_or_default().to_string();
         let (content_type, report_type) = match message.content_type() {
             Some(ct) => (
@@ -101,7 +119,12 @@ impl<'a> Mail<'a> {
                 PartType::Multipart(_) => {}
                 PartType::Message(m) => {
                     if original.is_none() {
-                        let headers = nested_headers(input, part);
+                        let returned =
+                            cut.and_then(|c| c.returned_headers(raw, part.offset_body as usize));
+                        let headers = match returned {
+                            Some(block) => header_text(block),
+                            None => nested_headers(input, part),
+                        };
                         let lower = headers.to_ascii_lowercase();
                         if lower.contains("multipart/report") || lower.contains("mailer-daemon") {
                             nested = Some(nested_bytes(input, part, m));
@@ -148,6 +171,9 @@ impl<'a> Mail<'a> {
                     _ => {}
                 },
             }
+        }
+        if cut.is_some_and(|c| c.html_emptied) && texts.is_empty() {
+            return None;
         }
         let mut body = String::new();
         if texts.is_empty() {
@@ -266,101 +292,6 @@ fn nested_headers(raw: &[u8], part: &MessagePart<'_>) -> String {
     }
     let start = part.offset_body as usize;
     header_text(raw.get(start..).unwrap_or_default())
-}
-
-/// Where mail-parser may stop: after the header block of the last part that returns
-/// the original message (message/rfc822, message/global, text/rfc822-headers), when
-/// no report part follows it and it is no delivery notice itself (a bounce of a bounce
-/// is decoded from the nested message). The whole message otherwise.
-fn parse_end(raw: &[u8]) -> usize {
-    use memchr::memmem;
-    static ORIGINAL: LazyLock<[memmem::Finder<'static>; 3]> = LazyLock::new(|| {
-        [
-            memmem::Finder::new("content-type: message/rfc822"),
-            memmem::Finder::new("content-type: message/global"),
-            memmem::Finder::new("content-type: text/rfc822-headers"),
-        ]
-    });
-    if raw.len() < 4096 {
-        return raw.len();
-    }
-    let lower = raw.to_ascii_lowercase();
-    let Some(part) = ORIGINAL.iter().filter_map(|f| f.find(&lower)).min() else {
-        return raw.len();
-    };
-    let rest = &lower[part..];
-    // After the part's own MIME headers, the nested message's header block.
-    let Some(body) = memmem::find(rest, b"\n\n").map(|p| part + p + 2) else {
-        return raw.len();
-    };
-    let Some(end) = memmem::find(&lower[body..], b"\n\n").map(|p| body + p + 1) else {
-        return raw.len();
-    };
-    let nested_headers = &lower[body..end];
-    let tail = &lower[end..];
-    if memmem::find(nested_headers, b"multipart/report").is_some()
-        || memmem::find(nested_headers, b"mailer-daemon").is_some()
-        || memmem::find(tail, b"delivery-status").is_some()
-        || memmem::find(tail, b"feedback-report").is_some()
-        || memmem::find(tail, b"content-type: message/").is_some()
-    {
-        return raw.len();
-    }
-    end
-}
-
-/// The top-level fields mail-parser reads (lowercase): the MIME structure's, and the
-/// Subject.
-const SKELETON_FIELDS: [&[u8]; 4] = [
-    b"content-type",
-    b"content-transfer-encoding",
-    b"content-disposition",
-    b"subject",
-];
-
-/// The message as mail-parser needs it: the top-level header block cut down to
-/// [`SKELETON_FIELDS`], each copied whole with its folds, then the body unchanged.
-///
-/// A bounce's header block is mostly Received, DKIM and ARC fields, about a third of
-/// its bytes; mail-parser would scan them field by field only to ignore them, which
-/// was a sixth of the decoding work. `None` (parse the message as it is) when a line
-/// of the block is neither a plain `name: value` field nor a fold with text, since
-/// mail-parser has its own reading of those, or when no field is kept.
-pub(super) fn mime_skeleton(message: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(message.len());
-    let mut keep = false;
-    let mut kept = false;
-    let mut pos = 0;
-    while pos < message.len() {
-        let end = memchr::memchr(b'\n', &message[pos..]).map_or(message.len(), |i| pos + i + 1);
-        let line = &message[pos..end];
-        let text = line.strip_suffix(b"\n").unwrap_or(line);
-        match text.first() {
-            // The blank line: the body follows, as it is.
-            None => {
-                out.extend_from_slice(&message[pos..]);
-                break;
-            }
-            Some(b' ' | b'\t') => {
-                if pos == 0 || text.iter().all(u8::is_ascii_whitespace) {
-                    return None;
-                }
-            }
-            Some(_) => {
-                let name = &text[..memchr::memchr(b':', text)?];
-                if name.is_empty() || name.iter().any(|&b| !(33..=126).contains(&b)) {
-                    return None;
-                }
-                keep = SKELETON_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f));
-                kept |= keep;
-            }
-        }
-        if keep {
-            out.extend_from_slice(line);
-        }
-        pos = end;
-    }
-    kept.then_some(out)
 }
 
 /// The whole nested message of a message/rfc822 part, out of the bytes mail-parser

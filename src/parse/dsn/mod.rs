@@ -19,6 +19,7 @@
 pub mod container;
 pub mod mail;
 pub mod rfc3464;
+mod skeleton;
 pub mod text;
 
 mod amazon;

@@ -4,6 +4,7 @@
 use std::io::BufReader;
 use std::sync::Arc;
 
+use super::skeleton::skeleton;
 use super::*;
 use crate::classify::Classifier;
 use crate::codes::EnhancedCode;
@@ -518,27 +519,142 @@ fn the_mime_skeleton_reads_as_the_whole_message() {
         body.as_bytes(),
     ]
     .concat();
-    assert!(mail::mime_skeleton(&latin1_values).is_some_and(|s| s.len() < latin1_values.len()));
-    assert_eq!(mail::mime_skeleton(&latin1_name), None);
+    assert!(skeleton(&latin1_values).is_some_and(|s| s.bytes.len() < latin1_values.len()));
+    assert!(skeleton(&latin1_name).is_none());
     messages.push(latin1_values);
     messages.push(latin1_name);
     let mut cut_down = 0;
     for raw in &messages {
-        cut_down += usize::from(mail::mime_skeleton(raw).is_some_and(|s| s.len() < raw.len()));
+        cut_down += usize::from(skeleton(raw).is_some_and(|s| s.bytes.len() < raw.len()));
         let whole = mail::Mail::parse_with(raw, false).map(|m| mail_view(&m));
         let skeleton = mail::Mail::parse_with(raw, true).map(|m| mail_view(&m));
         assert_eq!(skeleton, whole, "{}", String::from_utf8_lossy(raw));
     }
     assert!(cut_down >= 30, "{cut_down} messages cut down");
     for weird in &shapes[6..] {
-        assert_eq!(mail::mime_skeleton(weird.as_bytes()), None, "{weird}");
+        assert!(skeleton(weird.as_bytes()).is_none(), "{weird}");
     }
-    assert_eq!(mail::mime_skeleton(shapes[3].as_bytes()), None);
+    assert!(skeleton(shapes[3].as_bytes()).is_none());
     assert_eq!(
-        mail::mime_skeleton(shapes[0].as_bytes()).map(|s| String::from_utf8(s).unwrap()),
+        skeleton(shapes[0].as_bytes()).map(|s| String::from_utf8(s.bytes).unwrap()),
         Some(format!(
             "Subject: =?UTF-8?B?w6k=?=\n folded\nContent-Type: multipart/report;\n\treport-type=delivery-status;\n boundary=b\n{body}"
         ))
+    );
+}
+
+/// The skeleton leaves out the bodies no decoder reads (an HTML copy after the plain
+/// text, an image, the returned message's body and header fields) and keeps the rest;
+/// whatever it leaves out, the decoders see the same mail as from the whole message.
+/// Shapes mail-parser could read otherwise are walked no further.
+#[test]
+fn the_skeleton_leaves_out_what_no_decoder_reads() {
+    let head = "From: MAILER-DAEMON@mx.example\nReceived: from a by b\nSubject: Undelivered\nContent-Type: multipart/report; report-type=delivery-status;\n boundary=\"b1\"\n\nPreamble.\n";
+    let plain = "--b1\nContent-Type: text/plain; charset=us-ascii\n\nThe mail system: 550 5.1.1 no such user\n";
+    let html = "--b1\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n<p>HTMLBODY =E2=80=94 550 5.1.1</p>\n";
+    let image = "--b1\nContent-Type: image/png; name=logo.png\nContent-Transfer-Encoding: base64\n\nIMAGEBYTESiVBORw0KGgo=\n";
+    let status = "--b1\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example\n\nFinal-Recipient: rfc822; a@b.example\nAction: failed\nStatus: 5.1.1\n";
+    let returned = "--b1\nContent-Type: message/rfc822\n\nReceived: from c by d\nMessage-ID: <m1@b.example>\nFrom: Sender <s@b.example>\nX-Campaign-ID: spring\n\nRETURNEDBODY line one\n--inner-not-ours\n";
+    let close = "--b1--\nEpilogue.\n";
+    let mail = |parts: &[&str]| format!("{head}{}", parts.concat());
+    let same_either_way = |raw: &str| {
+        let whole = mail::Mail::parse_with(raw.as_bytes(), false).map(|m| mail_view(&m));
+        let cut = mail::Mail::parse_with(raw.as_bytes(), true).map(|m| mail_view(&m));
+        assert_eq!(cut, whole, "{raw}");
+        whole.expect("a mail")
+    };
+    let cut = |raw: &str| skeleton(raw.as_bytes()).map(|s| String::from_utf8(s.bytes).unwrap());
+
+    // Everything left out that can be.
+    let full = mail(&[plain, html, image, status, returned, close]);
+    let view = same_either_way(&full);
+    assert!(
+        view.contains("no such user") && view.contains("m1@b.example"),
+        "{view}"
+    );
+    let skeleton_text = cut(&full).expect("cut down");
+    for gone in [
+        "HTMLBODY",
+        "IMAGEBYTES",
+        "RETURNEDBODY",
+        "Received: from",
+        "X-Campaign-ID",
+    ] {
+        assert!(
+            !skeleton_text.contains(gone),
+            "{gone} kept:\n{skeleton_text}"
+        );
+    }
+    for kept in [
+        "no such user",
+        "Final-Recipient",
+        "text/html",
+        "image/png",
+        "--b1--",
+    ] {
+        assert!(
+            skeleton_text.contains(kept),
+            "{kept} left out:\n{skeleton_text}"
+        );
+    }
+    // The original's identity still comes from its own header block.
+    let decoded = decode(full.as_bytes()).expect("a bounce");
+    assert_eq!(decoded.original.message_id.as_deref(), Some("m1@b.example"));
+    assert_eq!(decoded.original.campaign.as_deref(), Some("spring"));
+
+    // The HTML is the notice's only text, or comes first: kept.
+    assert!(same_either_way(&mail(&[html, status, close])).contains("HTMLBODY"));
+    for parts in [[html, status, close], [html, plain, close]] {
+        let raw = mail(&parts);
+        same_either_way(&raw);
+        assert!(cut(&raw).is_some_and(|s| s.contains("HTMLBODY")));
+    }
+    // A returned bounce is decoded from the nested message: kept whole.
+    let nested_bounce = "--b1\nContent-Type: message/rfc822\n\nFrom: Mail Delivery Subsystem <MAILER-DAEMON@relay.example>\nSubject: failure\n\nNESTEDBODY 550 5.1.1 <x@y.example>: user unknown\n";
+    let raw = mail(&[plain, nested_bounce, close]);
+    same_either_way(&raw);
+    assert!(cut(&raw).is_some_and(|s| s.contains("NESTEDBODY")));
+    // A transfer-encoded returned message is decoded before it is parsed: kept.
+    let encoded = "--b1\nContent-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\nTWVzc2FnZS1JRDogPG0yQGIuZXhhbXBsZT4KCmJvZHkK\n";
+    let raw = mail(&[plain, encoded, close]);
+    same_either_way(&raw);
+    assert!(cut(&raw).is_some_and(|s| s.contains("TWVzc2FnZS1J")));
+    // A returned message after a blank line, and one cut off with no closing line.
+    let blank_first = "--b1\nContent-Type: message/rfc822\n\n\nMessage-ID: <m3@b.example>\nTo: t@b.example\n\nbody\n";
+    let view = same_either_way(&mail(&[plain, blank_first, close]));
+    assert!(view.contains("m3@b.example"), "{view}");
+    let truncated = mail(&[plain, status, returned]);
+    same_either_way(&truncated);
+    assert!(cut(&truncated).is_some_and(|s| !s.contains("RETURNEDBODY")));
+    // An image with no boundary after it is read otherwise (as text): kept.
+    let raw = mail(&[plain, image]);
+    same_either_way(&raw);
+    assert!(cut(&raw).is_some_and(|s| s.contains("IMAGEBYTES")));
+    // Parts inside an inner multipart are walked with its boundary.
+    let alternative = "--b1\nContent-Type: multipart/alternative; boundary=b2\n\n--b2\nContent-Type: text/plain\n\nInner plain 550 5.2.2 mailbox full\n--b2\nContent-Type: text/html\n\n<b>HTMLBODY</b>\n--b2--\n";
+    let raw = mail(&[alternative, status, returned, close]);
+    same_either_way(&raw);
+    assert!(cut(&raw).is_some_and(|s| !s.contains("HTMLBODY") && s.contains("Inner plain")));
+
+    // Shapes not walked: a boundary another one starts with, text after a boundary,
+    // an inner multipart without a boundary.
+    let longer = "--b1x\nContent-Type: text/plain\n\nx\n";
+    let trailing = "--b1 trailing words\nContent-Type: text/plain\n\nx\n";
+    let no_boundary = "--b1\nContent-Type: multipart/mixed\n\nx\n";
+    for part in [longer, trailing, no_boundary] {
+        let raw = mail(&[plain, part, image, close]);
+        assert!(skeleton(raw.as_bytes()).is_none(), "{raw}");
+        same_either_way(&raw);
+    }
+    // mail-parser's reading of another message does not match the walk.
+    let other = mail(&[plain, status, close]);
+    let parsed = mail_parser::MessageParser::new()
+        .parse(other.as_bytes())
+        .expect("parsed");
+    assert!(
+        !skeleton(full.as_bytes())
+            .expect("cut down")
+            .matches(&parsed.parts)
     );
 }
 

@@ -1,0 +1,433 @@
+//! The message as mail-parser needs it to read a bounce: the same MIME structure,
+//! without the bytes no decoder reads.
+//!
+//! A bounce is mostly bytes nobody reads: Received, DKIM and ARC fields at the top,
+//! an HTML copy of the notice's text, logos, and the returned message's body.
+//! mail-parser would scan, decode and convert all of them. The skeleton leaves out
+//! - the top-level fields other than the MIME ones and the Subject (each kept field is
+//!   copied whole, with its folds);
+//! - the bodies of images, audio, video and application parts;
+//! - the body of an HTML part after a plain text part (the notice's text is then read
+//!   from the plain one);
+//! - the body of a returned message (message/rfc822 or message/global), keeping its
+//!   header block, unless that message is itself a bounce.
+//!
+//! A part ends where mail-parser ends it: at the first `--boundary` after its body
+//! starts, wherever it stands. Each left-out body is recorded with the part's type,
+//! and [`Skeleton::matches`] checks mail-parser's reading of the skeleton against the
+//! walk (every left-out body where a part of that type starts, the same boundaries in
+//! the same order): a message mail-parser reads otherwise is parsed whole instead.
+
+use std::ops::Range;
+
+use mail_parser::{MessagePart, MimeHeaders, PartType};
+use memchr::memmem;
+
+/// The top-level fields mail-parser reads (lowercase): the MIME structure's, and the
+/// Subject.
+const SKELETON_FIELDS: [&[u8]; 4] = [
+    b"content-type",
+    b"content-transfer-encoding",
+    b"content-disposition",
+    b"subject",
+];
+
+/// A message cut down for mail-parser, with what was left out.
+#[derive(Debug)]
+pub(super) struct Skeleton {
+    pub bytes: Vec<u8>,
+    /// Where in `bytes` a part whose body was left out starts its body (for a returned
+    /// message, its header block), with the part's `type/subtype` as the walk read it.
+    emptied: Vec<(usize, String)>,
+    /// The boundary of each multipart part, in order.
+    boundaries: Vec<Vec<u8>>,
+    /// Where in `bytes` a returned message's stand-in header block starts, and where
+    /// its own header block lies in the message.
+    returned: Vec<(usize, Range<usize>)>,
+    /// An HTML body was left out because a plain text part came before it.
+    pub html_emptied: bool,
+}
+
+/// Why a walk stops: the message has a shape mail-parser has its own reading of.
+struct Unusual;
+
+/// The skeleton of a message, or `None` when nothing can be left out or the message
+/// has a shape mail-parser reads its own way (then it gets the message as it is).
+pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
+    let mut walk = Walk {
+        message,
+        out: Vec::with_capacity(message.len()),
+        emptied: Vec::new(),
+        boundaries: Vec::new(),
+        returned: Vec::new(),
+        text_seen: false,
+        html_emptied: false,
+    };
+    let (body, content_type, kept_every_field) = walk.top_header_block()?;
+    if body < message.len() {
+        if is_multipart(&content_type) {
+            let boundary = boundary_of(&content_type)?;
+            walk.boundaries.push(boundary.clone());
+            let end = walk.multipart(body, &boundary).ok()?;
+            // The epilogue, as it is.
+            walk.out.extend_from_slice(&message[end..]);
+        } else {
+            walk.out.extend_from_slice(&message[body..]);
+        }
+    }
+    if kept_every_field && walk.emptied.is_empty() {
+        return None;
+    }
+    Some(Skeleton {
+        bytes: walk.out,
+        emptied: walk.emptied,
+        boundaries: walk.boundaries,
+        returned: walk.returned,
+        html_emptied: walk.html_emptied,
+    })
+}
+
+/// The header block mail-parser reads in place of a returned message's: one field (a
+/// message needs one), then the blank line. The returned message's own fields (dozens
+/// of Received, DKIM and ARC lines) are read by `Original::from_headers`, not by
+/// mail-parser.
+const RETURNED_STAND_IN: &[u8] = b"MIME-Version: 1.0\n\n";
+
+impl Skeleton {
+    /// The header block of the returned message whose stand-in starts at `offset` in
+    /// the skeleton, out of `message` (the message the skeleton was made of).
+    pub fn returned_headers<'m>(&self, message: &'m [u8], offset: usize) -> Option<&'m [u8]> {
+        self.returned
+            .iter()
+            .find(|(at, _)| *at == offset)
+            .and_then(|(_, block)| message.get(block.clone()))
+    }
+
+    /// Whether mail-parser read the skeleton's structure as the walk did: each
+    /// left-out body where a part of that type starts (a returned message parsed as a
+    /// message), and the multipart parts with the walk's boundaries, in order.
+    pub fn matches(&self, parts: &[MessagePart<'_>]) -> bool {
+        let emptied_found = self.emptied.iter().all(|(offset, kind)| {
+            parts.iter().any(|part| {
+                part.offset_body as usize == *offset
+                    && part_type_is(part, kind)
+                    && (!kind.starts_with("message/") || matches!(part.body, PartType::Message(_)))
+            })
+        });
+        let boundaries = parts.iter().filter_map(|part| match part.body {
+            PartType::Multipart(_) => Some(
+                part.content_type()
+                    .and_then(|ct| ct.attribute("boundary"))
+                    .map(str::as_bytes),
+            ),
+            _ => None,
+        });
+        emptied_found && boundaries.eq(self.boundaries.iter().map(|b| Some(b.as_slice())))
+    }
+}
+
+fn part_type_is(part: &MessagePart<'_>, kind: &str) -> bool {
+    let Some(ct) = part.content_type() else {
+        return false;
+    };
+    let (main, sub) = kind.split_once('/').unwrap_or((kind, ""));
+    ct.ctype().eq_ignore_ascii_case(main) && ct.subtype().unwrap_or("").eq_ignore_ascii_case(sub)
+}
+
+struct Walk<'m> {
+    message: &'m [u8],
+    out: Vec<u8>,
+    emptied: Vec<(usize, String)>,
+    boundaries: Vec<Vec<u8>>,
+    returned: Vec<(usize, Range<usize>)>,
+    /// A plain text part was kept (outside any returned message).
+    text_seen: bool,
+    html_emptied: bool,
+}
+
+/// What becomes of a part's body.
+enum Body {
+    Keep,
+    /// Left out (recorded as emptied at the body's start).
+    Empty,
+    /// A multipart part: walked with this boundary.
+    Multipart(Vec<u8>),
+    /// A returned message: its header block kept, its body left out.
+    Returned,
+}
+
+impl Walk<'_> {
+    /// Copies the top-level header block cut down to [`SKELETON_FIELDS`]. Returns where
+    /// the body starts, the Content-Type field (unfolded, the last one, as mail-parser
+    /// reads it) and whether every field was kept. `None` when a line of the block is
+    /// neither a plain `name: value` field nor a fold with text, since mail-parser has
+    /// its own reading of those, or when no field is kept (a message needs one).
+    fn top_header_block(&mut self) -> Option<(usize, String, bool)> {
+        let message = self.message;
+        let mut keep = false;
+        let mut kept_any = false;
+        let mut kept_every_field = true;
+        let mut content_type = String::new();
+        let mut in_content_type = false;
+        let mut pos = 0;
+        while pos < message.len() {
+            let end = line_end(message, pos);
+            let line = &message[pos..end];
+            let text = trim_eol(line);
+            match text.first() {
+                // The blank line: the body follows.
+                None => {
+                    self.out.extend_from_slice(line);
+                    return kept_any.then_some((end, content_type, kept_every_field));
+                }
+                Some(b' ' | b'\t') => {
+                    if pos == 0 || text.iter().all(u8::is_ascii_whitespace) {
+                        return None;
+                    }
+                    if in_content_type {
+                        content_type.push(' ');
+                        content_type.push_str(String::from_utf8_lossy(text).trim_ascii());
+                    }
+                }
+                Some(_) => {
+                    let name = &text[..memchr::memchr(b':', text)?];
+                    if name.is_empty() || name.iter().any(|&b| !(33..=126).contains(&b)) {
+                        return None;
+                    }
+                    keep = SKELETON_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f));
+                    kept_any |= keep;
+                    kept_every_field &= keep;
+                    in_content_type = name.eq_ignore_ascii_case(b"content-type");
+                    if in_content_type {
+                        content_type = String::from_utf8_lossy(&text[name.len() + 1..])
+                            .trim_ascii()
+                            .to_string();
+                    }
+                }
+            }
+            if keep {
+                self.out.extend_from_slice(line);
+            }
+            pos = end;
+        }
+        kept_any.then_some((message.len(), content_type, kept_every_field))
+    }
+
+    /// Walks the body of a multipart part from `pos`: every part up to and including
+    /// the closing boundary. Returns where the closing boundary line's `--` ends (or
+    /// the message's end): what follows is the parent's.
+    fn multipart(&mut self, pos: usize, boundary: &[u8]) -> Result<usize, Unusual> {
+        let message = self.message;
+        let mut delimiter = Vec::with_capacity(boundary.len() + 2);
+        delimiter.extend_from_slice(b"--");
+        delimiter.extend_from_slice(boundary);
+        let finder = memmem::Finder::new(&delimiter);
+        let find = |from: usize| finder.find(&message[from..]).map(|p| from + p);
+        // The preamble, as it is.
+        let Some(mut at) = find(pos) else {
+            self.out.extend_from_slice(&message[pos..]);
+            return Ok(message.len());
+        };
+        self.out.extend_from_slice(&message[pos..at]);
+        loop {
+            let after = at + delimiter.len();
+            match message.get(after) {
+                None => {
+                    self.out.extend_from_slice(&message[at..]);
+                    return Ok(message.len());
+                }
+                Some(b'-') if message.get(after + 1) == Some(&b'-') => {
+                    self.out.extend_from_slice(&message[at..after + 2]);
+                    return Ok(after + 2);
+                }
+                Some(b'\n' | b'\r' | b' ' | b'\t') => {}
+                // A longer boundary starting with this one, or text after it.
+                Some(_) => return Err(Unusual),
+            }
+            // The boundary line and the part's header block, as they are.
+            let headers = line_end(message, after);
+            if !message[after..headers].iter().all(u8::is_ascii_whitespace) {
+                return Err(Unusual);
+            }
+            let Some((body, content_type, encoded)) = part_header_block(message, headers) else {
+                self.out.extend_from_slice(&message[at..]);
+                return Ok(message.len());
+            };
+            self.out.extend_from_slice(&message[at..body]);
+            let next = find(body);
+            let next = match self.body_of(&content_type, encoded, body)? {
+                // Unterminated, a part is read otherwise (as text): kept as it is.
+                Body::Keep | Body::Empty if next.is_none() => {
+                    self.out.extend_from_slice(&message[body..]);
+                    next
+                }
+                Body::Keep => {
+                    self.out
+                        .extend_from_slice(&message[body..next.unwrap_or(message.len())]);
+                    next
+                }
+                Body::Empty => {
+                    self.emptied.push((self.out.len(), type_of(&content_type)));
+                    next
+                }
+                Body::Returned => {
+                    // mail-parser gets a one-field stand-in for its header block; the
+                    // original's identity is read from the block itself (see
+                    // `Skeleton::returned_headers`).
+                    let nested_end = nested_header_end(message, body);
+                    self.emptied.push((self.out.len(), type_of(&content_type)));
+                    self.returned.push((self.out.len(), body..nested_end));
+                    self.out.extend_from_slice(RETURNED_STAND_IN);
+                    find(nested_end)
+                }
+                Body::Multipart(inner) => {
+                    self.boundaries.push(inner.clone());
+                    let end = self.multipart(body, &inner)?;
+                    // The inner epilogue, as it is.
+                    let next = find(end);
+                    self.out
+                        .extend_from_slice(&message[end..next.unwrap_or(message.len())]);
+                    next
+                }
+            };
+            match next {
+                Some(n) => at = n,
+                None => return Ok(message.len()),
+            }
+        }
+    }
+
+    /// Decides what becomes of the body of a part with this Content-Type (`encoded`:
+    /// with a transfer encoding other than none).
+    fn body_of(&mut self, content_type: &str, encoded: bool, body: usize) -> Result<Body, Unusual> {
+        let kind = type_of(content_type);
+        let (main, sub) = kind.split_once('/').unwrap_or((&kind, ""));
+        Ok(match main {
+            "multipart" => Body::Multipart(boundary_of(content_type).ok_or(Unusual)?),
+            "image" | "audio" | "video" | "application" | "font" | "model" => Body::Empty,
+            "text" if sub == "html" && self.text_seen => {
+                self.html_emptied = true;
+                Body::Empty
+            }
+            "text" if sub == "plain" => {
+                self.text_seen = true;
+                Body::Keep
+            }
+            // Encoded, it is decoded before it is parsed: kept as it is.
+            "message" if matches!(sub, "rfc822" | "global") && !encoded => {
+                let nested = &self.message[body..nested_header_end(self.message, body)];
+                // A bounce returned inside a bounce is decoded from the nested message.
+                let nested = nested.to_ascii_lowercase();
+                if memmem::find(&nested, b"multipart/report").is_some()
+                    || memmem::find(&nested, b"mailer-daemon").is_some()
+                {
+                    Body::Keep
+                } else {
+                    Body::Returned
+                }
+            }
+            _ => Body::Keep,
+        })
+    }
+}
+
+/// The header block of a part starting at `pos`: where its body starts (after the
+/// blank line), its Content-Type (the last one, unfolded) and whether it names a
+/// transfer encoding other than none. `None` when the message ends before the blank
+/// line.
+fn part_header_block(message: &[u8], pos: usize) -> Option<(usize, String, bool)> {
+    let mut content_type: Option<String> = None;
+    let mut encoded = false;
+    let mut in_content_type = false;
+    let mut at = pos;
+    while at < message.len() {
+        let end = line_end(message, at);
+        let text = trim_eol(&message[at..end]);
+        match text.first() {
+            None => return Some((end, content_type.unwrap_or_default(), encoded)),
+            Some(b' ' | b'\t') => {
+                if in_content_type && let Some(ct) = content_type.as_mut() {
+                    ct.push(' ');
+                    ct.push_str(String::from_utf8_lossy(text).trim_ascii());
+                }
+            }
+            Some(_) => {
+                let colon = memchr::memchr(b':', text).unwrap_or(0);
+                let name = &text[..colon];
+                in_content_type = name.eq_ignore_ascii_case(b"content-type");
+                if in_content_type {
+                    content_type = Some(
+                        String::from_utf8_lossy(&text[colon + 1..])
+                            .trim_ascii()
+                            .to_string(),
+                    );
+                }
+                if name.eq_ignore_ascii_case(b"content-transfer-encoding") {
+                    let value = text[colon + 1..].trim_ascii();
+                    encoded = !["7bit", "8bit", "binary"]
+                        .iter()
+                        .any(|e| value.eq_ignore_ascii_case(e.as_bytes()));
+                }
+            }
+        }
+        at = end;
+    }
+    None
+}
+
+/// The end of a returned message's header block starting at `pos`: after the first
+/// empty line, as the original's fields are read (a line end at `pos` itself does not
+/// end it), or the message's end.
+fn nested_header_end(message: &[u8], pos: usize) -> usize {
+    memmem::find(&message[pos..], b"\n\n").map_or(message.len(), |p| pos + p + 2)
+}
+
+/// `type/subtype` of a Content-Type value, lowercased.
+fn type_of(content_type: &str) -> String {
+    let end = content_type.find(';').unwrap_or(content_type.len());
+    content_type[..end].trim().to_ascii_lowercase()
+}
+
+fn is_multipart(content_type: &str) -> bool {
+    type_of(content_type).starts_with("multipart/")
+}
+
+/// The `boundary` parameter, quoted or not. `None` when absent, empty, named twice, or
+/// written in a way mail-parser may read otherwise (escapes, RFC 2231 parts).
+fn boundary_of(content_type: &str) -> Option<Vec<u8>> {
+    let mut found = None;
+    for param in content_type.split(';').skip(1) {
+        let Some((name, value)) = param.split_once('=') else {
+            continue;
+        };
+        let name = name.trim();
+        if name.len() >= 8 && name.as_bytes()[..8].eq_ignore_ascii_case(b"boundary") {
+            if name.len() != 8 || found.is_some() {
+                return None;
+            }
+            let value = value.trim();
+            let (value, quoted) = match value.strip_prefix('"') {
+                Some(quoted) => (quoted.strip_suffix('"')?, true),
+                None => (value, false),
+            };
+            if value.is_empty()
+                || value.contains(['"', '\\'])
+                || !quoted && value.contains([' ', '('])
+            {
+                return None;
+            }
+            found = Some(value.as_bytes().to_vec());
+        }
+    }
+    found
+}
+
+/// The end of the line starting at `pos`, after its line feed.
+fn line_end(message: &[u8], pos: usize) -> usize {
+    memchr::memchr(b'\n', &message[pos..]).map_or(message.len(), |i| pos + i + 1)
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
