@@ -74,6 +74,19 @@ impl Sink for Recorded {
 }
 
 impl Recorded {
+    /// Classifies the failures recorded without a verdict.
+    pub fn classify(&mut self, classifier: &Classifier) {
+        for item in &mut self.items {
+            let event = match item {
+                Emitted::Event(e) => &mut **e,
+                Emitted::Delivery(d) | Emitted::Final(d) => &mut d.last,
+            };
+            if event.verdict.is_none() {
+                classifier.classify_event(event);
+            }
+        }
+    }
+
     /// Passes everything on, in the order it was emitted.
     pub fn replay(&self, sink: &mut dyn Sink) {
         for item in &self.items {

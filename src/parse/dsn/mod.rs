@@ -413,6 +413,8 @@ fn not_a_bounce(evidence: String) -> Verdict {
 }
 
 impl DsnParser<'_> {
+    /// Decodes one message into `sink`: its events, failures classified unless
+    /// `classify` is off (the caller then classifies them, see [`Recorded::classify`]).
     fn message(
         &self,
         raw: &[u8],
@@ -420,6 +422,7 @@ impl DsnParser<'_> {
         file: &Arc<str>,
         tally: &mut Tally,
         sink: &mut dyn Sink,
+        classify: bool,
     ) {
         let keep = self.ctx.keep_unrecognized;
         // Decoders are written not to panic on any input; should one still do, the
@@ -445,7 +448,9 @@ impl DsnParser<'_> {
             let mut event = to_event(&decoded, rcpt, source.clone());
             if event.action.is_failure() {
                 failures += 1;
-                self.ctx.classifier.classify_event(&mut event);
+                if classify {
+                    self.ctx.classifier.classify_event(&mut event);
+                }
             }
             tally.events += 1;
             // Given away, not lent: a worker's recorder keeps them without copies.
@@ -638,8 +643,18 @@ impl DsnParser<'_> {
         let mut recorded = Recorded::default();
         for (range, info) in batch.messages {
             tally.total += 1;
-            self.message(&batch.data[range], info, file, &mut tally, &mut recorded);
+            self.message(
+                &batch.data[range],
+                info,
+                file,
+                &mut tally,
+                &mut recorded,
+                false,
+            );
         }
+        // Classified together, after the batch is decoded: the classifier's tables
+        // stay in the cache from one failure to the next.
+        recorded.classify(self.ctx.classifier);
         (tally, recorded, batch.data)
     }
 
@@ -708,7 +723,7 @@ impl Parser for DsnParser<'_> {
         let mut buf = Vec::with_capacity(64 << 10);
         while let Some(info) = reader.next_message(&mut buf)? {
             tally.total += 1;
-            self.message(&buf, info, &meta.file, &mut tally, sink);
+            self.message(&buf, info, &meta.file, &mut tally, sink, true);
             if self.ctx.threads > 1 && reader.is_mbox() {
                 self.parse_parallel(&mut reader, &meta.file, &mut tally, sink)?;
                 break;
