@@ -242,6 +242,7 @@ impl From<Planned> for FileJob {
 fn parse_independent(jobs: &[FileJob], ctx: &Context<'_>, mut done: impl FnMut(FileOutcome)) {
     let inner = Context {
         threads: 1,
+        classify_later: true,
         ..ctx.clone()
     };
     let threads = ctx.threads.clamp(1, jobs.len().max(1));
@@ -269,10 +270,14 @@ fn parse_independent(jobs: &[FileJob], ctx: &Context<'_>, mut done: impl FnMut(F
         },
         new_worker: || (),
         work: |range: std::ops::Range<usize>, _: &mut ()| -> Vec<FileOutcome> {
-            jobs[range]
-                .iter()
-                .map(|job| parse_one(job, &inner))
-                .collect()
+            let mut outcomes: Vec<FileOutcome> =
+                jobs[range].iter().map(|job| parse_one(job, &inner)).collect();
+            // The batch's failures together: the classifier's tables stay in the
+            // cache from one to the next.
+            for outcome in &mut outcomes {
+                outcome.recorded.classify(ctx.classifier);
+            }
+            outcomes
         },
         apply: |outcomes: Vec<FileOutcome>| {
             outcomes.into_iter().for_each(&mut done);

@@ -116,6 +116,9 @@ pub struct Context<'a> {
     pub chunk_bytes: usize,
     /// `--preset` and `--map` for CSV and JSON exports.
     pub export: export::ExportOptions,
+    /// Failures may be left unclassified, for the caller to classify a batch of
+    /// files' at once (see [`Recorded::classify`]).
+    pub classify_later: bool,
 }
 
 impl<'a> Context<'a> {
@@ -128,6 +131,7 @@ impl<'a> Context<'a> {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             chunk_bytes: 2 << 20,
             export: export::ExportOptions::default(),
+            classify_later: false,
         }
     }
 }

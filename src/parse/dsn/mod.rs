@@ -723,7 +723,8 @@ impl Parser for DsnParser<'_> {
         let mut buf = Vec::with_capacity(64 << 10);
         while let Some(info) = reader.next_message(&mut buf)? {
             tally.total += 1;
-            self.message(&buf, info, &meta.file, &mut tally, sink, true);
+            let classify = !self.ctx.classify_later;
+            self.message(&buf, info, &meta.file, &mut tally, sink, classify);
             if self.ctx.threads > 1 && reader.is_mbox() {
                 self.parse_parallel(&mut reader, &meta.file, &mut tally, sink)?;
                 break;
