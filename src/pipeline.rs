@@ -270,8 +270,10 @@ fn parse_independent(jobs: &[FileJob], ctx: &Context<'_>, mut done: impl FnMut(F
         },
         new_worker: || (),
         work: |range: std::ops::Range<usize>, _: &mut ()| -> Vec<FileOutcome> {
-            let mut outcomes: Vec<FileOutcome> =
-                jobs[range].iter().map(|job| parse_one(job, &inner)).collect();
+            let mut outcomes: Vec<FileOutcome> = jobs[range]
+                .iter()
+                .map(|job| parse_one(job, &inner))
+                .collect();
             // The batch's failures together: the classifier's tables stay in the
             // cache from one to the next.
             for outcome in &mut outcomes {
