@@ -5,7 +5,8 @@
 //! Three layers, each in its own file:
 //! - [`container`] splits an input into messages (mbox `From ` lines, line ends);
 //! - [`mail`] parses one message once (MIME structure by mail-parser, headers, the
-//!   notice's text, the report parts, the returned original);
+//!   notice's text, the report parts, the returned original), handing mail-parser a
+//!   skeleton of it without the bytes no decoder reads (`skeleton`);
 //! - the decoders (one file per family, listed in [`DECODERS`]) turn a [`Mail`] into a
 //!   [`Report`]: per-message fields and one [`RecipientReport`] per recipient.
 //!
