@@ -32,6 +32,9 @@ const SKELETON_FIELDS: [&[u8]; 4] = [
     b"subject",
 ];
 
+/// Multiparts nested deeper than this are not walked: the message is parsed whole.
+const MAX_DEPTH: usize = 16;
+
 /// A message cut down for mail-parser, with what was left out.
 #[derive(Debug)]
 pub(super) struct Skeleton {
@@ -68,7 +71,7 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
         if is_multipart(&content_type) {
             let boundary = boundary_of(&content_type)?;
             walk.boundaries.push(boundary.clone());
-            let end = walk.multipart(body, &boundary).ok()?;
+            let end = walk.multipart(body, &boundary, 0).ok()?;
             // The epilogue, as it is.
             walk.out.extend_from_slice(&message[end..]);
         } else {
@@ -216,7 +219,12 @@ impl Walk<'_> {
     /// Walks the body of a multipart part from `pos`: every part up to and including
     /// the closing boundary. Returns where the closing boundary line's `--` ends (or
     /// the message's end): what follows is the parent's.
-    fn multipart(&mut self, pos: usize, boundary: &[u8]) -> Result<usize, Unusual> {
+    fn multipart(&mut self, pos: usize, boundary: &[u8], depth: usize) -> Result<usize, Unusual> {
+        // Bounce notices nest a few multiparts; a MIME bomb nests thousands, which a
+        // recursive walk must not follow (mail-parser has its own limits).
+        if depth > MAX_DEPTH {
+            return Err(Unusual);
+        }
         let message = self.message;
         let mut delimiter = Vec::with_capacity(boundary.len() + 2);
         delimiter.extend_from_slice(b"--");
@@ -282,7 +290,7 @@ impl Walk<'_> {
                 }
                 Body::Multipart(inner) => {
                     self.boundaries.push(inner.clone());
-                    let end = self.multipart(body, &inner)?;
+                    let end = self.multipart(body, &inner, depth + 1)?;
                     // The inner epilogue, as it is.
                     let next = find(end);
                     self.out

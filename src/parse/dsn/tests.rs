@@ -646,6 +646,18 @@ fn the_skeleton_leaves_out_what_no_decoder_reads() {
         assert!(skeleton(raw.as_bytes()).is_none(), "{raw}");
         same_either_way(&raw);
     }
+    // Multiparts nested past the walk's depth: parsed whole.
+    let mut deep = head.replace("b1", "d0");
+    for i in 1..40 {
+        deep.push_str(&format!(
+            "--d{}\nContent-Type: multipart/mixed; boundary=d{i}\n\n",
+            i - 1
+        ));
+    }
+    deep.push_str(&format!(
+        "--d39\nContent-Type: image/png\n\nIMAGEBYTES\n{plain}--d39--\n"
+    ));
+    assert!(skeleton(deep.as_bytes()).is_none());
     // mail-parser's reading of another message does not match the walk.
     let other = mail(&[plain, status, close]);
     let parsed = mail_parser::MessageParser::new()
