@@ -125,8 +125,7 @@ impl<'a> Mail<'a> {
                             Some(block) => header_text(block),
                             None => nested_headers(input, part),
                         };
-                        let lower = headers.to_ascii_lowercase();
-                        if lower.contains("multipart/report") || lower.contains("mailer-daemon") {
+                        if is_returned_notice(headers.as_bytes()) {
                             nested = Some(nested_bytes(input, part, m));
                         }
                         original = Some(headers);
@@ -269,7 +268,7 @@ fn lossy(bytes: &[u8]) -> Cow<'_, str> {
 }
 
 /// `type/subtype` of a part, lowercased; empty without a Content-Type.
-fn part_type(part: &MessagePart<'_>) -> String {
+pub(super) fn part_type(part: &MessagePart<'_>) -> String {
     match part.content_type() {
         Some(ct) => {
             let mut s = ct.ctype().to_ascii_lowercase();
@@ -279,6 +278,15 @@ fn part_type(part: &MessagePart<'_>) -> String {
         }
         None => String::new(),
     }
+}
+
+/// Whether a returned message (its header block, or the start of a message pasted
+/// into a notice) is a delivery notice itself: a multipart/report, or mail from a
+/// mailer daemon. It is then decoded when the notice around it is not.
+pub(super) fn is_returned_notice(head: &[u8]) -> bool {
+    let lower = head.to_ascii_lowercase();
+    memchr::memmem::find(&lower, b"multipart/report").is_some()
+        || memchr::memmem::find(&lower, b"mailer-daemon").is_some()
 }
 
 /// The header block of a nested message part, from the bytes mail-parser read (`raw`)

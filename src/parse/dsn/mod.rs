@@ -284,12 +284,11 @@ pub fn decode_mail(mail: &Mail<'_>) -> Option<Decoded> {
         let nested: &[u8] = match mail.nested.as_deref() {
             Some(n) => n,
             None => {
-                inline = mail.inline_original()?;
-                let lower = inline.get(..inline.len().min(4096))?.to_ascii_lowercase();
-                if !(lower.contains("mailer-daemon") || lower.contains("multipart/report")) {
+                inline = mail.inline_original()?.as_bytes();
+                if !mail::is_returned_notice(&inline[..inline.len().min(4096)]) {
                     return None;
                 }
-                inline.as_bytes()
+                inline
             }
         };
         let inner = Mail::parse(nested)?;

@@ -23,6 +23,9 @@ use std::ops::Range;
 use mail_parser::{MessagePart, MimeHeaders, PartType};
 use memchr::memmem;
 
+use super::mail::{is_returned_notice, part_type};
+use crate::parse::trim_line_end;
+
 /// The top-level fields mail-parser reads (lowercase): the MIME structure's, and the
 /// Subject.
 const SKELETON_FIELDS: [&[u8]; 4] = [
@@ -113,7 +116,7 @@ impl Skeleton {
         let emptied_found = self.emptied.iter().all(|(offset, kind)| {
             parts.iter().any(|part| {
                 part.offset_body as usize == *offset
-                    && part_type_is(part, kind)
+                    && part_type(part) == *kind
                     && (!kind.starts_with("message/") || matches!(part.body, PartType::Message(_)))
             })
         });
@@ -127,14 +130,6 @@ impl Skeleton {
         });
         emptied_found && boundaries.eq(self.boundaries.iter().map(|b| Some(b.as_slice())))
     }
-}
-
-fn part_type_is(part: &MessagePart<'_>, kind: &str) -> bool {
-    let Some(ct) = part.content_type() else {
-        return false;
-    };
-    let (main, sub) = kind.split_once('/').unwrap_or((kind, ""));
-    ct.ctype().eq_ignore_ascii_case(main) && ct.subtype().unwrap_or("").eq_ignore_ascii_case(sub)
 }
 
 struct Walk<'m> {
@@ -161,59 +156,48 @@ enum Body {
 
 impl Walk<'_> {
     /// Copies the top-level header block cut down to [`SKELETON_FIELDS`]. Returns where
-    /// the body starts, the Content-Type field (unfolded, the last one, as mail-parser
-    /// reads it) and whether every field was kept. `None` when a line of the block is
-    /// neither a plain `name: value` field nor a fold with text, since mail-parser has
-    /// its own reading of those, or when no field is kept (a message needs one).
+    /// the body starts, the Content-Type field and whether every field was kept.
+    /// `None` when a line of the block is neither a plain `name: value` field nor a
+    /// fold with text, since mail-parser has its own reading of those, or when no field
+    /// is kept (a message needs one).
     fn top_header_block(&mut self) -> Option<(usize, String, bool)> {
         let message = self.message;
         let mut keep = false;
         let mut kept_any = false;
         let mut kept_every_field = true;
-        let mut content_type = String::new();
-        let mut in_content_type = false;
-        let mut pos = 0;
-        while pos < message.len() {
-            let end = line_end(message, pos);
-            let line = &message[pos..end];
-            let text = trim_eol(line);
-            match text.first() {
-                // The blank line: the body follows.
-                None => {
-                    self.out.extend_from_slice(line);
-                    return kept_any.then_some((end, content_type, kept_every_field));
+        let mut content_type = ContentType::default();
+        let mut body = message.len();
+        for (line, kind) in header_lines(message, 0) {
+            content_type.read(&kind);
+            match kind {
+                HeaderLine::Blank => {
+                    body = line.end;
+                    keep = true;
                 }
-                Some(b' ' | b'\t') => {
-                    if pos == 0 || text.iter().all(u8::is_ascii_whitespace) {
+                HeaderLine::Fold(text) => {
+                    if line.start == 0 || text.iter().all(u8::is_ascii_whitespace) {
                         return None;
                     }
-                    if in_content_type {
-                        content_type.push(' ');
-                        content_type.push_str(String::from_utf8_lossy(text).trim_ascii());
-                    }
                 }
-                Some(_) => {
-                    let name = &text[..memchr::memchr(b':', text)?];
+                HeaderLine::Field { name, .. } => {
                     if name.is_empty() || name.iter().any(|&b| !(33..=126).contains(&b)) {
                         return None;
                     }
                     keep = SKELETON_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f));
                     kept_any |= keep;
                     kept_every_field &= keep;
-                    in_content_type = name.eq_ignore_ascii_case(b"content-type");
-                    if in_content_type {
-                        content_type = String::from_utf8_lossy(&text[name.len() + 1..])
-                            .trim_ascii()
-                            .to_string();
-                    }
                 }
+                HeaderLine::Other => return None,
             }
             if keep {
-                self.out.extend_from_slice(line);
+                self.out.extend_from_slice(&message[line]);
             }
-            pos = end;
         }
-        kept_any.then_some((message.len(), content_type, kept_every_field))
+        kept_any.then_some((
+            body,
+            content_type.value.unwrap_or_default(),
+            kept_every_field,
+        ))
     }
 
     /// Walks the body of a multipart part from `pos`: every part up to and including
@@ -264,18 +248,14 @@ impl Walk<'_> {
             self.out.extend_from_slice(&message[at..body]);
             let next = find(body);
             let next = match self.body_of(&content_type, encoded, body)? {
-                // Unterminated, a part is read otherwise (as text): kept as it is.
-                Body::Keep | Body::Empty if next.is_none() => {
-                    self.out.extend_from_slice(&message[body..]);
+                Body::Empty if next.is_some() => {
+                    self.emptied.push((self.out.len(), type_of(&content_type)));
                     next
                 }
-                Body::Keep => {
+                // Unterminated, a part is read otherwise (as text): kept as it is.
+                Body::Keep | Body::Empty => {
                     self.out
                         .extend_from_slice(&message[body..next.unwrap_or(message.len())]);
-                    next
-                }
-                Body::Empty => {
-                    self.emptied.push((self.out.len(), type_of(&content_type)));
                     next
                 }
                 Body::Returned => {
@@ -325,10 +305,7 @@ impl Walk<'_> {
             "message" if matches!(sub, "rfc822" | "global") && !encoded => {
                 let nested = &self.message[body..nested_header_end(self.message, body)];
                 // A bounce returned inside a bounce is decoded from the nested message.
-                let nested = nested.to_ascii_lowercase();
-                if memmem::find(&nested, b"multipart/report").is_some()
-                    || memmem::find(&nested, b"mailer-daemon").is_some()
-                {
+                if is_returned_notice(nested) {
                     Body::Keep
                 } else {
                     Body::Returned
@@ -340,47 +317,99 @@ impl Walk<'_> {
 }
 
 /// The header block of a part starting at `pos`: where its body starts (after the
-/// blank line), its Content-Type (the last one, unfolded) and whether it names a
-/// transfer encoding other than none. `None` when the message ends before the blank
-/// line.
+/// blank line), its Content-Type and whether it names a transfer encoding other than
+/// none. `None` when the message ends before the blank line.
 fn part_header_block(message: &[u8], pos: usize) -> Option<(usize, String, bool)> {
-    let mut content_type: Option<String> = None;
+    let mut content_type = ContentType::default();
     let mut encoded = false;
-    let mut in_content_type = false;
-    let mut at = pos;
-    while at < message.len() {
-        let end = line_end(message, at);
-        let text = trim_eol(&message[at..end]);
-        match text.first() {
-            None => return Some((end, content_type.unwrap_or_default(), encoded)),
-            Some(b' ' | b'\t') => {
-                if in_content_type && let Some(ct) = content_type.as_mut() {
-                    ct.push(' ');
-                    ct.push_str(String::from_utf8_lossy(text).trim_ascii());
-                }
+    for (line, kind) in header_lines(message, pos) {
+        content_type.read(&kind);
+        match kind {
+            HeaderLine::Blank => {
+                return Some((line.end, content_type.value.unwrap_or_default(), encoded));
             }
-            Some(_) => {
-                let colon = memchr::memchr(b':', text).unwrap_or(0);
-                let name = &text[..colon];
-                in_content_type = name.eq_ignore_ascii_case(b"content-type");
-                if in_content_type {
-                    content_type = Some(
-                        String::from_utf8_lossy(&text[colon + 1..])
-                            .trim_ascii()
-                            .to_string(),
-                    );
-                }
-                if name.eq_ignore_ascii_case(b"content-transfer-encoding") {
-                    let value = text[colon + 1..].trim_ascii();
-                    encoded = !["7bit", "8bit", "binary"]
-                        .iter()
-                        .any(|e| value.eq_ignore_ascii_case(e.as_bytes()));
-                }
+            HeaderLine::Field { name, value }
+                if name.eq_ignore_ascii_case(b"content-transfer-encoding") =>
+            {
+                let value = value.trim_ascii();
+                encoded = !["7bit", "8bit", "binary"]
+                    .iter()
+                    .any(|e| value.eq_ignore_ascii_case(e.as_bytes()));
             }
+            _ => {}
         }
-        at = end;
     }
     None
+}
+
+/// One line of a header block.
+enum HeaderLine<'m> {
+    /// `name: value` (the name as written, up to the first colon).
+    Field { name: &'m [u8], value: &'m [u8] },
+    /// A continuation of the field before (it starts with a space or a tab).
+    Fold(&'m [u8]),
+    /// The blank line that ends the block.
+    Blank,
+    /// A line with no colon.
+    Other,
+}
+
+/// The lines of the header block starting at `pos`, each with its range (line end
+/// included), up to and including the blank line that ends it.
+fn header_lines(
+    message: &[u8],
+    pos: usize,
+) -> impl Iterator<Item = (Range<usize>, HeaderLine<'_>)> {
+    let mut at = Some(pos).filter(|&p| p < message.len());
+    std::iter::from_fn(move || {
+        let start = at?;
+        let end = line_end(message, start);
+        let text = trim_line_end(&message[start..end]);
+        let kind = match text.first() {
+            None => HeaderLine::Blank,
+            Some(b' ' | b'\t') => HeaderLine::Fold(text),
+            Some(_) => match memchr::memchr(b':', text) {
+                Some(colon) => HeaderLine::Field {
+                    name: &text[..colon],
+                    value: &text[colon + 1..],
+                },
+                None => HeaderLine::Other,
+            },
+        };
+        at = (!matches!(kind, HeaderLine::Blank) && end < message.len()).then_some(end);
+        Some((start..end, kind))
+    })
+}
+
+/// The Content-Type field of a header block read line by line, unfolded: the last
+/// one, as mail-parser reads it.
+#[derive(Default)]
+struct ContentType {
+    value: Option<String>,
+    /// The line before was this field or one of its folds.
+    open: bool,
+}
+
+impl ContentType {
+    fn read(&mut self, line: &HeaderLine<'_>) {
+        match line {
+            HeaderLine::Field { name, value } => {
+                self.open = name.eq_ignore_ascii_case(b"content-type");
+                if self.open {
+                    self.value = Some(String::from_utf8_lossy(value).trim_ascii().to_string());
+                }
+            }
+            HeaderLine::Fold(text) => {
+                if self.open
+                    && let Some(v) = self.value.as_mut()
+                {
+                    v.push(' ');
+                    v.push_str(String::from_utf8_lossy(text).trim_ascii());
+                }
+            }
+            HeaderLine::Blank | HeaderLine::Other => self.open = false,
+        }
+    }
 }
 
 /// The end of a returned message's header block starting at `pos`: after the first
@@ -433,9 +462,4 @@ fn boundary_of(content_type: &str) -> Option<Vec<u8>> {
 /// The end of the line starting at `pos`, after its line feed.
 fn line_end(message: &[u8], pos: usize) -> usize {
     memchr::memchr(b'\n', &message[pos..]).map_or(message.len(), |i| pos + i + 1)
-}
-
-fn trim_eol(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
 }
