@@ -247,7 +247,8 @@ impl Prefilter {
     /// walked as two halves side by side: each walk is a chain of dependent table
     /// lookups, and two independent chains keep the core busier. The second half
     /// starts `LITERAL_MAX - 1` bytes early, so a literal that ends in it lies in it
-    /// whole; a literal seen by both halves marks its rule twice, which is harmless.
+    /// whole; a literal seen by both halves marks its rule twice, which is harmless,
+    /// and is listed once in `hits`.
     fn mark_candidates(&self, text: &str, bits: &mut [u64], hits: &mut Hits) {
         use aho_corasick::Anchored;
         use aho_corasick::automaton::Automaton;
@@ -275,26 +276,25 @@ impl Prefilter {
                 state = ac.next_state(Anchored::No, state, byte.to_ascii_lowercase());
                 mark(state, at + 1);
             }
-            // Found by where they end: a shorter literal may start later.
-            hits.sort_unstable();
-            return;
+        } else {
+            let mid = bytes.len() / 2;
+            let first = &bytes[..mid];
+            let offset = mid - (LITERAL_MAX - 1);
+            let second = &bytes[offset..];
+            let (mut a, mut b) = (start, start);
+            for (at, (&x, &y)) in first.iter().zip(second).enumerate() {
+                a = ac.next_state(Anchored::No, a, x.to_ascii_lowercase());
+                b = ac.next_state(Anchored::No, b, y.to_ascii_lowercase());
+                mark(a, at + 1);
+                mark(b, offset + at + 1);
+            }
+            for (at, &y) in second.iter().enumerate().skip(first.len()) {
+                b = ac.next_state(Anchored::No, b, y.to_ascii_lowercase());
+                mark(b, offset + at + 1);
+            }
         }
-        let mid = bytes.len() / 2;
-        let first = &bytes[..mid];
-        let offset = mid - (LITERAL_MAX - 1);
-        let second = &bytes[offset..];
-        let (mut a, mut b) = (start, start);
-        for (at, (&x, &y)) in first.iter().zip(second).enumerate() {
-            a = ac.next_state(Anchored::No, a, x.to_ascii_lowercase());
-            b = ac.next_state(Anchored::No, b, y.to_ascii_lowercase());
-            mark(a, at + 1);
-            mark(b, offset + at + 1);
-        }
-        for (at, &y) in second.iter().enumerate().skip(first.len()) {
-            b = ac.next_state(Anchored::No, b, y.to_ascii_lowercase());
-            mark(b, offset + at + 1);
-        }
-        // A literal seen by both lanes is listed twice.
+        // By rule, then start: literals were found by where they end (a shorter one
+        // may start later), and one seen by both lanes twice.
         hits.sort_unstable();
         hits.dedup();
     }
@@ -349,7 +349,7 @@ struct Required {
 /// three bytes or more.
 fn required_literals(pattern: &str, mode: rules::PatternMode) -> Option<Required> {
     use regex_syntax::hir::literal::ExtractKind;
-    // Case as written: the automaton folds ASCII case itself.
+    // Case as written: the literals are lowercased and the scan folds ASCII case.
     // Parsed as the pattern is compiled: in ASCII mode a class such as `\w` is a few
     // ranges, where its Unicode table made parsing most of the classifier's build.
     let hir = regex_syntax::ParserBuilder::new()

@@ -431,6 +431,12 @@ fn anchored_searches_find_the_leftmost_match() {
         "-".repeat(150),
         "-".repeat(150)
     ));
+    // Multibyte characters before and between the literals: the starts are byte
+    // offsets, on ASCII bytes.
+    texts.push(format!(
+        "550 Empfänger unbekannt – user unknown; Postfach voll {} mailbox full",
+        "ü".repeat(80)
+    ));
     let anchored: Vec<usize> = (0..c.rules().len())
         .filter(|&i| c.prefilter.anchored(i))
         .collect();
