@@ -935,6 +935,12 @@ fn sniffing() {
     let other = "Nov 22 10:00:00 mta1 sshd[1]: Accepted publickey\n";
     assert!(f.sniff(format!("{FROM}\n{}", other.repeat(3)).as_bytes()));
     assert!(!f.sniff(format!("{FROM}\n{}", other.repeat(4)).as_bytes()));
+    // Lines of other daemons first count as syslog lines; ten lines of no syslog at
+    // all (an email's header block) end the look.
+    let postfix = format!("{FROM}\n").repeat(20);
+    assert!(f.sniff(format!("{}{postfix}", other.repeat(12)).as_bytes()));
+    assert!(f.sniff(format!("{}{postfix}", "Received: from a\n".repeat(9)).as_bytes()));
+    assert!(!f.sniff(format!("{}{postfix}", "Received: from a\n".repeat(10)).as_bytes()));
     assert_eq!(f.name(), "postfix");
 }
 
