@@ -413,8 +413,22 @@ fn extracted(
     Some((lowered, seq.is_exact()))
 }
 
-/// The compiled rule table.
+/// The compiled rule table, with how its verdicts are written.
 pub struct Classifier {
+    /// The built-in table is built on a thread of its own (see
+    /// [`Classifier::builtin`]): the first failures are classified only after a batch
+    /// of input is read and parsed, and building the table (reading the rules, the
+    /// literal automaton) is a fixed cost that otherwise delays the first read. Whoever
+    /// needs it first waits for that thread, or builds it if the thread has not begun.
+    table: Arc<OnceLock<Table>>,
+    /// Whether verdicts carry the matched text (`explain`, `events`); a report does
+    /// not show it and saves a second regex search per failure.
+    evidence: bool,
+    fallback_rule: Arc<str>,
+}
+
+/// The rules and what is compiled from them.
+struct Table {
     rules: Vec<Rule>,
     /// Each rule's pattern, compiled the first time a reply gets that far.
     text_regex: Vec<OnceLock<Option<Regex>>>,
@@ -426,25 +440,73 @@ pub struct Classifier {
     /// verdict does not depend on them (the verdict memo leaves them out of its key).
     uses_relay: bool,
     uses_domain: bool,
-    /// Whether verdicts carry the matched text (`explain`, `events`); a report does
-    /// not show it and saves a second regex search per failure.
-    evidence: bool,
-    fallback_rule: Arc<str>,
+}
+
+impl Table {
+    fn new(rules: Vec<Rule>) -> Table {
+        let text_regex = rules.iter().map(|_| OnceLock::new()).collect();
+        let prefilter = Prefilter::new(&rules);
+        let words = prefilter.words();
+        let class_masks = [None, Some(2), Some(4), Some(5)].map(|class| {
+            let mut mask = vec![0u64; words];
+            for (i, rule) in rules.iter().enumerate() {
+                if rule.class.is_none_or(|want| class == Some(want)) {
+                    mask[i / 64] |= 1 << (i % 64);
+                }
+            }
+            mask
+        });
+        let uses_relay = rules.iter().any(|r| r.relay.is_some());
+        let uses_domain = rules.iter().any(|r| r.domain.is_some());
+        Table {
+            rules,
+            text_regex,
+            prefilter,
+            class_masks,
+            uses_relay,
+            uses_domain,
+        }
+    }
+
+    fn builtin() -> Table {
+        Table::new(rules::parse_builtin().expect("the built-in rule table is valid (tested)"))
+    }
+
+    /// The compiled pattern of rule `i`, if it has one.
+    fn regex(&self, i: usize) -> Option<&Regex> {
+        let rule = self.rules.get(i)?;
+        self.text_regex
+            .get(i)?
+            .get_or_init(|| {
+                rule.text
+                    .as_deref()
+                    .and_then(|p| rules::compile_pattern(p, rule.mode).ok())
+            })
+            .as_ref()
+    }
 }
 
 impl std::fmt::Debug for Classifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Classifier")
-            .field("rules", &self.rules.len())
+            .field("rules", &self.rules().len())
             .finish()
     }
 }
 
 impl Classifier {
-    /// The built-in table alone.
+    /// The built-in table alone, built on a thread of its own while the caller goes
+    /// on (if a thread can be started).
     pub fn builtin() -> Classifier {
-        let rules = rules::parse_builtin().expect("the built-in rule table is valid (tested)");
-        Classifier::new(rules).expect("the built-in rule table compiles (tested)")
+        let table = Arc::new(OnceLock::new());
+        let building = Arc::clone(&table);
+        // Without a thread, the first use builds it.
+        let _ = std::thread::Builder::new()
+            .name("rule table".into())
+            .spawn(move || {
+                building.get_or_init(Table::builtin);
+            });
+        Classifier::with_table(table)
     }
 
     /// User rules in front of the built-in ones.
@@ -467,57 +529,35 @@ impl Classifier {
                 });
             }
         }
-        Classifier::new(all)
+        Ok(Classifier::new(all))
     }
 
-    pub fn new(rules: Vec<Rule>) -> Result<Classifier, RuleError> {
-        let text_regex = rules.iter().map(|_| OnceLock::new()).collect();
-        let prefilter = Prefilter::new(&rules);
-        let words = prefilter.words();
-        let class_masks = [None, Some(2), Some(4), Some(5)].map(|class| {
-            let mut mask = vec![0u64; words];
-            for (i, rule) in rules.iter().enumerate() {
-                if rule.class.is_none_or(|want| class == Some(want)) {
-                    mask[i / 64] |= 1 << (i % 64);
-                }
-            }
-            mask
-        });
-        let uses_relay = rules.iter().any(|r| r.relay.is_some());
-        let uses_domain = rules.iter().any(|r| r.domain.is_some());
-        Ok(Classifier {
-            rules,
-            text_regex,
-            prefilter,
-            class_masks,
-            uses_relay,
-            uses_domain,
-            fallback_rule: Arc::from("fallback.unclassified"),
+    pub fn new(rules: Vec<Rule>) -> Classifier {
+        Classifier::with_table(Arc::new(OnceLock::from(Table::new(rules))))
+    }
+
+    fn with_table(table: Arc<OnceLock<Table>>) -> Classifier {
+        Classifier {
+            table,
             evidence: true,
-        })
+            fallback_rule: Arc::from("fallback.unclassified"),
+        }
     }
 
-    /// The compiled pattern of rule `i`, if it has one.
-    fn regex(&self, i: usize) -> Option<&Regex> {
-        let rule = self.rules.get(i)?;
-        self.text_regex
-            .get(i)?
-            .get_or_init(|| {
-                rule.text
-                    .as_deref()
-                    .and_then(|p| rules::compile_pattern(p, rule.mode).ok())
-            })
-            .as_ref()
+    /// The table, waiting for it if it is being built. Only the built-in table is
+    /// built after the classifier is made, so that is the one to build here.
+    fn table(&self) -> &Table {
+        self.table.get_or_init(Table::builtin)
     }
 
     /// Whether some rule tests the relay host.
     pub fn uses_relay(&self) -> bool {
-        self.uses_relay
+        self.table().uses_relay
     }
 
     /// Whether some rule tests the recipient domain.
     pub fn uses_domain(&self) -> bool {
-        self.uses_domain
+        self.table().uses_domain
     }
 
     /// Turns the evidence text of verdicts on or off (on by default).
@@ -526,18 +566,19 @@ impl Classifier {
     }
 
     pub fn rules(&self) -> &[Rule] {
-        &self.rules
+        &self.table().rules
     }
 
     /// Classifies one failure; returns the verdict and the index of the rule that
     /// matched (None for the fallback).
     pub fn classify_indexed(&self, d: &Diagnosis<'_>) -> (Verdict, Option<usize>) {
+        let table = self.table();
         let inner = inner_reply(d.text);
         // The bit set lives on the stack for tables of up to 512 rules (the built-in
         // one has about 300): a heap allocation per failure showed in profiles.
         let mut stack = [0u64; 8];
         let mut heap = Vec::new();
-        let words = self.prefilter.words();
+        let words = table.prefilter.words();
         let candidates: &mut [u64] = if words <= stack.len() {
             &mut stack[..words]
         } else {
@@ -545,20 +586,24 @@ impl Classifier {
             &mut heap
         };
         let mut hits = Hits::new();
-        self.prefilter.mark_candidates(inner, candidates, &mut hits);
+        table
+            .prefilter
+            .mark_candidates(inner, candidates, &mut hits);
         let class = d.class();
         let hard = class.is_none_or(|c| c == 5);
         // Cheap tests first, on bit sets: the literals found (or no literal to find)
         // and the class; then, rule by rule in table order, codes, stage, relay and
         // domain; and only then the rule's own pattern.
-        let mask = &self.class_masks[match class {
+        let mask = &table.class_masks[match class {
             Some(2) => 1,
             Some(4) => 2,
             Some(5) => 3,
             _ => 0,
         }];
-        for ((word, ungated), allowed) in
-            candidates.iter_mut().zip(&self.prefilter.ungated).zip(mask)
+        for ((word, ungated), allowed) in candidates
+            .iter_mut()
+            .zip(&table.prefilter.ungated)
+            .zip(mask)
         {
             *word = (*word | ungated) & allowed;
         }
@@ -571,15 +616,17 @@ impl Classifier {
             .map(move |b| w * 64 + b.trailing_zeros() as usize)
         });
         for i in set_bits {
-            let Some(rule) = self.rules.get(i) else { break };
+            let Some(rule) = table.rules.get(i) else {
+                break;
+            };
             if !conditions_hold(rule, d) {
                 continue;
             }
             // One search gives both the decision and, when wanted, the evidence.
             let mut found = None;
-            if rule.text.is_some() && (self.evidence || !self.prefilter.decides(i)) {
-                let Some(re) = self.regex(i) else { continue };
-                if self.prefilter.anchored(i) {
+            if rule.text.is_some() && (self.evidence || !table.prefilter.decides(i)) {
+                let Some(re) = table.regex(i) else { continue };
+                if table.prefilter.anchored(i) {
                     let leftmost = search_at_hits(re, i, inner, &hits);
                     if leftmost.is_none() {
                         continue;

@@ -438,17 +438,19 @@ fn anchored_searches_find_the_leftmost_match() {
         "ü".repeat(80)
     ));
     let anchored: Vec<usize> = (0..c.rules().len())
-        .filter(|&i| c.prefilter.anchored(i))
+        .filter(|&i| c.table().prefilter.anchored(i))
         .collect();
     assert!(anchored.len() > 100, "{} anchored rules", anchored.len());
     let mut compared = 0;
     for text in &texts {
         let inner = inner_reply(text);
-        let mut bits = vec![0u64; c.prefilter.words()];
+        let mut bits = vec![0u64; c.table().prefilter.words()];
         let mut hits = Hits::new();
-        c.prefilter.mark_candidates(inner, &mut bits, &mut hits);
+        c.table()
+            .prefilter
+            .mark_candidates(inner, &mut bits, &mut hits);
         for &i in &anchored {
-            let re = c.regex(i).expect("built-in patterns compile");
+            let re = c.table().regex(i).expect("built-in patterns compile");
             let whole = re.find(inner.as_bytes());
             if bits[i / 64] & (1 << (i % 64)) == 0 {
                 assert_eq!(whole, None, "rule {} on {text}", c.rules()[i].id);
@@ -477,7 +479,7 @@ fn exact_rules_decide_as_their_patterns_do() {
     shortcut.set_evidence(false);
     let texts = every_known_text(&with_regex);
     let exact_rules = (0..with_regex.rules().len())
-        .filter(|&i| with_regex.prefilter.decides(i))
+        .filter(|&i| with_regex.table().prefilter.decides(i))
         .count();
     assert!(exact_rules > 50, "{exact_rules} rules of plain phrases");
     let mut differ = Vec::new();
