@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
+use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
 
 use super::skeleton::{Skeleton, skeleton};
@@ -115,6 +116,7 @@ impl<'a> Mail<'a> {
         let mut nested = None;
         for (i, part) in message.parts.iter().enumerate() {
             let kind = part_type(part);
+            let plain = cut.and_then(|c| c.plain_body(raw, part.offset_body as usize));
             match &part.body {
                 PartType::Multipart(_) => {}
                 PartType::Message(m) => {
@@ -131,44 +133,56 @@ impl<'a> Mail<'a> {
                         original = Some(headers);
                     }
                 }
-                PartType::Text(text) => match kind.as_str() {
-                    "message/delivery-status" | "message/global-delivery-status" => {
-                        reports.push((ReportPart::DeliveryStatus, text.to_string()))
+                PartType::Text(text) => {
+                    let text = match plain {
+                        Some(bytes) => text_as_parsed(part, bytes),
+                        None => Cow::Borrowed(text.as_ref()),
+                    };
+                    match kind.as_str() {
+                        "message/delivery-status" | "message/global-delivery-status" => {
+                            reports.push((ReportPart::DeliveryStatus, text.to_string()))
+                        }
+                        "message/feedback-report" => {
+                            reports.push((ReportPart::FeedbackReport, text.to_string()))
+                        }
+                        // text/rfc822-headers, or a message/rfc822 part mail-parser could not
+                        // parse as a message.
+                        "text/rfc822-headers"
+                        | "text/rfc822-header"
+                        | "message/rfc822"
+                        | "message/global"
+                        | "message/partial"
+                            if original.is_none() =>
+                        {
+                            original = Some(text.to_string());
+                        }
+                        _ if i == 0 || kind.starts_with("text/") || kind.is_empty() => {
+                            texts.push(text)
+                        }
+                        _ => {}
                     }
-                    "message/feedback-report" => {
-                        reports.push((ReportPart::FeedbackReport, text.to_string()))
+                }
+                PartType::Html(text) => html.push(match plain {
+                    Some(bytes) => text_as_parsed(part, bytes),
+                    None => Cow::Borrowed(text.as_ref()),
+                }),
+                PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
+                    let bytes = plain.unwrap_or(bytes);
+                    match kind.as_str() {
+                        "message/delivery-status" | "message/global-delivery-status" => {
+                            reports.push((ReportPart::DeliveryStatus, lossy(bytes).into_owned()))
+                        }
+                        "message/feedback-report" => {
+                            reports.push((ReportPart::FeedbackReport, lossy(bytes).into_owned()))
+                        }
+                        "message/rfc822" | "message/global" | "text/rfc822-headers"
+                            if original.is_none() =>
+                        {
+                            original = Some(lossy(bytes).into_owned());
+                        }
+                        _ => {}
                     }
-                    // text/rfc822-headers, or a message/rfc822 part mail-parser could not
-                    // parse as a message.
-                    "text/rfc822-headers"
-                    | "text/rfc822-header"
-                    | "message/rfc822"
-                    | "message/global"
-                    | "message/partial"
-                        if original.is_none() =>
-                    {
-                        original = Some(text.to_string());
-                    }
-                    _ if i == 0 || kind.starts_with("text/") || kind.is_empty() => {
-                        texts.push(Cow::Borrowed(text.as_ref()))
-                    }
-                    _ => {}
-                },
-                PartType::Html(text) => html.push(Cow::Borrowed(text.as_ref())),
-                PartType::Binary(bytes) | PartType::InlineBinary(bytes) => match kind.as_str() {
-                    "message/delivery-status" | "message/global-delivery-status" => {
-                        reports.push((ReportPart::DeliveryStatus, lossy(bytes).into_owned()))
-                    }
-                    "message/feedback-report" => {
-                        reports.push((ReportPart::FeedbackReport, lossy(bytes).into_owned()))
-                    }
-                    "message/rfc822" | "message/global" | "text/rfc822-headers"
-                        if original.is_none() =>
-                    {
-                        original = Some(lossy(bytes).into_owned());
-                    }
-                    _ => {}
-                },
+                }
             }
         }
         if cut.is_some_and(|c| c.html_emptied) && texts.is_empty() {
@@ -265,6 +279,44 @@ fn lossy(bytes: &[u8]) -> Cow<'_, str> {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(bytes),
     }
+}
+
+/// A text part's body, as mail-parser converts the bytes of a part without a
+/// transfer encoding: by the decoder of its charset, or as UTF-8.
+pub(super) fn text_as_parsed<'b>(part: &MessagePart<'_>, bytes: &'b [u8]) -> Cow<'b, str> {
+    let charset = part.content_type().and_then(|ct| ct.attribute("charset"));
+    let decoder = charset.and_then(|charset| charset_decoder(charset.as_bytes()));
+    match decoder {
+        // Most bodies are ASCII; these decoders map each ASCII byte to itself, one
+        // char push at a time.
+        Some(_) if charset.is_some_and(keeps_ascii) && bytes.is_ascii() => lossy(bytes),
+        Some(decode) => Cow::Owned(decode(bytes)),
+        None => lossy(bytes),
+    }
+}
+
+/// Charsets (as mail-parser normalizes their names: lowercase, `_` for `-`) whose
+/// decoder in mail-parser maps ASCII to itself (tested).
+pub(super) const ASCII_KEEPING_CHARSETS: [&str; 8] = [
+    "us_ascii",
+    "ascii",
+    "iso_8859_1",
+    "iso_8859_15",
+    "latin1",
+    "windows_1252",
+    "cp1252",
+    "iso_8859_2",
+];
+
+fn keeps_ascii(charset: &str) -> bool {
+    let normalized: String = charset
+        .chars()
+        .map(|c| match c {
+            '-' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    ASCII_KEEPING_CHARSETS.contains(&normalized.as_str())
 }
 
 /// `type/subtype` of a part, lowercased; empty without a Content-Type.

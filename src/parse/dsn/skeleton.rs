@@ -10,7 +10,11 @@
 //! - the body of an HTML part after a plain text part (the notice's text is then read
 //!   from the plain one);
 //! - the body of a returned message (message/rfc822 or message/global), keeping its
-//!   header block, unless that message is itself a bounce.
+//!   header block, unless that message is itself a bounce;
+//! - every body mail-parser would take as it stands (no transfer encoding, not a
+//!   message of its own): the reader takes it from the message itself, converted as
+//!   mail-parser converts it ([`Skeleton::plain_body`]), so mail-parser need not walk
+//!   it byte by byte for its boundary.
 //!
 //! A part ends where mail-parser ends it: at the first `--boundary` after its body
 //! starts, wherever it stands. Each left-out body is recorded with the part's type,
@@ -50,6 +54,9 @@ pub(super) struct Skeleton {
     /// Where in `bytes` a returned message's stand-in header block starts, and where
     /// its own header block lies in the message.
     returned: Vec<(usize, Range<usize>)>,
+    /// Where in `bytes` a part whose body is read from the message starts its body,
+    /// and where that body lies in the message.
+    plain: Vec<(usize, Range<usize>)>,
     /// An HTML body was left out because a plain text part came before it.
     pub html_emptied: bool,
 }
@@ -66,10 +73,11 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
         emptied: Vec::new(),
         boundaries: Vec::new(),
         returned: Vec::new(),
+        plain: Vec::new(),
         text_seen: false,
         html_emptied: false,
     };
-    let (body, content_type, kept_every_field) = walk.top_header_block()?;
+    let (body, content_type, encoded, kept_every_field) = walk.top_header_block()?;
     if body < message.len() {
         if is_multipart(&content_type) {
             let boundary = boundary_of(&content_type)?;
@@ -77,6 +85,9 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
             let end = walk.multipart(body, &boundary, 0).ok()?;
             // The epilogue, as it is.
             walk.out.extend_from_slice(&message[end..]);
+        } else if !encoded && !is_message(&content_type) {
+            // Without a boundary, the body runs to the message's end.
+            walk.leave_plain(&content_type, body..message.len());
         } else {
             walk.out.extend_from_slice(&message[body..]);
         }
@@ -89,6 +100,7 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
         emptied: walk.emptied,
         boundaries: walk.boundaries,
         returned: walk.returned,
+        plain: walk.plain,
         html_emptied: walk.html_emptied,
     })
 }
@@ -109,15 +121,38 @@ impl Skeleton {
             .and_then(|(_, block)| message.get(block.clone()))
     }
 
+    /// The body of the part whose body starts at `offset` in the skeleton, when the
+    /// skeleton left it out to be read from `message` (the message the skeleton was
+    /// made of) as it stands.
+    pub fn plain_body<'m>(&self, message: &'m [u8], offset: usize) -> Option<&'m [u8]> {
+        self.plain
+            .iter()
+            .find(|(at, _)| *at == offset)
+            .and_then(|(_, body)| message.get(body.clone()))
+    }
+
     /// Whether mail-parser read the skeleton's structure as the walk did: each
     /// left-out body where a part of that type starts (a returned message parsed as a
-    /// message), and the multipart parts with the walk's boundaries, in order.
+    /// message, a body to be read as it stands neither transfer-encoded nor a message
+    /// by mail-parser's reading), and the multipart parts with the walk's boundaries,
+    /// in order.
     pub fn matches(&self, parts: &[MessagePart<'_>]) -> bool {
+        let part_at = |offset: usize| parts.iter().find(|p| p.offset_body as usize == offset);
         let emptied_found = self.emptied.iter().all(|(offset, kind)| {
-            parts.iter().any(|part| {
-                part.offset_body as usize == *offset
-                    && part_type(part) == *kind
-                    && (!kind.starts_with("message/") || matches!(part.body, PartType::Message(_)))
+            part_at(*offset).is_some_and(|part| {
+                part_type(part) == *kind
+                    && (!is_message(kind) || matches!(part.body, PartType::Message(_)))
+            })
+        });
+        let plain_found = self.plain.iter().all(|(offset, _)| {
+            part_at(*offset).is_some_and(|part| {
+                part.encoding == mail_parser::Encoding::None
+                    && !part.is_encoding_problem
+                    && match &part.body {
+                        PartType::Text(t) | PartType::Html(t) => t.is_empty(),
+                        PartType::Binary(b) | PartType::InlineBinary(b) => b.is_empty(),
+                        PartType::Message(_) | PartType::Multipart(_) => false,
+                    }
             })
         });
         let boundaries = parts.iter().filter_map(|part| match part.body {
@@ -128,7 +163,9 @@ impl Skeleton {
             ),
             _ => None,
         });
-        emptied_found && boundaries.eq(self.boundaries.iter().map(|b| Some(b.as_slice())))
+        emptied_found
+            && plain_found
+            && boundaries.eq(self.boundaries.iter().map(|b| Some(b.as_slice())))
     }
 }
 
@@ -138,6 +175,7 @@ struct Walk<'m> {
     emptied: Vec<(usize, String)>,
     boundaries: Vec<Vec<u8>>,
     returned: Vec<(usize, Range<usize>)>,
+    plain: Vec<(usize, Range<usize>)>,
     /// A plain text part was kept (outside any returned message).
     text_seen: bool,
     html_emptied: bool,
@@ -156,12 +194,14 @@ enum Body {
 
 impl Walk<'_> {
     /// Copies the top-level header block cut down to [`SKELETON_FIELDS`]. Returns where
-    /// the body starts, the Content-Type field and whether every field was kept.
+    /// the body starts, the Content-Type field, whether it names a transfer encoding
+    /// other than none, and whether every field was kept.
     /// `None` when a line of the block is neither a plain `name: value` field nor a
     /// fold with text, since mail-parser has its own reading of those, or when no field
     /// is kept (a message needs one).
-    fn top_header_block(&mut self) -> Option<(usize, String, bool)> {
+    fn top_header_block(&mut self) -> Option<(usize, String, bool, bool)> {
         let message = self.message;
+        let mut encoded = false;
         let mut keep = false;
         let mut kept_any = false;
         let mut kept_every_field = true;
@@ -179,9 +219,12 @@ impl Walk<'_> {
                         return None;
                     }
                 }
-                HeaderLine::Field { name, .. } => {
+                HeaderLine::Field { name, value } => {
                     if name.is_empty() || name.iter().any(|&b| !(33..=126).contains(&b)) {
                         return None;
+                    }
+                    if name.eq_ignore_ascii_case(b"content-transfer-encoding") {
+                        encoded = names_encoding(value);
                     }
                     keep = SKELETON_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f));
                     kept_any |= keep;
@@ -196,6 +239,7 @@ impl Walk<'_> {
         kept_any.then_some((
             body,
             content_type.value.unwrap_or_default(),
+            encoded,
             kept_every_field,
         ))
     }
@@ -252,6 +296,18 @@ impl Walk<'_> {
                     self.emptied.push((self.out.len(), type_of(&content_type)));
                     next
                 }
+                Body::Keep
+                    if !encoded && !is_message(&content_type) && !content_type.is_empty() =>
+                {
+                    match next {
+                        Some(next) => {
+                            self.leave_plain(&content_type, body..body_end(message, body, next))
+                        }
+                        // Unterminated, a part is read otherwise (as text).
+                        None => self.out.extend_from_slice(&message[body..]),
+                    }
+                    next
+                }
                 // Unterminated, a part is read otherwise (as text): kept as it is.
                 Body::Keep | Body::Empty => {
                     self.out
@@ -283,6 +339,13 @@ impl Walk<'_> {
                 None => return Ok(message.len()),
             }
         }
+    }
+
+    /// Leaves out a body mail-parser would take as it stands, to be read from the
+    /// message ([`Skeleton::plain_body`]).
+    fn leave_plain(&mut self, content_type: &str, body: Range<usize>) {
+        self.emptied.push((self.out.len(), type_of(content_type)));
+        self.plain.push((self.out.len(), body));
     }
 
     /// Decides what becomes of the body of a part with this Content-Type (`encoded`:
@@ -331,15 +394,20 @@ fn part_header_block(message: &[u8], pos: usize) -> Option<(usize, String, bool)
             HeaderLine::Field { name, value }
                 if name.eq_ignore_ascii_case(b"content-transfer-encoding") =>
             {
-                let value = value.trim_ascii();
-                encoded = !["7bit", "8bit", "binary"]
-                    .iter()
-                    .any(|e| value.eq_ignore_ascii_case(e.as_bytes()));
+                encoded = names_encoding(value);
             }
             _ => {}
         }
     }
     None
+}
+
+/// Whether a Content-Transfer-Encoding value names an encoding other than none.
+fn names_encoding(value: &[u8]) -> bool {
+    let value = value.trim_ascii();
+    !["7bit", "8bit", "binary"]
+        .iter()
+        .any(|e| value.eq_ignore_ascii_case(e.as_bytes()))
 }
 
 /// One line of a header block.
@@ -423,6 +491,29 @@ fn nested_header_end(message: &[u8], pos: usize) -> usize {
 fn type_of(content_type: &str) -> String {
     let end = content_type.find(';').unwrap_or(content_type.len());
     content_type[..end].trim().to_ascii_lowercase()
+}
+
+/// Whether mail-parser reads a part of this type as a message of its own when it is
+/// not transfer-encoded.
+fn is_message(content_type: &str) -> bool {
+    matches!(
+        type_of(content_type).as_str(),
+        "message/rfc822" | "message/global"
+    )
+}
+
+/// Where mail-parser ends the body of a part that starts at `body` and is followed by
+/// a boundary delimiter at `next`: before the line break in front of the delimiter,
+/// or at the delimiter when it stands within a line.
+fn body_end(message: &[u8], body: usize, next: usize) -> usize {
+    let mut end = next;
+    if end > body && message[end - 1] == b'\n' {
+        end -= 1;
+        if end > body && message[end - 1] == b'\r' {
+            end -= 1;
+        }
+    }
+    end
 }
 
 fn is_multipart(content_type: &str) -> bool {

@@ -4,6 +4,8 @@
 use std::io::BufReader;
 use std::sync::Arc;
 
+use mail_parser::PartType;
+
 use super::skeleton::skeleton;
 use super::*;
 use crate::classify::Classifier;
@@ -537,9 +539,11 @@ fn the_mime_skeleton_reads_as_the_whole_message() {
     assert!(skeleton(shapes[3].as_bytes()).is_none());
     assert_eq!(
         skeleton(shapes[0].as_bytes()).map(|s| String::from_utf8(s.bytes).unwrap()),
-        Some(format!(
-            "Subject: =?UTF-8?B?w6k=?=\n folded\nContent-Type: multipart/report;\n\treport-type=delivery-status;\n boundary=b\n{body}"
-        ))
+        // The parts' bodies are read from the message itself.
+        Some(
+            "Subject: =?UTF-8?B?w6k=?=\n folded\nContent-Type: multipart/report;\n\treport-type=delivery-status;\n boundary=b\n\n--b\nContent-Type: text/plain\n\n--b\nContent-Type: message/delivery-status\n\n--b--\n"
+                .to_string()
+        )
     );
 }
 
@@ -579,6 +583,9 @@ fn the_skeleton_leaves_out_what_no_decoder_reads() {
         "RETURNEDBODY",
         "Received: from",
         "X-Campaign-ID",
+        // Read from the message itself, as they stand.
+        "no such user",
+        "Final-Recipient",
     ] {
         assert!(
             !skeleton_text.contains(gone),
@@ -586,8 +593,8 @@ fn the_skeleton_leaves_out_what_no_decoder_reads() {
         );
     }
     for kept in [
-        "no such user",
-        "Final-Recipient",
+        "text/plain; charset=us-ascii",
+        "message/delivery-status",
         "text/html",
         "image/png",
         "--b1--",
@@ -633,8 +640,8 @@ fn the_skeleton_leaves_out_what_no_decoder_reads() {
     // Parts inside an inner multipart are walked with its boundary.
     let alternative = "--b1\nContent-Type: multipart/alternative; boundary=b2\n\n--b2\nContent-Type: text/plain\n\nInner plain 550 5.2.2 mailbox full\n--b2\nContent-Type: text/html\n\n<b>HTMLBODY</b>\n--b2--\n";
     let raw = mail(&[alternative, status, returned, close]);
-    same_either_way(&raw);
-    assert!(cut(&raw).is_some_and(|s| !s.contains("HTMLBODY") && s.contains("Inner plain")));
+    assert!(same_either_way(&raw).contains("Inner plain"));
+    assert!(cut(&raw).is_some_and(|s| !s.contains("HTMLBODY") && !s.contains("Inner plain")));
 
     // Shapes not walked: a boundary another one starts with, text after a boundary,
     // an inner multipart without a boundary.
@@ -686,6 +693,116 @@ fn the_skeleton_leaves_out_what_no_decoder_reads() {
             .expect("cut down")
             .matches(&parsed.parts)
     );
+}
+
+/// Bodies the skeleton leaves out to be read from the message come out as mail-parser
+/// reads them in the whole message: each part's text (its charset decoded, its end
+/// before the line break in front of the boundary, or at a boundary within a line),
+/// and the mail the decoders see.
+#[test]
+fn plain_bodies_read_as_mail_parser_reads_them() {
+    let head =
+        "Subject: s\nContent-Type: multipart/report; report-type=delivery-status; boundary=b1\n\n";
+    let status = "--b1\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; a@b.example\nAction: failed\nStatus: 5.1.1\n";
+    let parts: Vec<Vec<u8>> = vec![
+        b"--b1\nContent-Type: text/plain; charset=us-ascii\n\n550 5.1.1 user unknown\n".to_vec(),
+        b"--b1\nContent-Type: text/plain; charset=\"US-ASCII\"\n\nupper case charset\n".to_vec(),
+        b"--b1\nContent-Type: text/plain; charset=iso-8859-1\n\nEmpf\xe4nger unbekannt\n".to_vec(),
+        b"--b1\nContent-Type: text/plain; charset=us-ascii\n\nnot ASCII \xe9 after all\n".to_vec(),
+        b"--b1\nContent-Type: text/plain; charset=utf-8\n\nbroken \xff\xfe UTF-8\n".to_vec(),
+        b"--b1\nContent-Type: text/plain; charset=utf-16le\n\nh\x00i\x00\n".to_vec(),
+        b"--b1\nContent-Type: text/plain\n\n".to_vec(),
+        b"--b1\nContent-Type: text/plain\n\nends within a line ".to_vec(),
+        b"--b1\nContent-Type: text/plain\n\nends in a carriage return\r\n".to_vec(),
+        b"--b1\nContent-Type: text/plain\n\ntwo blank lines\n\n\n".to_vec(),
+        b"--b1\nContent-Type: text/plain\nContent-Transfer-Encoding: 7bit\nContent-Transfer-Encoding: base64\n\nNTUwIG5vIHN1Y2ggdXNlcg==\n".to_vec(),
+        b"--b1\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\nContent-Transfer-Encoding: 8bit\n\nNTUwIG5vIHN1Y2ggdXNlcg==\n".to_vec(),
+        b"--b1\nContent-Type: text/plain\nContent-Disposition: attachment; filename=x.txt\n\nan attached text\n".to_vec(),
+        b"--b1\nContent-Type: text/html; charset=windows-1252\n\n<p>caf\xe9 550</p>\n".to_vec(),
+        b"--b1\nContent-Type: text/rfc822-headers\n\nMessage-ID: <m@b.example>\n".to_vec(),
+        b"--b1\nContent-Type: message/delivery-status; charset=iso-8859-1\n\nStatus: 5.1.1\nX-Note: \xe9\n".to_vec(),
+    ];
+    let mut messages: Vec<Vec<u8>> = Vec::new();
+    for part in &parts {
+        let mut m = head.as_bytes().to_vec();
+        m.extend_from_slice(part);
+        m.extend_from_slice(status.as_bytes());
+        m.extend_from_slice(b"--b1--\n");
+        messages.push(m.clone());
+        messages.push(
+            String::from_utf8_lossy(&m)
+                .replace('\n', "\r\n")
+                .into_bytes(),
+        );
+    }
+    // Top-level bodies: they run to the message's end.
+    for top in [
+        &b"Subject: s\n\nno Content-Type 550 5.1.1\n"[..],
+        b"Subject: s\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\nEmpf\xe4nger\n\n",
+        b"Subject: s\nContent-Type: text/plain\n\nno line end at the end",
+        b"Subject: s\nContent-Type: message/rfc822\n\nSubject: inner\n\ninner body\n",
+        b"Subject: s\nContent-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\n550 =E2=80=94 no\n",
+        b"Subject: s\nContent-Type: multipart/digest; boundary=d\n\n--d\n\nSubject: digest part without a type\n\nx\n--d--\n",
+    ] {
+        messages.push(top.to_vec());
+    }
+    let texts = |message: &mail_parser::Message<'_>,
+                 via: Option<(&[u8], &super::skeleton::Skeleton)>| {
+        message
+            .parts
+            .iter()
+            .filter_map(|part| {
+                let plain =
+                    via.and_then(|(raw, cut)| cut.plain_body(raw, part.offset_body as usize));
+                match (&part.body, plain) {
+                    (PartType::Text(_) | PartType::Html(_), Some(bytes)) => {
+                        Some(mail::text_as_parsed(part, bytes).into_owned())
+                    }
+                    (PartType::Text(t) | PartType::Html(t), None) => Some(t.to_string()),
+                    (PartType::Binary(_) | PartType::InlineBinary(_), Some(bytes)) => {
+                        Some(format!("{bytes:?}"))
+                    }
+                    (PartType::Binary(bytes) | PartType::InlineBinary(bytes), None) => {
+                        Some(format!("{:?}", bytes.as_ref()))
+                    }
+                    _ => None,
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let parser = mail_parser::MessageParser::new();
+    let mut left_out = 0;
+    for raw in &messages {
+        let shown = String::from_utf8_lossy(raw);
+        let whole = parser.parse(raw.as_slice()).expect("parsed");
+        if let Some(cut) = skeleton(raw) {
+            let read = parser.parse(cut.bytes.as_slice()).expect("parsed");
+            if cut.matches(&read.parts) {
+                left_out += usize::from(cut.bytes.len() < raw.len());
+                assert_eq!(
+                    texts(&read, Some((raw, &cut))),
+                    texts(&whole, None),
+                    "{shown}"
+                );
+            }
+        }
+        let whole = mail::Mail::parse_with(raw, false).map(|m| mail_view(&m));
+        let cut = mail::Mail::parse_with(raw, true).map(|m| mail_view(&m));
+        assert_eq!(cut, whole, "{shown}");
+    }
+    assert!(left_out >= 30, "{left_out} messages cut down");
+}
+
+/// The charsets read without their decoder when the text is ASCII: their decoders map
+/// ASCII to itself.
+#[test]
+fn ascii_keeping_charsets_keep_ascii() {
+    let ascii: Vec<u8> = (0u8..128).collect();
+    for name in mail::ASCII_KEEPING_CHARSETS {
+        let decode = mail_parser::decoders::charsets::map::charset_decoder(name.as_bytes())
+            .unwrap_or_else(|| panic!("{name} has a decoder"));
+        assert_eq!(decode(&ascii).as_bytes(), ascii.as_slice(), "{name}");
+    }
 }
 
 /// Field names are matched without case (a name with a non-ASCII letter is none of
