@@ -110,15 +110,42 @@ const REPLY_MARKERS: &[&[u8]] = &[
     b"SMTP; ",
 ];
 
-fn marker_finders() -> &'static [memchr::memmem::Finder<'static>] {
-    static FINDERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
-        std::sync::LazyLock::new(|| {
-            REPLY_MARKERS
-                .iter()
-                .map(memchr::memmem::Finder::new)
-                .collect()
-        });
-    &FINDERS
+/// Where each marker's rare byte stands in it: the last `:`, `;` or `'` it holds.
+const MARKER_ANCHORS: [usize; REPLY_MARKERS.len()] = {
+    let mut anchors = [usize::MAX; REPLY_MARKERS.len()];
+    let mut m = 0;
+    while m < REPLY_MARKERS.len() {
+        let marker = REPLY_MARKERS[m];
+        let mut i = 0;
+        while i < marker.len() {
+            if matches!(marker[i], b':' | b';' | b'\'') {
+                anchors[m] = i;
+            }
+            i += 1;
+        }
+        assert!(anchors[m] != usize::MAX, "a reply marker holds : ; or '");
+        m += 1;
+    }
+    anchors
+};
+
+/// Where the first occurrence of each marker ends (`usize::MAX` when absent). One pass
+/// for all of them: every marker holds a `:`, `;` or `'`, rare in diagnostics, and the
+/// markers are compared only where memchr finds one of those.
+fn marker_ends(b: &[u8]) -> [usize; REPLY_MARKERS.len()] {
+    let mut ends = [usize::MAX; REPLY_MARKERS.len()];
+    for p in memchr::memchr3_iter(b':', b';', b'\'', b) {
+        for ((end, marker), &anchor) in ends.iter_mut().zip(REPLY_MARKERS).zip(&MARKER_ANCHORS) {
+            if *end == usize::MAX
+                && marker[anchor] == b[p]
+                && let Some(start) = p.checked_sub(anchor)
+                && b[start..].starts_with(marker)
+            {
+                *end = start + marker.len();
+            }
+        }
+    }
+    ends
 }
 
 /// The reply code a text starts with ("250 2.0.0 Ok"), without looking further: the
@@ -137,20 +164,11 @@ pub fn leading_reply(b: &[u8]) -> Option<ReplyCode> {
 /// when it treats a 5xx greeting as temporary).
 pub fn extract(text: &str) -> Codes {
     let b = text.as_bytes();
-    let mut codes;
     // The earliest marker is the reply that refused us: "... said: 550 5.7.350 Remote
     // server returned '550 5.1.1 ...'" quotes the remote's remote after it.
-    let mut starts = [usize::MAX; REPLY_MARKERS.len()];
-    for (slot, (marker, finder)) in starts
-        .iter_mut()
-        .zip(REPLY_MARKERS.iter().zip(marker_finders()))
-    {
-        if let Some(pos) = finder.find(b) {
-            *slot = pos + marker.len();
-        }
-    }
+    let mut starts = marker_ends(b);
     starts.sort_unstable();
-    codes = starts
+    let mut codes = starts
         .iter()
         .take_while(|&&start| start != usize::MAX)
         .find_map(|&start| reply_at(b, skip_space(b, start)))
@@ -202,7 +220,9 @@ fn reply_at(b: &[u8], i: usize) -> Option<Codes> {
 fn reply_with_enhanced_anywhere(b: &[u8]) -> Option<Codes> {
     let mut i = 0;
     while i + 3 < b.len() {
-        if starts_token(b, i)
+        // A reply code's first digit (2 to 5) checked first: it rules out most bytes.
+        if matches!(b[i], b'2'..=b'5')
+            && starts_token(b, i)
             && let Some(codes) = reply_at(b, i)
             && codes.enhanced.is_some()
         {
@@ -334,6 +354,46 @@ mod tests {
                 "text: {text}"
             );
         }
+    }
+
+    #[test]
+    fn marker_ends_are_where_each_first_occurrence_ends() {
+        // Each marker searched on its own, as the scan replaces.
+        let by_search = |b: &[u8]| -> Vec<usize> {
+            REPLY_MARKERS
+                .iter()
+                .map(|m| memchr::memmem::find(b, m).map_or(usize::MAX, |p| p + m.len()))
+                .collect()
+        };
+        let texts = [
+            "",
+            ":",
+            "smtp; ",
+            "smtp; 550 x said: 451 y",
+            // Two markers ending at one place, repeats, case, markers at both ends.
+            "SMTP; smtp; SMTP; Remote Server returned 'x' Remote server returned '",
+            "host a said: said: 550 The response was: 451 refused to talk to me: 554",
+            "The error that the other server returned was: 550 5.1.1 x smtp;  said:",
+            "said: smtp;SMTP;'': ;",
+            " said:  said: ",
+        ];
+        for text in texts {
+            let b = text.as_bytes();
+            assert_eq!(marker_ends(b).to_vec(), by_search(b), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_earliest_marker_gives_the_reply() {
+        assert_eq!(
+            ex("x said: 550 5.7.350 Remote server returned '550 5.1.1 User unknown'"),
+            (Some(550), Some("5.7.350".to_string()))
+        );
+        // A marker whose reply is no code gives way to the next.
+        assert_eq!(
+            ex("smtp; host a said: 451 4.7.1 try later"),
+            (Some(451), Some("4.7.1".to_string()))
+        );
     }
 
     #[test]

@@ -323,9 +323,13 @@ fn keeps_ascii(charset: &str) -> bool {
 pub(super) fn part_type(part: &MessagePart<'_>) -> String {
     match part.content_type() {
         Some(ct) => {
-            let mut s = ct.ctype().to_ascii_lowercase();
+            // One allocation, lowercased in place: this runs on every part.
+            let (ctype, subtype) = (ct.ctype(), ct.subtype().unwrap_or(""));
+            let mut s = String::with_capacity(ctype.len() + 1 + subtype.len());
+            s.push_str(ctype);
             s.push('/');
-            s.push_str(&ct.subtype().unwrap_or("").to_ascii_lowercase());
+            s.push_str(subtype);
+            s.make_ascii_lowercase();
             s
         }
         None => String::new(),
@@ -511,32 +515,25 @@ pub fn parse_date(value: &str) -> Option<Timestamp> {
 pub fn html_to_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
-    while let Some(lt) = rest.find('<') {
+    while let Some(lt) = memchr::memchr(b'<', rest.as_bytes()) {
         out.push_str(&rest[..lt]);
         let after = &rest[lt + 1..];
-        let Some(gt) = after.find('>') else {
+        let Some(gt) = memchr::memchr(b'>', after.as_bytes()) else {
             rest = "";
             break;
         };
-        let tag = after[..gt].trim_start_matches('/').to_ascii_lowercase();
-        let name = tag
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .next()
-            .unwrap_or("");
-        if matches!(
-            name,
-            "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table"
-        ) {
+        let name = tag_name(&after[..gt]);
+        let is_one_of = |names: &[&str]| names.iter().any(|n| name.eq_ignore_ascii_case(n));
+        if is_one_of(&["br", "p", "div", "tr", "li", "h1", "h2", "h3", "table"]) {
             out.push('\n');
-        } else if matches!(name, "td" | "th") {
+        } else if is_one_of(&["td", "th"]) {
             out.push(' ');
         }
-        if name == "style" || name == "script" {
+        if is_one_of(&["style", "script"]) {
             // Skip the element's content.
-            let close = format!("</{name}");
-            let lower = after[gt + 1..].to_ascii_lowercase();
-            rest = match lower.find(&close) {
-                Some(p) => &after[gt + 1 + p..],
+            let content = &after[gt + 1..];
+            rest = match closing_tag(content, name) {
+                Some(p) => &content[p..],
                 None => "",
             };
             continue;
@@ -550,6 +547,29 @@ pub fn html_to_text(html: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&amp;", "&")
+}
+
+/// The name of a tag (the text between `<` and `>`): its leading ASCII letters and
+/// digits after any `/`. Compared ignoring case rather than lowercased: the tag's
+/// attributes may be long.
+fn tag_name(tag: &str) -> &str {
+    let tag = tag.trim_start_matches('/');
+    let end = tag
+        .bytes()
+        .position(|b| !b.is_ascii_alphanumeric())
+        .unwrap_or(tag.len());
+    &tag[..end]
+}
+
+/// Where `</name` first stands in `html`, ignoring ASCII case (without a lowercased
+/// copy of the rest of the document for every style or script element).
+fn closing_tag(html: &str, name: &str) -> Option<usize> {
+    let b = html.as_bytes();
+    memchr::memchr_iter(b'<', b).find(|&i| {
+        b.get(i + 1) == Some(&b'/')
+            && b.get(i + 2..i + 2 + name.len())
+                .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+    })
 }
 
 /// The returned original message's identity, recovered from its headers.
@@ -701,5 +721,36 @@ impl std::fmt::Debug for Mail<'_> {
             .field("report_type", &self.report_type)
             .field("reports", &self.reports.len())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_tags_ignore_case_and_style_and_script_are_skipped() {
+        assert_eq!(
+            html_to_text("<P>a<BR/>b</p><Td class=\"X\">c</TD><tr>d"),
+            "\na\nb\n c \nd"
+        );
+        // A style or script element is skipped up to its closing tag, found in any
+        // case; that tag names the element again, so the skip goes on from one closing
+        // tag to the next, and to the end of the text.
+        assert_eq!(
+            html_to_text("x<STYLE type=\"text/css\">p {}</Style>y<b>z</sTyLe>w"),
+            "x"
+        );
+        assert_eq!(
+            html_to_text("x<script>1<2</SCRIPT >y<script>3</script>z"),
+            "x"
+        );
+        assert_eq!(html_to_text("x<style>p {}</styl>y"), "x");
+        // A tag name ends at its first character that is no ASCII letter or digit.
+        assert_eq!(html_to_text("<h1é>a<h2-x>b<h4>c"), "\na\nbc");
+        assert_eq!(
+            html_to_text("a &lt;b&gt; &amp;nbsp; <unclosed"),
+            "a <b> &nbsp; "
+        );
     }
 }

@@ -492,14 +492,23 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
         );
     // A session transcript quotes the successful replies before the failing one
     // ("250 2.1.5 Ok ... 451 4.3.0 Error"): a failure takes its first failure codes.
-    let (fail_reply, fail_enhanced) = diagnostic.map(text::failure_codes).unwrap_or_default();
-    if failure && found.reply.is_some_and(|r| r.class() < 4) {
-        found.reply = fail_reply;
+    // The text is scanned for them only then.
+    let success_reply = failure && found.reply.is_some_and(|r| r.class() < 4);
+    let success_enhanced = failure && found.enhanced.is_some_and(|e| e.class < 4);
+    let mut first_in_text = None;
+    if success_reply || success_enhanced {
+        let (fail_reply, fail_enhanced) = diagnostic.map(text::failure_codes).unwrap_or_default();
+        if success_reply {
+            found.reply = fail_reply;
+        }
+        if success_enhanced {
+            found.enhanced = fail_enhanced;
+            first_in_text = fail_enhanced;
+        }
     }
-    let mut first_in_text = diagnostic.and_then(text::first_enhanced);
-    if failure && found.enhanced.is_some_and(|e| e.class < 4) {
-        found.enhanced = fail_enhanced;
-        first_in_text = fail_enhanced;
+    // The first code in the text only weighs against a Status field.
+    if !success_enhanced && rcpt.status.is_some() {
+        first_in_text = diagnostic.and_then(text::first_enhanced);
     }
     let enhanced_code = choose_status(rcpt.status, found.enhanced, first_in_text);
     let reply_code = rcpt

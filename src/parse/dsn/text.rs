@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, MatchKind};
 use memchr::memmem::Finder;
 
 use super::mail::is_address;
@@ -218,72 +218,88 @@ pub fn inline_original(body: &str, notice_len: usize) -> Option<&str> {
     None
 }
 
-static EXPIRED: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
-    [
-        "retry timeout exceeded",
-        "retry time not reached for any host after a long failure period",
-        "have been failing for a long time",
-        "has been failing for a long time",
-        "delivery time expired",
-        "message expired",
-        "messages expired",
-        "expired after",
-        "has expired",
-        "too long in queue",
-        "been in the queue too long",
-        "was in the queue too long",
-        "queue lifetime",
-        "i've given up",
-        "gave up",
-        "could not be delivered within",
-        "not delivered within",
-        "delivery period expired",
-        "message timed out",
-        "maximum time",
-        "deadline exceeded",
-    ]
-    .into_iter()
-    .map(Finder::new)
-    .collect()
-});
+/// Phrases that say the MTA gave up after temporary failures (lowercase).
+const EXPIRED_PHRASES: &[&str] = &[
+    "retry timeout exceeded",
+    "retry time not reached for any host after a long failure period",
+    "have been failing for a long time",
+    "has been failing for a long time",
+    "delivery time expired",
+    "message expired",
+    "messages expired",
+    "expired after",
+    "has expired",
+    "too long in queue",
+    "been in the queue too long",
+    "was in the queue too long",
+    "queue lifetime",
+    "i've given up",
+    "gave up",
+    "could not be delivered within",
+    "not delivered within",
+    "delivery period expired",
+    "message timed out",
+    "maximum time",
+    "deadline exceeded",
+];
+
+/// An automaton over lowercase phrases, built once, to search lowercased text: one
+/// pass for all of them instead of a search per phrase. Leftmost-first, so that it
+/// skips ahead with a SIMD prefilter (a case-insensitive or overlapping automaton
+/// steps through every byte).
+fn phrase_automaton(phrases: &[&str]) -> AhoCorasick {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(phrases)
+        .expect("fixed phrases build an automaton")
+}
 
 /// Whether a notice's text says the MTA gave up after temporary failures.
 pub fn says_expired(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    EXPIRED.iter().any(|f| f.find(lower.as_bytes()).is_some())
+    static EXPIRED: LazyLock<AhoCorasick> = LazyLock::new(|| phrase_automaton(EXPIRED_PHRASES));
+    EXPIRED.is_match(&text.to_ascii_lowercase())
 }
 
+/// Markers of the SMTP stage (lowercase), in order of preference.
+const STAGE_MARKERS: &[(&str, SmtpStage)] = &[
+    ("after rcpt to", SmtpStage::Rcpt),
+    ("rcpt to response", SmtpStage::Rcpt),
+    (">>> rcpt to", SmtpStage::Rcpt),
+    ("in rcpt to", SmtpStage::Rcpt),
+    ("after mail from", SmtpStage::Mail),
+    (">>> mail from", SmtpStage::Mail),
+    ("after end of data", SmtpStage::Data),
+    ("after data", SmtpStage::Data),
+    ("after pipelined data", SmtpStage::Data),
+    ("end of data", SmtpStage::Data),
+    (">>> data", SmtpStage::Data),
+    ("after initial connection", SmtpStage::Connect),
+    ("after ehlo", SmtpStage::Helo),
+    ("after helo", SmtpStage::Helo),
+    (">>> ehlo", SmtpStage::Helo),
+    (">>> helo", SmtpStage::Helo),
+];
+
 /// The SMTP stage from markers other than Postfix's "in reply to": Exim's "after RCPT
-/// TO:", qmail's "RCPT TO response", Sendmail's ">>> DATA" transcript lines.
+/// TO:", qmail's "RCPT TO response", Sendmail's ">>> DATA" transcript lines. The first
+/// marker of the list found anywhere in the text wins.
 pub fn stage_marker(text: &str) -> Option<SmtpStage> {
-    static MARKERS: LazyLock<Vec<(Finder<'static>, SmtpStage)>> = LazyLock::new(|| {
-        [
-            ("after rcpt to", SmtpStage::Rcpt),
-            ("rcpt to response", SmtpStage::Rcpt),
-            (">>> rcpt to", SmtpStage::Rcpt),
-            ("in rcpt to", SmtpStage::Rcpt),
-            ("after mail from", SmtpStage::Mail),
-            (">>> mail from", SmtpStage::Mail),
-            ("after end of data", SmtpStage::Data),
-            ("after data", SmtpStage::Data),
-            ("after pipelined data", SmtpStage::Data),
-            ("end of data", SmtpStage::Data),
-            (">>> data", SmtpStage::Data),
-            ("after initial connection", SmtpStage::Connect),
-            ("after ehlo", SmtpStage::Helo),
-            ("after helo", SmtpStage::Helo),
-            (">>> ehlo", SmtpStage::Helo),
-            (">>> helo", SmtpStage::Helo),
-        ]
-        .into_iter()
-        .map(|(m, s)| (Finder::new(m), s))
-        .collect()
+    static ANY: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        let markers: Vec<&str> = STAGE_MARKERS.iter().map(|(m, _)| *m).collect();
+        phrase_automaton(&markers)
     });
+    static EACH: LazyLock<Vec<Finder<'static>>> =
+        LazyLock::new(|| STAGE_MARKERS.iter().map(|(m, _)| Finder::new(m)).collect());
     let lower = text.to_ascii_lowercase();
-    MARKERS
-        .iter()
+    // Most texts hold none: one pass says so. Where one is, the markers are searched
+    // one by one, in order (a leftmost search may skip a marker that overlaps another).
+    if !ANY.is_match(&lower) {
+        return None;
+    }
+    EACH.iter()
+        .zip(STAGE_MARKERS)
         .find(|(f, _)| f.find(lower.as_bytes()).is_some())
-        .map(|(_, s)| *s)
+        .map(|(_, (_, stage))| *stage)
 }
 
 /// Labels a recipient line may start with (lowercase, with their colon).
@@ -877,7 +893,42 @@ mod tests {
     }
 
     #[test]
+    fn stage_markers_by_preference_not_position() {
+        // Each marker searched on its own in the lowercased text, in order, as the
+        // prefiltered search replaces.
+        let one_by_one = |text: &str| {
+            let lower = text.to_ascii_lowercase();
+            STAGE_MARKERS
+                .iter()
+                .find(|(m, _)| lower.contains(m))
+                .map(|(_, s)| *s)
+        };
+        let texts = [
+            "",
+            "550 5.1.1 user unknown",
+            "SMTP error after MAIL FROM:<a@b>",
+            // A later-listed marker first in the text, in any case.
+            ">>> DATA ... After RCPT TO:<a@b>",
+            "after initial connection; After Ehlo",
+            // Overlapping markers: "in rcpt to response" holds "rcpt to response".
+            "failed in rcpt to response",
+            "failed after end of data",
+            "after pipelined data",
+            ">>> helo x >>> ehlo y",
+        ];
+        for text in texts {
+            assert_eq!(stage_marker(text), one_by_one(text), "{text:?}");
+        }
+        assert_eq!(
+            stage_marker(">>> DATA ... After RCPT TO:<a@b>"),
+            Some(SmtpStage::Rcpt)
+        );
+    }
+
+    #[test]
     fn expiry_phrases() {
+        assert!(says_expired("RETRY TIMEOUT EXCEEDED"));
+        assert!(says_expired("x: Message Expired after 5 days"));
         assert!(says_expired("retry timeout exceeded"));
         assert!(says_expired(
             "I'm not going to try again; this message has been in the queue too long."
