@@ -529,7 +529,9 @@ pub fn html_to_text(html: &str) -> String {
         } else if is_one_of(&["td", "th"]) {
             out.push(' ');
         }
-        if is_one_of(&["style", "script"]) {
+        // An element's end tag carries its name too: only a start tag opens content
+        // to skip.
+        if !after.starts_with('/') && is_one_of(&["style", "script"]) {
             // Skip the element's content.
             let content = &after[gt + 1..];
             rest = match closing_tag(content, name) {
@@ -734,17 +736,17 @@ mod tests {
             html_to_text("<P>a<BR/>b</p><Td class=\"X\">c</TD><tr>d"),
             "\na\nb\n c \nd"
         );
-        // A style or script element is skipped up to its closing tag, found in any
-        // case; that tag names the element again, so the skip goes on from one closing
-        // tag to the next, and to the end of the text.
+        // A style or script element is skipped up to its end tag, found in any case;
+        // the text goes on after it (an end tag alone opens nothing to skip).
         assert_eq!(
             html_to_text("x<STYLE type=\"text/css\">p {}</Style>y<b>z</sTyLe>w"),
-            "x"
+            "xyzw"
         );
         assert_eq!(
             html_to_text("x<script>1<2</SCRIPT >y<script>3</script>z"),
-            "x"
+            "xyz"
         );
+        // Without its end tag, the element runs to the end of the text.
         assert_eq!(html_to_text("x<style>p {}</styl>y"), "x");
         // A tag name ends at its first character that is no ASCII letter or digit.
         assert_eq!(html_to_text("<h1é>a<h2-x>b<h4>c"), "\na\nbc");
