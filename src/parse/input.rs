@@ -251,28 +251,28 @@ fn walk(dir: &Path, out: &mut Vec<io::Result<PathBuf>>) {
         }
     };
     // The entry's type comes with the listing: no stat per file, except for a
-    // symbolic link, which is followed.
-    let mut paths: Vec<(PathBuf, bool)> = entries
+    // symbolic link, which is followed. Its name does too: entries of one folder are
+    // sorted by it, sparing `Path::file_name` (a walk over the path's components) in
+    // every comparison, which in a Maildir of ten thousand emails took longer than
+    // listing it.
+    let mut paths: Vec<(std::ffi::OsString, PathBuf, bool)> = entries
         .filter_map(|e| {
             let e = e.ok()?;
+            let name = e.file_name();
+            if name.as_encoded_bytes().starts_with(b".") {
+                return None;
+            }
             let path = e.path();
             let is_dir = match e.file_type() {
                 Ok(t) if t.is_symlink() => path.is_dir(),
                 Ok(t) => t.is_dir(),
                 Err(_) => path.is_dir(),
             };
-            Some((path, is_dir))
-        })
-        .filter(|(p, _)| {
-            !p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'))
+            Some((name, path, is_dir))
         })
         .collect();
-    // Entries of one folder differ in their last component only: comparing names
-    // spares splitting every path into components, a cost in folders of thousands.
-    paths.sort_unstable_by(|(a, _), (b, _)| a.file_name().cmp(&b.file_name()));
-    for (path, is_dir) in paths {
+    paths.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (_, path, is_dir) in paths {
         if is_dir {
             walk(&path, out);
         } else {
