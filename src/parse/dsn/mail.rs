@@ -15,7 +15,7 @@ use crate::model::Timestamp;
 
 /// The MIME parser, built once: MIME headers and Subject decoded, the rest left raw
 /// (decoders read the few they need).
-static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+pub(super) static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
     MessageParser::new()
         .with_mime_headers()
         .header_text(HeaderName::Subject)

@@ -12,18 +12,25 @@
 //! - the body of a returned message (message/rfc822 or message/global), keeping its
 //!   header block, unless that message is itself a bounce.
 //!
+//! and it decodes the quoted-printable body of a text part itself ([`super::qp`], much
+//! quicker than mail-parser's decoder), written with `Content-Transfer-Encoding: 8bit`
+//! where mail-parser then reads the very bytes it would have decoded (else the part is
+//! left as it is).
+//!
 //! A part ends where mail-parser ends it: at the first `--boundary` after its body
 //! starts, wherever it stands. Each left-out body is recorded with the part's type,
 //! and [`Skeleton::matches`] checks mail-parser's reading of the skeleton against the
-//! walk (every left-out body where a part of that type starts, the same boundaries in
-//! the same order): a message mail-parser reads otherwise is parsed whole instead.
+//! walk (every left-out body where a part of that type starts, every decoded body
+//! where a text part read 8bit starts, the same boundaries in the same order): a
+//! message mail-parser reads otherwise is parsed whole instead.
 
 use std::ops::Range;
 
-use mail_parser::{MessagePart, MimeHeaders, PartType};
+use mail_parser::{Encoding, HeaderName, MessagePart, MimeHeaders, PartType};
 use memchr::memmem;
 
 use super::mail::{is_returned_notice, part_type};
+use super::qp;
 use crate::parse::trim_line_end;
 
 /// The top-level fields mail-parser reads (lowercase): the MIME structure's, and the
@@ -50,6 +57,9 @@ pub(super) struct Skeleton {
     /// Where in `bytes` a returned message's stand-in header block starts, and where
     /// its own header block lies in the message.
     returned: Vec<(usize, Range<usize>)>,
+    /// Where in `bytes` a text part whose quoted-printable body was decoded has its
+    /// rewritten Content-Transfer-Encoding field, and where its body starts.
+    decoded: Vec<(usize, usize)>,
     /// An HTML body was left out because a plain text part came before it.
     pub html_emptied: bool,
 }
@@ -66,22 +76,34 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
         emptied: Vec::new(),
         boundaries: Vec::new(),
         returned: Vec::new(),
+        decoded: Vec::new(),
         text_seen: false,
         html_emptied: false,
     };
-    let (body, content_type, kept_every_field) = walk.top_header_block()?;
+    let (body, content_type, qp_field, kept_every_field) = walk.top_header_block()?;
     if body < message.len() {
-        if is_multipart(&content_type) {
+        let kind = type_of(&content_type);
+        if kind.starts_with("multipart/") {
             let boundary = boundary_of(&content_type)?;
             walk.boundaries.push(boundary.clone());
-            let end = walk.multipart(body, &boundary, 0).ok()?;
+            let end = walk
+                .multipart(body, &boundary, kind == "multipart/digest", 0)
+                .ok()?;
             // The epilogue, as it is.
             walk.out.extend_from_slice(&message[end..]);
+        } else if let Some(field) = qp_field.filter(|_| read_as_text(&kind, false))
+            // Read to the end, with no boundary: whatever it decodes to is read 8bit.
+            && let Some(text) = qp::decode(&message[body..], false)
+        {
+            // The field was copied whole, where `field` says.
+            walk.out.splice(field.value, *b" 8bit");
+            walk.decoded.push((field.start, walk.out.len()));
+            walk.out.extend_from_slice(&text);
         } else {
             walk.out.extend_from_slice(&message[body..]);
         }
     }
-    if kept_every_field && walk.emptied.is_empty() {
+    if kept_every_field && walk.emptied.is_empty() && walk.decoded.is_empty() {
         return None;
     }
     Some(Skeleton {
@@ -89,6 +111,7 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
         emptied: walk.emptied,
         boundaries: walk.boundaries,
         returned: walk.returned,
+        decoded: walk.decoded,
         html_emptied: walk.html_emptied,
     })
 }
@@ -111,7 +134,9 @@ impl Skeleton {
 
     /// Whether mail-parser read the skeleton's structure as the walk did: each
     /// left-out body where a part of that type starts (a returned message parsed as a
-    /// message), and the multipart parts with the walk's boundaries, in order.
+    /// message), each decoded body where a text part starts that takes its transfer
+    /// encoding (none) from the rewritten field, and the multipart parts with the
+    /// walk's boundaries, in order.
     pub fn matches(&self, parts: &[MessagePart<'_>]) -> bool {
         let emptied_found = self.emptied.iter().all(|(offset, kind)| {
             parts.iter().any(|part| {
@@ -128,7 +153,25 @@ impl Skeleton {
             ),
             _ => None,
         });
-        emptied_found && boundaries.eq(self.boundaries.iter().map(|b| Some(b.as_slice())))
+        // Read from the rewritten field, the original one says quoted-printable to
+        // mail-parser too: the message whole reads as text what was decoded here.
+        let decoded_found = self.decoded.iter().all(|&(field, body)| {
+            parts.iter().any(|part| {
+                part.offset_body as usize == body
+                    && matches!(part.body, PartType::Text(_) | PartType::Html(_))
+                    && part.encoding == Encoding::None
+                    && !part.is_encoding_problem
+                    && part
+                        .headers
+                        .iter()
+                        .rev()
+                        .find(|h| h.name == HeaderName::ContentTransferEncoding)
+                        .is_some_and(|h| h.offset_field as usize == field)
+            })
+        });
+        emptied_found
+            && decoded_found
+            && boundaries.eq(self.boundaries.iter().map(|b| Some(b.as_slice())))
     }
 }
 
@@ -138,6 +181,7 @@ struct Walk<'m> {
     emptied: Vec<(usize, String)>,
     boundaries: Vec<Vec<u8>>,
     returned: Vec<(usize, Range<usize>)>,
+    decoded: Vec<(usize, usize)>,
     /// A plain text part was kept (outside any returned message).
     text_seen: bool,
     html_emptied: bool,
@@ -148,27 +192,38 @@ enum Body {
     Keep,
     /// Left out (recorded as emptied at the body's start).
     Empty,
-    /// A multipart part: walked with this boundary.
-    Multipart(Vec<u8>),
+    /// A multipart part: walked with this boundary (a digest: parts without a type
+    /// are messages).
+    Multipart {
+        boundary: Vec<u8>,
+        digest: bool,
+    },
+    /// A text part's quoted-printable body, decoded.
+    Decoded(Vec<u8>),
     /// A returned message: its header block kept, its body left out.
     Returned,
 }
 
 impl Walk<'_> {
     /// Copies the top-level header block cut down to [`SKELETON_FIELDS`]. Returns where
-    /// the body starts, the Content-Type field and whether every field was kept.
+    /// the body starts, the Content-Type field, the quoted-printable
+    /// Content-Transfer-Encoding field (where it was copied to) and whether every field
+    /// was kept.
     /// `None` when a line of the block is neither a plain `name: value` field nor a
     /// fold with text, since mail-parser has its own reading of those, or when no field
     /// is kept (a message needs one).
-    fn top_header_block(&mut self) -> Option<(usize, String, bool)> {
+    fn top_header_block(&mut self) -> Option<(usize, String, Option<QpField>, bool)> {
         let message = self.message;
         let mut keep = false;
         let mut kept_any = false;
         let mut kept_every_field = true;
         let mut content_type = ContentType::default();
+        let mut transfer_encoding = TransferEncoding::default();
         let mut body = message.len();
         for (line, kind) in header_lines(message, 0) {
             content_type.read(&kind);
+            // The field and its folds are kept: copied from here on.
+            transfer_encoding.read(self.out.len(), &kind);
             match kind {
                 HeaderLine::Blank => {
                     body = line.end;
@@ -196,6 +251,7 @@ impl Walk<'_> {
         kept_any.then_some((
             body,
             content_type.value.unwrap_or_default(),
+            transfer_encoding.quoted_printable,
             kept_every_field,
         ))
     }
@@ -203,7 +259,14 @@ impl Walk<'_> {
     /// Walks the body of a multipart part from `pos`: every part up to and including
     /// the closing boundary. Returns where the closing boundary line's `--` ends (or
     /// the message's end): what follows is the parent's.
-    fn multipart(&mut self, pos: usize, boundary: &[u8], depth: usize) -> Result<usize, Unusual> {
+    /// `digest`: a multipart/digest, whose parts without a type are messages.
+    fn multipart(
+        &mut self,
+        pos: usize,
+        boundary: &[u8],
+        digest: bool,
+        depth: usize,
+    ) -> Result<usize, Unusual> {
         // Bounce notices nest a few multiparts; a MIME bomb nests thousands, which a
         // recursive walk must not follow (mail-parser has its own limits).
         if depth > MAX_DEPTH {
@@ -241,15 +304,37 @@ impl Walk<'_> {
             if !message[after..headers].iter().all(u8::is_ascii_whitespace) {
                 return Err(Unusual);
             }
-            let Some((body, content_type, encoded)) = part_header_block(message, headers) else {
+            let Some(head) = part_header_block(message, headers) else {
                 self.out.extend_from_slice(&message[at..]);
                 return Ok(message.len());
             };
-            self.out.extend_from_slice(&message[at..body]);
+            let (body, content_type) = (head.body, &head.content_type);
             let next = find(body);
-            let next = match self.body_of(&content_type, encoded, body)? {
+            let mut fate = self.body_of(content_type, head.encoded, body)?;
+            if let (Body::Keep, Some(field), Some(end)) = (&fate, &head.quoted_printable, next)
+                && read_as_text(&type_of(content_type), digest)
+                && let Some(text) = decoded_body(&message[body..end], &delimiter)
+            {
+                // The part's header block, its transfer encoding now none.
+                let field_at = self.out.len() + field.start - at;
+                self.out.extend_from_slice(&message[at..field.value.start]);
+                self.out.extend_from_slice(b" 8bit");
+                self.out.extend_from_slice(&message[field.value.end..body]);
+                self.decoded.push((field_at, self.out.len()));
+                fate = Body::Decoded(text);
+            } else {
+                self.out.extend_from_slice(&message[at..body]);
+            }
+            let next = match fate {
                 Body::Empty if next.is_some() => {
-                    self.emptied.push((self.out.len(), type_of(&content_type)));
+                    self.emptied.push((self.out.len(), type_of(content_type)));
+                    next
+                }
+                Body::Decoded(text) => {
+                    // mail-parser ends a body read 8bit before the line break that
+                    // comes before the boundary.
+                    self.out.extend_from_slice(&text);
+                    self.out.push(b'\n');
                     next
                 }
                 // Unterminated, a part is read otherwise (as text): kept as it is.
@@ -263,14 +348,17 @@ impl Walk<'_> {
                     // original's identity is read from the block itself (see
                     // `Skeleton::returned_headers`).
                     let nested_end = nested_header_end(message, body);
-                    self.emptied.push((self.out.len(), type_of(&content_type)));
+                    self.emptied.push((self.out.len(), type_of(content_type)));
                     self.returned.push((self.out.len(), body..nested_end));
                     self.out.extend_from_slice(RETURNED_STAND_IN);
                     find(nested_end)
                 }
-                Body::Multipart(inner) => {
+                Body::Multipart {
+                    boundary: inner,
+                    digest,
+                } => {
                     self.boundaries.push(inner.clone());
-                    let end = self.multipart(body, &inner, depth + 1)?;
+                    let end = self.multipart(body, &inner, digest, depth + 1)?;
                     // The inner epilogue, as it is.
                     let next = find(end);
                     self.out
@@ -291,7 +379,10 @@ impl Walk<'_> {
         let kind = type_of(content_type);
         let (main, sub) = kind.split_once('/').unwrap_or((&kind, ""));
         Ok(match main {
-            "multipart" => Body::Multipart(boundary_of(content_type).ok_or(Unusual)?),
+            "multipart" => Body::Multipart {
+                boundary: boundary_of(content_type).ok_or(Unusual)?,
+                digest: sub == "digest",
+            },
             "image" | "audio" | "video" | "application" | "font" | "model" => Body::Empty,
             "text" if sub == "html" && self.text_seen => {
                 self.html_emptied = true;
@@ -316,17 +407,33 @@ impl Walk<'_> {
     }
 }
 
-/// The header block of a part starting at `pos`: where its body starts (after the
-/// blank line), its Content-Type and whether it names a transfer encoding other than
-/// none. `None` when the message ends before the blank line.
-fn part_header_block(message: &[u8], pos: usize) -> Option<(usize, String, bool)> {
+/// What the walk reads of a part's header block.
+struct PartHead {
+    /// Where the body starts (after the blank line).
+    body: usize,
+    content_type: String,
+    /// It names a transfer encoding other than none.
+    encoded: bool,
+    quoted_printable: Option<QpField>,
+}
+
+/// The header block of a part starting at `pos`. `None` when the message ends before
+/// the blank line.
+fn part_header_block(message: &[u8], pos: usize) -> Option<PartHead> {
     let mut content_type = ContentType::default();
+    let mut transfer_encoding = TransferEncoding::default();
     let mut encoded = false;
     for (line, kind) in header_lines(message, pos) {
         content_type.read(&kind);
+        transfer_encoding.read(line.start, &kind);
         match kind {
             HeaderLine::Blank => {
-                return Some((line.end, content_type.value.unwrap_or_default(), encoded));
+                return Some(PartHead {
+                    body: line.end,
+                    content_type: content_type.value.unwrap_or_default(),
+                    encoded,
+                    quoted_printable: transfer_encoding.quoted_printable,
+                });
             }
             HeaderLine::Field { name, value }
                 if name.eq_ignore_ascii_case(b"content-transfer-encoding") =>
@@ -412,6 +519,67 @@ impl ContentType {
     }
 }
 
+/// A Content-Transfer-Encoding field that says quoted-printable, on one line: where
+/// its line starts and where its value lies.
+#[derive(Clone)]
+struct QpField {
+    start: usize,
+    value: Range<usize>,
+}
+
+/// The Content-Transfer-Encoding field of a header block read line by line: the last
+/// one, as mail-parser reads it, when it is a [`QpField`].
+#[derive(Default)]
+struct TransferEncoding {
+    quoted_printable: Option<QpField>,
+    /// The line before was this field or one of its folds.
+    open: bool,
+}
+
+impl TransferEncoding {
+    /// `at`: where the line starts in the bytes the field is rewritten in.
+    fn read(&mut self, at: usize, line: &HeaderLine<'_>) {
+        match line {
+            HeaderLine::Field { name, value } => {
+                self.open = name.eq_ignore_ascii_case(b"content-transfer-encoding");
+                if self.open {
+                    // mail-parser's reading of the value skips spaces, tabs and CRs.
+                    let skipped = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
+                    let first = value.iter().position(|b| !skipped(b));
+                    let last = value.iter().rposition(|b| !skipped(b));
+                    let word = first.zip(last).map_or(&[][..], |(f, l)| &value[f..=l]);
+                    let value_at = at + name.len() + 1;
+                    self.quoted_printable =
+                        word.eq_ignore_ascii_case(b"quoted-printable")
+                            .then(|| QpField {
+                                start: at,
+                                value: value_at..value_at + value.len(),
+                            });
+                }
+            }
+            // A folded value is left as it is.
+            HeaderLine::Fold(_) if self.open => self.quoted_printable = None,
+            HeaderLine::Fold(_) => {}
+            HeaderLine::Blank | HeaderLine::Other => self.open = false,
+        }
+    }
+}
+
+/// Whether mail-parser decodes a part of this `type/subtype` as text (a part without
+/// a type is text/plain, but a message in a digest).
+fn read_as_text(kind: &str, in_digest: bool) -> bool {
+    kind.split('/').next() == Some("text") || kind.is_empty() && !in_digest
+}
+
+/// The quoted-printable `body` of a text part that a closing `delimiter` follows,
+/// decoded, when mail-parser reads the same bytes from it written 8bit and followed by
+/// a line feed: a body read 8bit ends at the delimiter's first occurrence, before the
+/// line break (LF or CRLF) that comes before it.
+fn decoded_body(body: &[u8], delimiter: &[u8]) -> Option<Vec<u8>> {
+    let text = qp::decode(body, true)?;
+    (!text.ends_with(b"\r") && memmem::find(&text, delimiter).is_none()).then_some(text)
+}
+
 /// The end of a returned message's header block starting at `pos`: after the first
 /// empty line, as the original's fields are read (a line end at `pos` itself does not
 /// end it), or the message's end.
@@ -423,10 +591,6 @@ fn nested_header_end(message: &[u8], pos: usize) -> usize {
 fn type_of(content_type: &str) -> String {
     let end = content_type.find(';').unwrap_or(content_type.len());
     content_type[..end].trim().to_ascii_lowercase()
-}
-
-fn is_multipart(content_type: &str) -> bool {
-    type_of(content_type).starts_with("multipart/")
 }
 
 /// The `boundary` parameter, quoted or not. `None` when absent, empty, named twice, or
