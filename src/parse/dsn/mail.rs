@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
+use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
 
 use super::skeleton::{Skeleton, skeleton};
@@ -115,6 +116,10 @@ impl<'a> Mail<'a> {
         let mut nested = None;
         for (i, part) in message.parts.iter().enumerate() {
             let kind = part_type(part);
+            // A text part whose body the skeleton decoded (mail-parser read it empty).
+            let decoded = cut
+                .and_then(|c| c.decoded_body(part.offset_body as usize))
+                .map(|bytes| text_of(part, bytes));
             match &part.body {
                 PartType::Multipart(_) => {}
                 PartType::Message(m) => {
@@ -131,30 +136,33 @@ impl<'a> Mail<'a> {
                         original = Some(headers);
                     }
                 }
-                PartType::Text(text) => match kind.as_str() {
-                    "message/delivery-status" | "message/global-delivery-status" => {
-                        reports.push((ReportPart::DeliveryStatus, text.to_string()))
+                PartType::Text(text) => {
+                    let text = decoded.unwrap_or(Cow::Borrowed(text.as_ref()));
+                    match kind.as_str() {
+                        "message/delivery-status" | "message/global-delivery-status" => {
+                            reports.push((ReportPart::DeliveryStatus, text.to_string()))
+                        }
+                        "message/feedback-report" => {
+                            reports.push((ReportPart::FeedbackReport, text.to_string()))
+                        }
+                        // text/rfc822-headers, or a message/rfc822 part mail-parser could not
+                        // parse as a message.
+                        "text/rfc822-headers"
+                        | "text/rfc822-header"
+                        | "message/rfc822"
+                        | "message/global"
+                        | "message/partial"
+                            if original.is_none() =>
+                        {
+                            original = Some(text.to_string());
+                        }
+                        _ if i == 0 || kind.starts_with("text/") || kind.is_empty() => {
+                            texts.push(text)
+                        }
+                        _ => {}
                     }
-                    "message/feedback-report" => {
-                        reports.push((ReportPart::FeedbackReport, text.to_string()))
-                    }
-                    // text/rfc822-headers, or a message/rfc822 part mail-parser could not
-                    // parse as a message.
-                    "text/rfc822-headers"
-                    | "text/rfc822-header"
-                    | "message/rfc822"
-                    | "message/global"
-                    | "message/partial"
-                        if original.is_none() =>
-                    {
-                        original = Some(text.to_string());
-                    }
-                    _ if i == 0 || kind.starts_with("text/") || kind.is_empty() => {
-                        texts.push(Cow::Borrowed(text.as_ref()))
-                    }
-                    _ => {}
-                },
-                PartType::Html(text) => html.push(Cow::Borrowed(text.as_ref())),
+                }
+                PartType::Html(text) => html.push(decoded.unwrap_or(Cow::Borrowed(text.as_ref()))),
                 PartType::Binary(bytes) | PartType::InlineBinary(bytes) => match kind.as_str() {
                     "message/delivery-status" | "message/global-delivery-status" => {
                         reports.push((ReportPart::DeliveryStatus, lossy(bytes).into_owned()))
@@ -264,6 +272,20 @@ fn lossy(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// The text mail-parser (0.11.9, `MessageParser::parse_`) makes of a text part's
+/// decoded bytes: by the decoder of the part's charset, else as UTF-8 (lossy). For
+/// the bodies the skeleton decodes.
+pub(super) fn text_of<'b>(part: &MessagePart<'_>, bytes: &'b [u8]) -> Cow<'b, str> {
+    let charset = part
+        .content_type()
+        .and_then(|ct| ct.attribute("charset"))
+        .and_then(|c| charset_decoder(c.as_bytes()));
+    match charset {
+        Some(decode) => Cow::Owned(decode(bytes)),
+        None => lossy(bytes),
     }
 }
 

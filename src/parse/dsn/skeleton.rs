@@ -13,14 +13,15 @@
 //!   header block, unless that message is itself a bounce.
 //!
 //! and it decodes the quoted-printable body of a text part itself ([`super::qp`], much
-//! quicker than mail-parser's decoder), written with `Content-Transfer-Encoding: 8bit`
-//! where mail-parser then reads the very bytes it would have decoded (else the part is
-//! left as it is).
+//! quicker than mail-parser's decoder, and the bytes are then not scanned again by
+//! mail-parser): the part keeps its header block, with `Content-Transfer-Encoding:
+//! 8bit`, and an empty body; [`Skeleton::decoded_body`] has the decoded bytes, which
+//! the reader turns into text as mail-parser would (see `mail::text_of`).
 //!
 //! A part ends where mail-parser ends it: at the first `--boundary` after its body
 //! starts, wherever it stands. Each left-out body is recorded with the part's type,
 //! and [`Skeleton::matches`] checks mail-parser's reading of the skeleton against the
-//! walk (every left-out body where a part of that type starts, every decoded body
+//! walk (every left-out body where a part of that type starts, every decoded one
 //! where a text part read 8bit starts, the same boundaries in the same order): a
 //! message mail-parser reads otherwise is parsed whole instead.
 
@@ -57,11 +58,21 @@ pub(super) struct Skeleton {
     /// Where in `bytes` a returned message's stand-in header block starts, and where
     /// its own header block lies in the message.
     returned: Vec<(usize, Range<usize>)>,
-    /// Where in `bytes` a text part whose quoted-printable body was decoded has its
-    /// rewritten Content-Transfer-Encoding field, and where its body starts.
-    decoded: Vec<(usize, usize)>,
+    /// Text parts whose quoted-printable body was decoded.
+    decoded: Vec<Decoded>,
     /// An HTML body was left out because a plain text part came before it.
     pub html_emptied: bool,
+}
+
+/// A text part whose quoted-printable body the walk decoded.
+#[derive(Debug)]
+struct Decoded {
+    /// Where in `bytes` its rewritten Content-Transfer-Encoding field starts.
+    field: usize,
+    /// Where in `bytes` its (empty) body starts.
+    body: usize,
+    /// The body, decoded.
+    text: Vec<u8>,
 }
 
 /// Why a walk stops: the message has a shape mail-parser has its own reading of.
@@ -97,8 +108,11 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
         {
             // The field was copied whole, where `field` says.
             walk.out.splice(field.value, *b" 8bit");
-            walk.decoded.push((field.start, walk.out.len()));
-            walk.out.extend_from_slice(&text);
+            walk.decoded.push(Decoded {
+                field: field.start,
+                body: walk.out.len(),
+                text,
+            });
         } else {
             walk.out.extend_from_slice(&message[body..]);
         }
@@ -132,11 +146,35 @@ impl Skeleton {
             .and_then(|(_, block)| message.get(block.clone()))
     }
 
+    /// The decoded body of the text part whose (empty) body starts at `offset` in the
+    /// skeleton.
+    pub fn decoded_body(&self, offset: usize) -> Option<&[u8]> {
+        self.decoded
+            .iter()
+            .find(|d| d.body == offset)
+            .map(|d| d.text.as_slice())
+    }
+
+    /// The skeleton with each decoded body in place of its empty one: what the reader
+    /// reads.
+    #[cfg(test)]
+    pub fn bytes_read(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.bytes.len());
+        let mut at = 0;
+        for decoded in &self.decoded {
+            out.extend_from_slice(&self.bytes[at..decoded.body]);
+            out.extend_from_slice(&decoded.text);
+            at = decoded.body;
+        }
+        out.extend_from_slice(&self.bytes[at..]);
+        out
+    }
+
     /// Whether mail-parser read the skeleton's structure as the walk did: each
     /// left-out body where a part of that type starts (a returned message parsed as a
-    /// message), each decoded body where a text part starts that takes its transfer
-    /// encoding (none) from the rewritten field, and the multipart parts with the
-    /// walk's boundaries, in order.
+    /// message), each decoded part's empty body where a text part starts that takes
+    /// its transfer encoding (none) from the rewritten field, and the multipart parts
+    /// with the walk's boundaries, in order.
     pub fn matches(&self, parts: &[MessagePart<'_>]) -> bool {
         let emptied_found = self.emptied.iter().all(|(offset, kind)| {
             parts.iter().any(|part| {
@@ -155,9 +193,9 @@ impl Skeleton {
         });
         // Read from the rewritten field, the original one says quoted-printable to
         // mail-parser too: the message whole reads as text what was decoded here.
-        let decoded_found = self.decoded.iter().all(|&(field, body)| {
+        let decoded_found = self.decoded.iter().all(|decoded| {
             parts.iter().any(|part| {
-                part.offset_body as usize == body
+                part.offset_body as usize == decoded.body
                     && matches!(part.body, PartType::Text(_) | PartType::Html(_))
                     && part.encoding == Encoding::None
                     && !part.is_encoding_problem
@@ -166,7 +204,7 @@ impl Skeleton {
                         .iter()
                         .rev()
                         .find(|h| h.name == HeaderName::ContentTransferEncoding)
-                        .is_some_and(|h| h.offset_field as usize == field)
+                        .is_some_and(|h| h.offset_field as usize == decoded.field)
             })
         });
         emptied_found
@@ -181,7 +219,7 @@ struct Walk<'m> {
     emptied: Vec<(usize, String)>,
     boundaries: Vec<Vec<u8>>,
     returned: Vec<(usize, Range<usize>)>,
-    decoded: Vec<(usize, usize)>,
+    decoded: Vec<Decoded>,
     /// A plain text part was kept (outside any returned message).
     text_seen: bool,
     html_emptied: bool,
@@ -198,8 +236,12 @@ enum Body {
         boundary: Vec<u8>,
         digest: bool,
     },
-    /// A text part's quoted-printable body, decoded.
-    Decoded(Vec<u8>),
+    /// A text part's quoted-printable body, decoded (`field`: where the rewritten
+    /// Content-Transfer-Encoding field starts in the skeleton).
+    Decoded {
+        field: usize,
+        text: Vec<u8>,
+    },
     /// A returned message: its header block kept, its body left out.
     Returned,
 }
@@ -313,15 +355,17 @@ impl Walk<'_> {
             let mut fate = self.body_of(content_type, head.encoded, body)?;
             if let (Body::Keep, Some(field), Some(end)) = (&fate, &head.quoted_printable, next)
                 && read_as_text(&type_of(content_type), digest)
-                && let Some(text) = decoded_body(&message[body..end], &delimiter)
+                && let Some(text) = qp::decode(&message[body..end], true)
             {
                 // The part's header block, its transfer encoding now none.
                 let field_at = self.out.len() + field.start - at;
                 self.out.extend_from_slice(&message[at..field.value.start]);
                 self.out.extend_from_slice(b" 8bit");
                 self.out.extend_from_slice(&message[field.value.end..body]);
-                self.decoded.push((field_at, self.out.len()));
-                fate = Body::Decoded(text);
+                fate = Body::Decoded {
+                    field: field_at,
+                    text,
+                };
             } else {
                 self.out.extend_from_slice(&message[at..body]);
             }
@@ -330,10 +374,13 @@ impl Walk<'_> {
                     self.emptied.push((self.out.len(), type_of(content_type)));
                     next
                 }
-                Body::Decoded(text) => {
-                    // mail-parser ends a body read 8bit before the line break that
-                    // comes before the boundary.
-                    self.out.extend_from_slice(&text);
+                Body::Decoded { field, text } => {
+                    self.decoded.push(Decoded {
+                        field,
+                        body: self.out.len(),
+                        text,
+                    });
+                    // An empty body: the line break before the boundary.
                     self.out.push(b'\n');
                     next
                 }
@@ -569,15 +616,6 @@ impl TransferEncoding {
 /// a type is text/plain, but a message in a digest).
 fn read_as_text(kind: &str, in_digest: bool) -> bool {
     kind.split('/').next() == Some("text") || kind.is_empty() && !in_digest
-}
-
-/// The quoted-printable `body` of a text part that a closing `delimiter` follows,
-/// decoded, when mail-parser reads the same bytes from it written 8bit and followed by
-/// a line feed: a body read 8bit ends at the delimiter's first occurrence, before the
-/// line break (LF or CRLF) that comes before it.
-fn decoded_body(body: &[u8], delimiter: &[u8]) -> Option<Vec<u8>> {
-    let text = qp::decode(body, true)?;
-    (!text.ends_with(b"\r") && memmem::find(&text, delimiter).is_none()).then_some(text)
 }
 
 /// The end of a returned message's header block starting at `pos`: after the first

@@ -4,7 +4,7 @@
 use std::io::BufReader;
 use std::sync::Arc;
 
-use super::skeleton::skeleton;
+use super::skeleton::{Skeleton, skeleton};
 use super::*;
 use crate::classify::Classifier;
 use crate::codes::EnhancedCode;
@@ -563,7 +563,8 @@ fn the_skeleton_leaves_out_what_no_decoder_reads() {
         assert_eq!(cut, whole, "{raw}");
         whole.expect("a mail")
     };
-    let cut = |raw: &str| skeleton(raw.as_bytes()).map(|s| String::from_utf8(s.bytes).unwrap());
+    let cut =
+        |raw: &str| skeleton(raw.as_bytes()).map(|s| String::from_utf8(s.bytes_read()).unwrap());
 
     // Everything left out that can be.
     let full = mail(&[plain, html, image, status, returned, close]);
@@ -725,18 +726,23 @@ fn delivery_status_field_names_and_folds() {
     );
 }
 
-/// The text mail-parser makes of each text part of `raw` (by index), parsed whole or,
-/// when `cut` is set, as the DSN reader does: its skeleton, when mail-parser reads
-/// that as the walk did. `None` when mail-parser panics (an overflow it has in debug
-/// builds only) or finds no message.
+/// The text of each text part of `raw` (by index): mail-parser's, of the message
+/// parsed whole or, when `cut` is set, as the DSN reader reads it: mail-parser's
+/// reading of its skeleton, when that is the walk's, with the bodies the walk decoded.
+/// `None` when mail-parser panics (an overflow it has in debug builds only) or finds
+/// no message.
 fn part_texts(raw: &[u8], cut: bool) -> Option<Vec<(usize, String)>> {
-    let texts = |parts: &[mail_parser::MessagePart<'_>]| {
+    let texts = |parts: &[mail_parser::MessagePart<'_>], cut: Option<&Skeleton>| {
         let texts = parts
             .iter()
             .enumerate()
             .filter_map(|(i, part)| match &part.body {
                 mail_parser::PartType::Text(t) | mail_parser::PartType::Html(t) => {
-                    Some((i, t.to_string()))
+                    let decoded = cut.and_then(|c| c.decoded_body(part.offset_body as usize));
+                    Some((
+                        i,
+                        decoded.map_or(t.to_string(), |d| mail::text_of(part, d).into()),
+                    ))
                 }
                 _ => None,
             });
@@ -748,9 +754,9 @@ fn part_texts(raw: &[u8], cut: bool) -> Option<Vec<(usize, String)>> {
             && let Some(message) = mail::PARSER.parse(&cut.bytes)
             && cut.matches(&message.parts)
         {
-            return Some(texts(&message.parts));
+            return Some(texts(&message.parts, Some(&cut)));
         }
-        mail::PARSER.parse(raw).map(|m| texts(&m.parts))
+        mail::PARSER.parse(raw).map(|m| texts(&m.parts, None))
     })
     .ok()
     .flatten()
@@ -876,36 +882,47 @@ fn quoted_printable_text_reads_as_mail_parser_decodes_it() {
             String::new(),
         ),
     ];
-    // Decoded in the skeleton, or left as it is where mail-parser would read the bytes
-    // written 8bit otherwise: a CR at the end, a boundary decoded, an encoding mail-parser
-    // gives up on, a part with no boundary after it.
+    // Decoded by the walk (mail-parser gets an empty body), whatever it decodes to;
+    // left as it is where mail-parser gives up on the encoding, or reads a part with no
+    // boundary after it otherwise.
     let cut = |before: &str, body: &[u8], after: &str| {
         let raw = [before.as_bytes(), body, after.as_bytes()].concat();
-        skeleton(&raw).map(|s| String::from_utf8_lossy(&s.bytes).into_owned())
+        let cut = skeleton(&raw).expect("cut down");
+        (
+            String::from_utf8_lossy(&cut.bytes).into_owned(),
+            String::from_utf8_lossy(&cut.bytes_read()).into_owned(),
+        )
     };
     let (before, after) = &shapes[0];
-    let decoded = cut(before, b"caf=C3=A9 =3D x=\ny  \n", after).expect("cut down");
+    let (bytes, read) = cut(before, b"caf=C3=A9 =3D x=\ny  \n", after);
+    assert!(bytes.contains("Encoding: 8bit\n\n\n--b1\n"), "{bytes}");
     assert!(
-        decoded.contains("Content-Transfer-Encoding: 8bit\n\ncafé = xy\n--b1\n"),
-        "{decoded}"
+        read.contains("Encoding: 8bit\n\ncafé = xy\n--b1\n"),
+        "{read}"
     );
-    for kept in [&b"=0D\n"[..], b"a=2D-b1\n", b"a==\n"] {
-        let raw = cut(before, kept, after).expect("cut down");
-        assert!(
-            raw.contains(&String::from_utf8_lossy(kept).into_owned()),
-            "{raw}"
-        );
-        assert!(raw.contains("quoted-printable"), "{raw}");
+    // A CR at the end, a boundary decoded.
+    for (body, text) in [("=0D\n", "\r\n--b1\n"), ("a=2D-b1\n", "a--b1\n--b1\n")] {
+        let (_, read) = cut(before, body.as_bytes(), after);
+        assert!(read.contains(&format!("8bit\n\n{text}")), "{read}");
     }
-    let unterminated = cut(before, b"a=3D\n", "").expect("cut down");
+    let (bytes, read) = cut(before, b"a==\n", after);
     assert!(
-        unterminated.contains("quoted-printable\n\na=3D\n"),
-        "{unterminated}"
+        bytes.contains("quoted-printable\n\na==\n--b1") && read == bytes,
+        "{bytes}"
     );
-    let top = &shapes[4].0;
+    let (bytes, read) = cut(before, b"a=3D\n", "");
     assert!(
-        cut(top, b"a=3D\r\n", "")
-            .is_some_and(|s| s.ends_with("Content-Transfer-Encoding: 8bit\n\na=\r\n"))
+        bytes.ends_with("quoted-printable\n\na=3D\n") && read == bytes,
+        "{bytes}"
+    );
+    let (bytes, read) = cut(&shapes[4].0, b"a=3D\r\n", "");
+    assert!(
+        bytes.ends_with("Content-Transfer-Encoding: 8bit\n\n"),
+        "{bytes}"
+    );
+    assert!(
+        read.ends_with("Content-Transfer-Encoding: 8bit\n\na=\r\n"),
+        "{read}"
     );
 
     let (mut cases, mut decoded, mut panics) = (0, 0, 0);
