@@ -16,7 +16,7 @@ use crate::model::Timestamp;
 
 /// The MIME parser, built once: MIME headers and Subject decoded, the rest left raw
 /// (decoders read the few they need).
-static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+pub(super) static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
     MessageParser::new()
         .with_mime_headers()
         .header_text(HeaderName::Subject)
@@ -116,7 +116,7 @@ impl<'a> Mail<'a> {
         let mut nested = None;
         for (i, part) in message.parts.iter().enumerate() {
             let kind = part_type(part);
-            let plain = cut.and_then(|c| c.plain_body(raw, part.offset_body as usize));
+            let plain = cut.and_then(|c| c.body_apart(raw, part.offset_body as usize));
             match &part.body {
                 PartType::Multipart(_) => {}
                 PartType::Message(m) => {

@@ -19,6 +19,7 @@
 
 pub mod container;
 pub mod mail;
+mod qp;
 pub mod rfc3464;
 mod skeleton;
 pub mod text;

@@ -12,22 +12,30 @@
 //! - the body of a returned message (message/rfc822 or message/global), keeping its
 //!   header block, unless that message is itself a bounce;
 //! - every body mail-parser would take as it stands (no transfer encoding, not a
-//!   message of its own): the reader takes it from the message itself, converted as
-//!   mail-parser converts it ([`Skeleton::plain_body`]), so mail-parser need not walk
-//!   it byte by byte for its boundary.
+//!   message of its own): the reader takes it from the message itself
+//!   ([`Skeleton::body_apart`]), so mail-parser need not walk it byte by byte for its
+//!   boundary;
+//!
+//! and it decodes the quoted-printable body of a text part itself ([`super::qp`], much
+//! quicker than mail-parser's decoder, and the bytes are then not scanned again by
+//! mail-parser): the part keeps its header block, with `Content-Transfer-Encoding:
+//! 8bit`, and an empty body; [`Skeleton::decoded_body`] has the decoded bytes, which
+//! the reader turns into text as mail-parser would (see `mail::text_of`).
 //!
 //! A part ends where mail-parser ends it: at the first `--boundary` after its body
 //! starts, wherever it stands. Each left-out body is recorded with the part's type,
 //! and [`Skeleton::matches`] checks mail-parser's reading of the skeleton against the
-//! walk (every left-out body where a part of that type starts, the same boundaries in
-//! the same order): a message mail-parser reads otherwise is parsed whole instead.
+//! walk (every left-out body where a part of that type starts, every decoded one
+//! where a text part read 8bit starts, the same boundaries in the same order): a
+//! message mail-parser reads otherwise is parsed whole instead.
 
 use std::ops::Range;
 
-use mail_parser::{MessagePart, MimeHeaders, PartType};
+use mail_parser::{Encoding, HeaderName, MessagePart, MimeHeaders, PartType};
 use memchr::memmem;
 
 use super::mail::{is_returned_notice, part_type};
+use super::qp;
 use crate::parse::trim_line_end;
 
 /// The top-level fields mail-parser reads (lowercase): the MIME structure's, and the
@@ -54,11 +62,24 @@ pub(super) struct Skeleton {
     /// Where in `bytes` a returned message's stand-in header block starts, and where
     /// its own header block lies in the message.
     returned: Vec<(usize, Range<usize>)>,
-    /// Where in `bytes` a part whose body is read from the message starts its body,
-    /// and where that body lies in the message.
+    /// Where in `bytes` a part whose body is read from the message starts its (empty)
+    /// body, and where that body lies in the message.
     plain: Vec<(usize, Range<usize>)>,
+    /// Text parts whose quoted-printable body was decoded.
+    decoded: Vec<Decoded>,
     /// An HTML body was left out because a plain text part came before it.
     pub html_emptied: bool,
+}
+
+/// A text part whose quoted-printable body the walk decoded.
+#[derive(Debug)]
+struct Decoded {
+    /// Where in `bytes` its rewritten Content-Transfer-Encoding field starts.
+    field: usize,
+    /// Where in `bytes` its (empty) body starts.
+    body: usize,
+    /// The body, decoded.
+    text: Vec<u8>,
 }
 
 /// Why a walk stops: the message has a shape mail-parser has its own reading of.
@@ -74,25 +95,46 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
         boundaries: Vec::new(),
         returned: Vec::new(),
         plain: Vec::new(),
+        decoded: Vec::new(),
         text_seen: false,
         html_emptied: false,
     };
-    let (body, content_type, encoded, kept_every_field) = walk.top_header_block()?;
+    let TopHead {
+        body,
+        content_type,
+        encoded,
+        quoted_printable: qp_field,
+        kept_every_field,
+    } = walk.top_header_block()?;
     if body < message.len() {
-        if is_multipart(&content_type) {
+        let kind = type_of(&content_type);
+        if kind.starts_with("multipart/") {
             let boundary = boundary_of(&content_type)?;
             walk.boundaries.push(boundary.clone());
-            let end = walk.multipart(body, &boundary, 0).ok()?;
+            let end = walk
+                .multipart(body, &boundary, kind == "multipart/digest", 0)
+                .ok()?;
             // The epilogue, as it is.
             walk.out.extend_from_slice(&message[end..]);
-        } else if !encoded && !is_message(&content_type) {
+        } else if let Some(field) = qp_field.filter(|_| read_as_text(&kind, false))
+            // Read to the end, with no boundary: whatever it decodes to is read 8bit.
+            && let Some(text) = qp::decode(&message[body..], false)
+        {
+            // The field was copied whole, where `field` says.
+            walk.out.splice(field.value, *b" 8bit");
+            walk.decoded.push(Decoded {
+                field: field.start,
+                body: walk.out.len(),
+                text,
+            });
+        } else if !encoded && !is_message(&kind) {
             // Without a boundary, the body runs to the message's end.
-            walk.leave_plain(&content_type, body..message.len());
+            walk.leave_plain(&kind, body..message.len());
         } else {
             walk.out.extend_from_slice(&message[body..]);
         }
     }
-    if kept_every_field && walk.emptied.is_empty() {
+    if kept_every_field && walk.emptied.is_empty() && walk.decoded.is_empty() {
         return None;
     }
     Some(Skeleton {
@@ -101,6 +143,7 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
         boundaries: walk.boundaries,
         returned: walk.returned,
         plain: walk.plain,
+        decoded: walk.decoded,
         html_emptied: walk.html_emptied,
     })
 }
@@ -121,21 +164,42 @@ impl Skeleton {
             .and_then(|(_, block)| message.get(block.clone()))
     }
 
-    /// The body of the part whose body starts at `offset` in the skeleton, when the
-    /// skeleton left it out to be read from `message` (the message the skeleton was
-    /// made of) as it stands.
-    pub fn plain_body<'m>(&self, message: &'m [u8], offset: usize) -> Option<&'m [u8]> {
-        self.plain
-            .iter()
-            .find(|(at, _)| *at == offset)
-            .and_then(|(_, body)| message.get(body.clone()))
+    /// The body of the part whose (empty) body starts at `offset` in the skeleton, when
+    /// the walk read it apart: as it stands in `message` (the message the skeleton was
+    /// made of), or its quoted-printable decoded. The reader converts it to text as
+    /// mail-parser would (`mail::text_as_parsed`).
+    pub fn body_apart<'a>(&'a self, message: &'a [u8], offset: usize) -> Option<&'a [u8]> {
+        match self.plain.iter().find(|(at, _)| *at == offset) {
+            Some((_, body)) => message.get(body.clone()),
+            None => self
+                .decoded
+                .iter()
+                .find(|d| d.body == offset)
+                .map(|d| d.text.as_slice()),
+        }
+    }
+
+    /// The skeleton with each decoded body in place of its empty one: what the reader
+    /// reads.
+    #[cfg(test)]
+    pub fn bytes_read(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.bytes.len());
+        let mut at = 0;
+        for decoded in &self.decoded {
+            out.extend_from_slice(&self.bytes[at..decoded.body]);
+            out.extend_from_slice(&decoded.text);
+            at = decoded.body;
+        }
+        out.extend_from_slice(&self.bytes[at..]);
+        out
     }
 
     /// Whether mail-parser read the skeleton's structure as the walk did: each
     /// left-out body where a part of that type starts (a returned message parsed as a
-    /// message, a body to be read as it stands neither transfer-encoded nor a message
-    /// by mail-parser's reading), and the multipart parts with the walk's boundaries,
-    /// in order.
+    /// message; a body read from the message as it stands, neither transfer-encoded nor
+    /// a message by mail-parser's reading), each decoded part's empty body where a text
+    /// part starts that takes its transfer encoding (none) from the rewritten field, and
+    /// the multipart parts with the walk's boundaries, in order.
     pub fn matches(&self, parts: &[MessagePart<'_>]) -> bool {
         let part_at = |offset: usize| parts.iter().find(|p| p.offset_body as usize == offset);
         let emptied_found = self.emptied.iter().all(|(offset, kind)| {
@@ -146,7 +210,7 @@ impl Skeleton {
         });
         let plain_found = self.plain.iter().all(|(offset, _)| {
             part_at(*offset).is_some_and(|part| {
-                part.encoding == mail_parser::Encoding::None
+                part.encoding == Encoding::None
                     && !part.is_encoding_problem
                     && match &part.body {
                         PartType::Text(t) | PartType::Html(t) => t.is_empty(),
@@ -163,8 +227,25 @@ impl Skeleton {
             ),
             _ => None,
         });
+        // Read from the rewritten field, the original one says quoted-printable to
+        // mail-parser too: the message whole reads as text what was decoded here.
+        let decoded_found = self.decoded.iter().all(|decoded| {
+            parts.iter().any(|part| {
+                part.offset_body as usize == decoded.body
+                    && matches!(part.body, PartType::Text(_) | PartType::Html(_))
+                    && part.encoding == Encoding::None
+                    && !part.is_encoding_problem
+                    && part
+                        .headers
+                        .iter()
+                        .rev()
+                        .find(|h| h.name == HeaderName::ContentTransferEncoding)
+                        .is_some_and(|h| h.offset_field as usize == decoded.field)
+            })
+        });
         emptied_found
             && plain_found
+            && decoded_found
             && boundaries.eq(self.boundaries.iter().map(|b| Some(b.as_slice())))
     }
 }
@@ -176,6 +257,7 @@ struct Walk<'m> {
     boundaries: Vec<Vec<u8>>,
     returned: Vec<(usize, Range<usize>)>,
     plain: Vec<(usize, Range<usize>)>,
+    decoded: Vec<Decoded>,
     /// A plain text part was kept (outside any returned message).
     text_seen: bool,
     html_emptied: bool,
@@ -186,29 +268,40 @@ enum Body {
     Keep,
     /// Left out (recorded as emptied at the body's start).
     Empty,
-    /// A multipart part: walked with this boundary.
-    Multipart(Vec<u8>),
+    /// A multipart part: walked with this boundary (a digest: parts without a type
+    /// are messages).
+    Multipart {
+        boundary: Vec<u8>,
+        digest: bool,
+    },
+    /// A text part's quoted-printable body, decoded (`field`: where the rewritten
+    /// Content-Transfer-Encoding field starts in the skeleton).
+    Decoded {
+        field: usize,
+        text: Vec<u8>,
+    },
     /// A returned message: its header block kept, its body left out.
     Returned,
 }
 
 impl Walk<'_> {
-    /// Copies the top-level header block cut down to [`SKELETON_FIELDS`]. Returns where
-    /// the body starts, the Content-Type field, whether it names a transfer encoding
-    /// other than none, and whether every field was kept.
+    /// Copies the top-level header block cut down to [`SKELETON_FIELDS`] and reads it.
     /// `None` when a line of the block is neither a plain `name: value` field nor a
     /// fold with text, since mail-parser has its own reading of those, or when no field
     /// is kept (a message needs one).
-    fn top_header_block(&mut self) -> Option<(usize, String, bool, bool)> {
+    fn top_header_block(&mut self) -> Option<TopHead> {
         let message = self.message;
         let mut encoded = false;
         let mut keep = false;
         let mut kept_any = false;
         let mut kept_every_field = true;
         let mut content_type = ContentType::default();
+        let mut transfer_encoding = TransferEncoding::default();
         let mut body = message.len();
         for (line, kind) in header_lines(message, 0) {
             content_type.read(&kind);
+            // The field and its folds are kept: copied from here on.
+            transfer_encoding.read(self.out.len(), &kind);
             match kind {
                 HeaderLine::Blank => {
                     body = line.end;
@@ -236,18 +329,26 @@ impl Walk<'_> {
                 self.out.extend_from_slice(&message[line]);
             }
         }
-        kept_any.then_some((
+        kept_any.then_some(TopHead {
             body,
-            content_type.value.unwrap_or_default(),
+            content_type: content_type.value.unwrap_or_default(),
             encoded,
+            quoted_printable: transfer_encoding.quoted_printable,
             kept_every_field,
-        ))
+        })
     }
 
     /// Walks the body of a multipart part from `pos`: every part up to and including
     /// the closing boundary. Returns where the closing boundary line's `--` ends (or
     /// the message's end): what follows is the parent's.
-    fn multipart(&mut self, pos: usize, boundary: &[u8], depth: usize) -> Result<usize, Unusual> {
+    /// `digest`: a multipart/digest, whose parts without a type are messages.
+    fn multipart(
+        &mut self,
+        pos: usize,
+        boundary: &[u8],
+        digest: bool,
+        depth: usize,
+    ) -> Result<usize, Unusual> {
         // Bounce notices nest a few multiparts; a MIME bomb nests thousands, which a
         // recursive walk must not follow (mail-parser has its own limits).
         if depth > MAX_DEPTH {
@@ -285,23 +386,50 @@ impl Walk<'_> {
             if !message[after..headers].iter().all(u8::is_ascii_whitespace) {
                 return Err(Unusual);
             }
-            let Some((body, content_type, encoded)) = part_header_block(message, headers) else {
+            let Some(head) = part_header_block(message, headers) else {
                 self.out.extend_from_slice(&message[at..]);
                 return Ok(message.len());
             };
-            self.out.extend_from_slice(&message[at..body]);
+            let (body, content_type) = (head.body, &head.content_type);
             let next = find(body);
-            let next = match self.body_of(&content_type, encoded, body)? {
+            let mut fate = self.body_of(content_type, head.encoded, body)?;
+            if let (Body::Keep, Some(field), Some(end)) = (&fate, &head.quoted_printable, next)
+                && read_as_text(&type_of(content_type), digest)
+                && let Some(text) = qp::decode(&message[body..end], true)
+            {
+                // The part's header block, its transfer encoding now none.
+                let field_at = self.out.len() + field.start - at;
+                self.out.extend_from_slice(&message[at..field.value.start]);
+                self.out.extend_from_slice(b" 8bit");
+                self.out.extend_from_slice(&message[field.value.end..body]);
+                fate = Body::Decoded {
+                    field: field_at,
+                    text,
+                };
+            } else {
+                self.out.extend_from_slice(&message[at..body]);
+            }
+            let next = match fate {
                 Body::Empty if next.is_some() => {
-                    self.emptied.push((self.out.len(), type_of(&content_type)));
+                    self.emptied.push((self.out.len(), type_of(content_type)));
+                    next
+                }
+                Body::Decoded { field, text } => {
+                    self.decoded.push(Decoded {
+                        field,
+                        body: self.out.len(),
+                        text,
+                    });
+                    // An empty body: the line break before the boundary.
+                    self.out.push(b'\n');
                     next
                 }
                 Body::Keep
-                    if !encoded && !is_message(&content_type) && !content_type.is_empty() =>
+                    if !head.encoded && !is_message(content_type) && !content_type.is_empty() =>
                 {
                     match next {
                         Some(next) => {
-                            self.leave_plain(&content_type, body..body_end(message, body, next))
+                            self.leave_plain(content_type, body..body_end(message, body, next))
                         }
                         // Unterminated, a part is read otherwise (as text).
                         None => self.out.extend_from_slice(&message[body..]),
@@ -319,14 +447,17 @@ impl Walk<'_> {
                     // original's identity is read from the block itself (see
                     // `Skeleton::returned_headers`).
                     let nested_end = nested_header_end(message, body);
-                    self.emptied.push((self.out.len(), type_of(&content_type)));
+                    self.emptied.push((self.out.len(), type_of(content_type)));
                     self.returned.push((self.out.len(), body..nested_end));
                     self.out.extend_from_slice(RETURNED_STAND_IN);
                     find(nested_end)
                 }
-                Body::Multipart(inner) => {
+                Body::Multipart {
+                    boundary: inner,
+                    digest,
+                } => {
                     self.boundaries.push(inner.clone());
-                    let end = self.multipart(body, &inner, depth + 1)?;
+                    let end = self.multipart(body, &inner, digest, depth + 1)?;
                     // The inner epilogue, as it is.
                     let next = find(end);
                     self.out
@@ -342,7 +473,7 @@ impl Walk<'_> {
     }
 
     /// Leaves out a body mail-parser would take as it stands, to be read from the
-    /// message ([`Skeleton::plain_body`]).
+    /// message ([`Skeleton::body_apart`]).
     fn leave_plain(&mut self, content_type: &str, body: Range<usize>) {
         self.emptied.push((self.out.len(), type_of(content_type)));
         self.plain.push((self.out.len(), body));
@@ -354,7 +485,10 @@ impl Walk<'_> {
         let kind = type_of(content_type);
         let (main, sub) = kind.split_once('/').unwrap_or((&kind, ""));
         Ok(match main {
-            "multipart" => Body::Multipart(boundary_of(content_type).ok_or(Unusual)?),
+            "multipart" => Body::Multipart {
+                boundary: boundary_of(content_type).ok_or(Unusual)?,
+                digest: sub == "digest",
+            },
             "image" | "audio" | "video" | "application" | "font" | "model" => Body::Empty,
             "text" if sub == "html" && self.text_seen => {
                 self.html_emptied = true;
@@ -379,17 +513,45 @@ impl Walk<'_> {
     }
 }
 
-/// The header block of a part starting at `pos`: where its body starts (after the
-/// blank line), its Content-Type and whether it names a transfer encoding other than
-/// none. `None` when the message ends before the blank line.
-fn part_header_block(message: &[u8], pos: usize) -> Option<(usize, String, bool)> {
+/// What the walk reads of the top-level header block.
+struct TopHead {
+    /// Where the body starts (after the blank line).
+    body: usize,
+    content_type: String,
+    /// It names a transfer encoding other than none.
+    encoded: bool,
+    /// Where the quoted-printable Content-Transfer-Encoding field was copied to.
+    quoted_printable: Option<QpField>,
+    kept_every_field: bool,
+}
+
+/// What the walk reads of a part's header block.
+struct PartHead {
+    /// Where the body starts (after the blank line).
+    body: usize,
+    content_type: String,
+    /// It names a transfer encoding other than none.
+    encoded: bool,
+    quoted_printable: Option<QpField>,
+}
+
+/// The header block of a part starting at `pos`. `None` when the message ends before
+/// the blank line.
+fn part_header_block(message: &[u8], pos: usize) -> Option<PartHead> {
     let mut content_type = ContentType::default();
+    let mut transfer_encoding = TransferEncoding::default();
     let mut encoded = false;
     for (line, kind) in header_lines(message, pos) {
         content_type.read(&kind);
+        transfer_encoding.read(line.start, &kind);
         match kind {
             HeaderLine::Blank => {
-                return Some((line.end, content_type.value.unwrap_or_default(), encoded));
+                return Some(PartHead {
+                    body: line.end,
+                    content_type: content_type.value.unwrap_or_default(),
+                    encoded,
+                    quoted_printable: transfer_encoding.quoted_printable,
+                });
             }
             HeaderLine::Field { name, value }
                 if name.eq_ignore_ascii_case(b"content-transfer-encoding") =>
@@ -480,6 +642,58 @@ impl ContentType {
     }
 }
 
+/// A Content-Transfer-Encoding field that says quoted-printable, on one line: where
+/// its line starts and where its value lies.
+#[derive(Clone)]
+struct QpField {
+    start: usize,
+    value: Range<usize>,
+}
+
+/// The Content-Transfer-Encoding field of a header block read line by line: the last
+/// one, as mail-parser reads it, when it is a [`QpField`].
+#[derive(Default)]
+struct TransferEncoding {
+    quoted_printable: Option<QpField>,
+    /// The line before was this field or one of its folds.
+    open: bool,
+}
+
+impl TransferEncoding {
+    /// `at`: where the line starts in the bytes the field is rewritten in.
+    fn read(&mut self, at: usize, line: &HeaderLine<'_>) {
+        match line {
+            HeaderLine::Field { name, value } => {
+                self.open = name.eq_ignore_ascii_case(b"content-transfer-encoding");
+                if self.open {
+                    // mail-parser's reading of the value skips spaces, tabs and CRs.
+                    let skipped = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
+                    let first = value.iter().position(|b| !skipped(b));
+                    let last = value.iter().rposition(|b| !skipped(b));
+                    let word = first.zip(last).map_or(&[][..], |(f, l)| &value[f..=l]);
+                    let value_at = at + name.len() + 1;
+                    self.quoted_printable =
+                        word.eq_ignore_ascii_case(b"quoted-printable")
+                            .then(|| QpField {
+                                start: at,
+                                value: value_at..value_at + value.len(),
+                            });
+                }
+            }
+            // A folded value is left as it is.
+            HeaderLine::Fold(_) if self.open => self.quoted_printable = None,
+            HeaderLine::Fold(_) => {}
+            HeaderLine::Blank | HeaderLine::Other => self.open = false,
+        }
+    }
+}
+
+/// Whether mail-parser decodes a part of this `type/subtype` as text (a part without
+/// a type is text/plain, but a message in a digest).
+fn read_as_text(kind: &str, in_digest: bool) -> bool {
+    kind.split('/').next() == Some("text") || kind.is_empty() && !in_digest
+}
+
 /// The end of a returned message's header block starting at `pos`: after the first
 /// empty line, as the original's fields are read (a line end at `pos` itself does not
 /// end it), or the message's end.
@@ -514,10 +728,6 @@ fn body_end(message: &[u8], body: usize, next: usize) -> usize {
         }
     }
     end
-}
-
-fn is_multipart(content_type: &str) -> bool {
-    type_of(content_type).starts_with("multipart/")
 }
 
 /// The `boundary` parameter, quoted or not. `None` when absent, empty, named twice, or
