@@ -415,15 +415,23 @@ fn fields_of(text: &str) -> Vec<(&str, Cow<'_, str>)> {
             continue;
         }
         // Not a field (an mbox `From ` line, a stray line): skipped.
-        let Some((name, value)) = split_at_colon(line) else {
+        let Some(colon) = field_name_len(line.as_bytes()) else {
             continue;
         };
-        if name.is_empty() || name.bytes().any(|b| !(33..=126).contains(&b)) {
-            continue;
-        }
-        out.push((name, Cow::Borrowed(value.trim())));
+        out.push((&line[..colon], Cow::Borrowed(line[colon + 1..].trim())));
     }
     out
+}
+
+/// Where the colon ending a line's field name stands, when the name before it is
+/// non-empty printable ASCII. One walk over the name, stopping at its first byte
+/// that is a colon or not printable: a memchr for the colon costs more than the
+/// short names of a header block.
+fn field_name_len(line: &[u8]) -> Option<usize> {
+    let end = line
+        .iter()
+        .position(|&b| b == b':' || !(33..=126).contains(&b))?;
+    (end > 0 && line[end] == b':').then_some(end)
 }
 
 /// `line.split_once(':')` by memchr (the standard library's char search is slower on
@@ -729,6 +737,20 @@ impl std::fmt::Debug for Mail<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_fields_need_a_printable_name_before_the_colon() {
+        assert_eq!(field_name_len(b"Subject: x"), Some(7));
+        assert_eq!(field_name_len(b"X:"), Some(1));
+        assert_eq!(field_name_len(b": no name"), None);
+        assert_eq!(field_name_len(b"no colon"), None);
+        assert_eq!(field_name_len(b"From a@b Mon: 12:00"), None);
+        assert_eq!(field_name_len(b"Name\t: x"), None);
+        assert_eq!(field_name_len("Nämé: x".as_bytes()), None);
+        let fields = fields_of("From x Mon\nSubject:  a\n b\n\tc \nbad line\nTo:\n\nX: y\n");
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_ref())).collect();
+        assert_eq!(fields, [("Subject", "a b c"), ("To", "")]);
+    }
 
     #[test]
     fn html_tags_ignore_case_and_style_and_script_are_skipped() {
