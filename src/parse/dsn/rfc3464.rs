@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use super::mail::{Mail, parse_date};
+use super::mail::{Mail, parse_date, split_at_colon};
 use super::text;
 use super::{Decoder, DsnAction, Kind, RecipientReport, Report, clean_address};
 use crate::codes::EnhancedCode;
@@ -148,9 +148,9 @@ pub fn read_fields(body: &str, report: &mut Report) {
             }
             continue;
         }
-        if let Some((name, value)) = line.split_once(':')
+        if let Some((name, value)) = split_at_colon(line)
             && !name.is_empty()
-            && !name.contains(' ')
+            && !name.as_bytes().contains(&b' ')
         {
             fields.push((Field::of(name.trim()), Cow::Borrowed(value.trim())));
         }
