@@ -599,69 +599,92 @@ pub struct Original {
     pub return_path: Option<String>,
 }
 
-/// The other headers [`Original`] reads.
-const WANTED: &[&str] = &[
-    "Message-ID",
-    "From",
-    "To",
-    "Subject",
-    "List-Id",
-    "Return-Path",
-];
+/// The headers [`Original`] reads, as indexes into the values found: the first
+/// occurrence of each counts.
+const MESSAGE_ID: usize = 0;
+const FROM: usize = 1;
+const TO: usize = 2;
+const SUBJECT: usize = 3;
+const LIST_ID: usize = 4;
+const RETURN_PATH: usize = 5;
+/// The headers that name a campaign, in order of preference, from here on.
+const CAMPAIGN: usize = 6;
+const WANTED_SLOTS: usize = CAMPAIGN + 9;
 
-/// Headers that name a campaign, in order of preference.
-const CAMPAIGN_HEADERS: &[&str] = &[
-    "X-Campaign-ID",
-    "X-Campaign-Id",
-    "X-CampaignID",
-    "X-Campaign",
-    "X-Mailgun-Campaign-Id",
-    "X-MC-Campaign",
-    "X-SES-Campaign",
-    "X-Mailer-Campaign",
-    "X-Newsletter-ID",
-    "X-Job",
-];
+/// The slot of a field name [`Original`] reads, ignoring case. The name is
+/// lowercased in a small buffer (no wanted name is longer) and matched once, rather
+/// than compared with every wanted name in turn.
+fn wanted_slot(name: &str) -> Option<usize> {
+    let mut buf = [0u8; 24];
+    let lower = buf.get_mut(..name.len())?;
+    lower.copy_from_slice(name.as_bytes());
+    lower.make_ascii_lowercase();
+    Some(match &*lower {
+        b"message-id" => MESSAGE_ID,
+        b"from" => FROM,
+        b"to" => TO,
+        b"subject" => SUBJECT,
+        b"list-id" => LIST_ID,
+        b"return-path" => RETURN_PATH,
+        b"x-campaign-id" => CAMPAIGN,
+        b"x-campaignid" => CAMPAIGN + 1,
+        b"x-campaign" => CAMPAIGN + 2,
+        b"x-mailgun-campaign-id" => CAMPAIGN + 3,
+        b"x-mc-campaign" => CAMPAIGN + 4,
+        b"x-ses-campaign" => CAMPAIGN + 5,
+        b"x-mailer-campaign" => CAMPAIGN + 6,
+        b"x-newsletter-id" => CAMPAIGN + 7,
+        b"x-job" => CAMPAIGN + 8,
+        _ => return None,
+    })
+}
+
+/// A header line's slot and value (untrimmed), when it is a field [`Original`]
+/// reads. The colon is looked for among the first bytes only: a field name longer
+/// than the buffer of [`wanted_slot`] is not wanted anyway.
+fn wanted_field(line: &str) -> Option<(usize, &str)> {
+    let head = &line.as_bytes()[..line.len().min(25)];
+    let colon = head.iter().position(|&b| b == b':')?;
+    Some((wanted_slot(&line[..colon])?, &line[colon + 1..]))
+}
 
 impl Original {
     /// Reads the identity out of a header block.
     pub fn from_headers(text: &str) -> Original {
-        let mut fields: Vec<(&str, String)> = Vec::new();
-        let mut keep = false;
+        let mut values: [Option<Cow<'_, str>>; WANTED_SLOTS] = [const { None }; WANTED_SLOTS];
+        let mut found_any = false;
+        // The slot of the field the line before began, for its folded lines.
+        let mut folding_into: Option<usize> = None;
         for line in super::text::split_lf(text) {
             let line = line.strip_suffix('\r').unwrap_or(line);
             if line.is_empty() {
-                if fields.is_empty() && !keep {
+                if !found_any {
                     continue;
                 }
                 break;
             }
             if line.starts_with([' ', '\t']) {
-                if keep && let Some((_, value)) = fields.last_mut() {
+                if let Some(slot) = folding_into
+                    && let Some(value) = &mut values[slot]
+                {
+                    let value = value.to_mut();
                     value.push(' ');
                     value.push_str(line.trim());
                 }
                 continue;
             }
-            let Some((name, value)) = split_at_colon(line) else {
-                keep = false;
+            folding_into = None;
+            let Some((slot, value)) = wanted_field(line) else {
                 continue;
             };
-            keep = WANTED.iter().any(|w| w.eq_ignore_ascii_case(name))
-                || CAMPAIGN_HEADERS
-                    .iter()
-                    .any(|w| w.eq_ignore_ascii_case(name));
-            if keep {
-                fields.push((name, value.trim().to_string()));
+            found_any = true;
+            if values[slot].is_none() {
+                values[slot] = Some(Cow::Borrowed(value.trim()));
+                folding_into = Some(slot);
             }
         }
-        let get = |name: &str| {
-            fields
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
-        let message_id = get("Message-ID")
+        let get = |slot: usize| values[slot].as_deref();
+        let message_id = get(MESSAGE_ID)
             .map(|v| {
                 v.trim()
                     .trim_start_matches('<')
@@ -669,29 +692,28 @@ impl Original {
                     .to_string()
             })
             .filter(|v| !v.is_empty());
-        let address = |name: &str| {
-            get(name)
+        let address = |slot: usize| {
+            get(slot)
                 .and_then(first_address)
                 .map(|a| a.to_ascii_lowercase())
         };
-        let subject = get("Subject").map(decode_words).filter(|s| !s.is_empty());
-        let list_id = get("List-Id")
+        let subject = get(SUBJECT).map(decode_words).filter(|s| !s.is_empty());
+        let list_id = get(LIST_ID)
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty());
-        let campaign = CAMPAIGN_HEADERS
-            .iter()
-            .find_map(|h| get(h))
+        let campaign = (CAMPAIGN..WANTED_SLOTS)
+            .find_map(get)
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
             .or_else(|| list_id.clone());
         Original {
             message_id,
-            from: address("From"),
-            to: address("To"),
+            from: address(FROM),
+            to: address(TO),
             subject,
             campaign,
             list_id,
-            return_path: address("Return-Path"),
+            return_path: address(RETURN_PATH),
         }
     }
 
@@ -750,6 +772,36 @@ mod tests {
         let fields = fields_of("From x Mon\nSubject:  a\n b\n\tc \nbad line\nTo:\n\nX: y\n");
         let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_ref())).collect();
         assert_eq!(fields, [("Subject", "a b c"), ("To", "")]);
+    }
+
+    #[test]
+    fn original_reads_the_first_of_each_wanted_field_ignoring_case() {
+        let text = "\n\nReceived: by x\nMESSAGE-id: <id@x>\nfrom: A <A@X.org>\n\
+                    From: b@y.org\nsubject: Hello\n  world\nTO: c@z.org,\n d@z.org\n\
+                    X-Job: job\n x\nx-campaign: camp\nList-ID: <list.x>\n\
+                    Return-Path: <r@x.org>\r\nX-Campaign: later\n more\n\nTo: late@x.org\n";
+        let o = Original::from_headers(text);
+        assert_eq!(o.message_id.as_deref(), Some("id@x"));
+        assert_eq!(o.from.as_deref(), Some("a@x.org"));
+        assert_eq!(o.to.as_deref(), Some("c@z.org"));
+        assert_eq!(o.subject.as_deref(), Some("Hello world"));
+        // X-Campaign is preferred to X-Job, wherever each stands.
+        assert_eq!(o.campaign.as_deref(), Some("camp"));
+        assert_eq!(o.list_id.as_deref(), Some("<list.x>"));
+        assert_eq!(o.return_path.as_deref(), Some("r@x.org"));
+        // A later X-Job's folds are its own; a name with space or past the buffer is
+        // not wanted.
+        let o = Original::from_headers(
+            "X-Job: a\nX-Job: b\n c\nFrom : x@y.org\nX-Mailgun-Campaign-Id-Long: z\n",
+        );
+        assert_eq!(o.campaign.as_deref(), Some("a"));
+        assert_eq!(o.from, None);
+        assert_eq!(wanted_slot("X-MAILGUN-CAMPAIGN-ID"), Some(CAMPAIGN + 3));
+        assert_eq!(wanted_slot("X-Campaign-Id"), Some(CAMPAIGN));
+        assert_eq!(wanted_slot("X-Mailgun-Campaign-Id-Longer-Than-24"), None);
+        // Only an unwanted field before a blank line: the reading goes on.
+        let o = Original::from_headers("Date: x\n\nFrom: a@b.org\n\nTo: c@d.org\n");
+        assert_eq!((o.from.as_deref(), o.to), (Some("a@b.org"), None));
     }
 
     #[test]
