@@ -511,11 +511,89 @@ pub fn is_address(s: &str) -> bool {
 
 /// An RFC 5322 date (as in Date, Arrival-Date, Last-Attempt-Date).
 pub fn parse_date(value: &str) -> Option<Timestamp> {
-    let dt = mail_parser::DateTime::parse_rfc822(value.trim())?;
+    let value = value.trim();
+    let dt =
+        common_date(value.as_bytes()).or_else(|| mail_parser::DateTime::parse_rfc822(value))?;
     if !dt.is_valid() {
         return None;
     }
     Some(Timestamp(dt.to_timestamp().checked_mul(1_000_000)?))
+}
+
+/// A date in the form nearly every MTA writes, `Mon, 2 Jan 2006 15:04:05 -0700`
+/// (the weekday and a closing `(comment)` optional), read as mail-parser reads it,
+/// without its byte-by-byte state machine; `None` for any other form, which is left
+/// to mail-parser.
+fn common_date(s: &[u8]) -> Option<mail_parser::DateTime> {
+    let s = match s {
+        [a, b, c, b',', b' ', rest @ ..] if [a, b, c].iter().all(|l| l.is_ascii_alphabetic()) => {
+            rest
+        }
+        _ => s,
+    };
+    let day_len = if s.get(1).is_some_and(u8::is_ascii_digit) {
+        2
+    } else {
+        1
+    };
+    let (day, s) = digits(s, day_len)?;
+    let month = month_number(s.strip_prefix(b" ")?.get(..3)?)?;
+    let (year, s) = digits(s.get(4..)?.strip_prefix(b" ")?, 4)?;
+    let (hour, s) = digits(s.strip_prefix(b" ")?, 2)?;
+    let (minute, s) = digits(s.strip_prefix(b":")?, 2)?;
+    let (second, s) = digits(s.strip_prefix(b":")?, 2)?;
+    let (sign, s) = s.strip_prefix(b" ")?.split_first()?;
+    let (zone, s) = digits(s, 4)?;
+    if !(matches!(sign, b'+' | b'-') && (s.is_empty() || is_closing_comment(s))) {
+        return None;
+    }
+    Some(mail_parser::DateTime {
+        // Two-digit years as mail-parser takes them.
+        year: match year {
+            0..=49 => year + 2000,
+            50..=99 => year + 1900,
+            _ => year,
+        } as u16,
+        month,
+        day: day as u8,
+        hour: hour as u8,
+        minute: minute as u8,
+        second: second as u8,
+        tz_hour: ((zone / 100) % 24) as u8,
+        tz_minute: ((zone % 100) % 60) as u8,
+        tz_before_gmt: *sign == b'-',
+    })
+}
+
+/// The number written by exactly `len` ASCII digits at the start of `s`, and the rest.
+fn digits(s: &[u8], len: usize) -> Option<(u32, &[u8])> {
+    let (number, rest) = s.split_at_checked(len)?;
+    let value = number.iter().try_fold(0, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })?;
+    Some((value, rest))
+}
+
+/// 1 to 12 for an English month abbreviation, in any case.
+fn month_number(name: &[u8]) -> Option<u8> {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ];
+    let at = MONTHS.iter().position(|m| name.eq_ignore_ascii_case(*m))?;
+    Some(at as u8 + 1)
+}
+
+/// ` (UTC)`: a comment mail-parser skips whole, with nothing after it (no nested
+/// comment or escape, which it reads otherwise).
+fn is_closing_comment(s: &[u8]) -> bool {
+    s.strip_prefix(b" (")
+        .and_then(|s| s.strip_suffix(b")"))
+        .is_some_and(|inner| {
+            !inner
+                .iter()
+                .any(|b| matches!(b, b'(' | b')' | b'\\' | b'\n'))
+        })
 }
 
 /// A crude HTML to text: tags dropped (block tags become line ends), the common
@@ -759,6 +837,83 @@ impl std::fmt::Debug for Mail<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// mail-parser's reading of a date, as `parse_date` took it before
+    /// [`common_date`].
+    fn mail_parser_date(value: &str) -> Option<Timestamp> {
+        let dt = mail_parser::DateTime::parse_rfc822(value.trim())?;
+        if !dt.is_valid() {
+            return None;
+        }
+        Some(Timestamp(dt.to_timestamp().checked_mul(1_000_000)?))
+    }
+
+    #[test]
+    fn common_dates_are_read_as_mail_parser_reads_them() {
+        let mut dates = Vec::new();
+        for month in [
+            "Jan", "feb", "MAR", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ] {
+            dates.push(format!("Mon, 23 {month} 2026 12:34:56 +0000"));
+            dates.push(format!("1 {month} 1999 00:00:00 -0530 (EST)"));
+        }
+        for odd in [
+            "Tue, 05 Nov 2024 23:59:59 +0100 (CET)",
+            "Sat,  5 Nov 2024 10:00:00 +0100",
+            "5 Nov 24 10:00:00 +0100",
+            "5 Nov 2024 10:00 +0100",
+            "Thu, 31 Feb 2024 10:00:00 +0000",
+            "Thu, 32 Jan 2024 10:00:00 +0000",
+            "Thu, 00 Jan 2024 10:00:00 +0000",
+            "Thu, 10 Jan 0049 10:00:00 +0000",
+            "Thu, 10 Jan 0077 10:00:00 +0000",
+            "Thu, 10 Jan 1899 10:00:00 +0000",
+            "Thu, 10 Jan 3001 10:00:00 +0000",
+            "Thu, 10 Jan 2024 24:00:00 +0000",
+            "Thu, 10 Jan 2024 23:60:00 +0000",
+            "Thu, 10 Jan 2024 23:00:61 +0000",
+            "Thu, 10 Jan 2024 23:00:00 +2400",
+            "Thu, 10 Jan 2024 23:00:00 +9999",
+            "Thu, 10 Jan 2024 23:00:00 -1260",
+            "Thu, 10 Jan 2024 23:00:00 -0000",
+            "Thu, 10 Jan 2024 23:00:00 +00000",
+            "Thu, 10 Jan 2024 23:00:00 GMT",
+            "Thu, 10 Jan 2024 23:00:00 +0000 (UTC) -0500",
+            "Thu, 10 Jan 2024 23:00:00 +0000 (a (b) c)",
+            "Thu, 10 Jan 2024 23:00:00 +0000 (\\) -0500)",
+            "Thu, 10 Jan 2024 23:00:00 +0000 (UTC",
+            "Thu, 10 Xyz 2024 23:00:00 +0000",
+            "Thu 10 Jan 2024 23:00:00 +0000",
+            "10 Jan 2024 23:00:00 +0000",
+            "2024-01-10T23:00:00Z",
+            "",
+            "garbage",
+        ] {
+            dates.push(odd.to_string());
+        }
+        for date in &dates {
+            assert_eq!(parse_date(date), mail_parser_date(date), "{date}");
+            if let Some(dt) = common_date(date.as_bytes()) {
+                assert_eq!(
+                    Some(dt),
+                    mail_parser::DateTime::parse_rfc822(date),
+                    "{date}"
+                );
+            }
+        }
+        // The usual forms take the quick path.
+        for usual in [
+            "Mon, 23 Nov 2026 12:34:56 +0000",
+            "5 Nov 2024 10:00:00 -0800 (PST)",
+            "Thu, 10 Jan 2024 23:00:00 +0000 (UTC)",
+        ] {
+            assert!(common_date(usual.as_bytes()).is_some(), "{usual}");
+        }
+        assert_eq!(
+            common_date(b"Thu, 10 Jan 2024 23:00:00 +0000 (UTC) -0500"),
+            None
+        );
+    }
 
     #[test]
     fn header_fields_need_a_printable_name_before_the_colon() {
