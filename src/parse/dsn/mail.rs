@@ -410,7 +410,7 @@ fn fields_of(text: &str) -> Vec<(&str, Cow<'_, str>)> {
         }
         if line.starts_with([' ', '\t']) {
             if let Some((_, value)) = out.last_mut() {
-                push_folded(value, line.trim());
+                push_folded(value, super::text::trim(line));
             }
             continue;
         }
@@ -418,7 +418,10 @@ fn fields_of(text: &str) -> Vec<(&str, Cow<'_, str>)> {
         let Some(colon) = field_name_len(line.as_bytes()) else {
             continue;
         };
-        out.push((&line[..colon], Cow::Borrowed(line[colon + 1..].trim())));
+        out.push((
+            &line[..colon],
+            Cow::Borrowed(super::text::trim(&line[colon + 1..])),
+        ));
     }
     out
 }
@@ -747,7 +750,7 @@ impl Original {
                 {
                     let value = value.to_mut();
                     value.push(' ');
-                    value.push_str(line.trim());
+                    value.push_str(super::text::trim(line));
                 }
                 continue;
             }
@@ -757,7 +760,7 @@ impl Original {
             };
             found_any = true;
             if values[slot].is_none() {
-                values[slot] = Some(Cow::Borrowed(value.trim()));
+                values[slot] = Some(Cow::Borrowed(super::text::trim(value)));
                 folding_into = Some(slot);
             }
         }

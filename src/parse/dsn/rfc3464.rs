@@ -134,7 +134,7 @@ pub fn read_fields(body: &str, report: &mut Report) {
     // is named once per line, so the values are not copied to be compared.
     let mut fields: Vec<(Field, Cow<'_, str>)> = Vec::new();
     for line in text::lines(body) {
-        if line.trim().is_empty() {
+        if text::trim(line).is_empty() {
             fields.push((Field::Blank, Cow::Borrowed("")));
             continue;
         }
@@ -144,7 +144,7 @@ pub fn read_fields(body: &str, report: &mut Report) {
             {
                 let value = value.to_mut();
                 value.push(' ');
-                value.push_str(line.trim());
+                value.push_str(text::trim(line));
             }
             continue;
         }
@@ -152,7 +152,10 @@ pub fn read_fields(body: &str, report: &mut Report) {
             && !name.is_empty()
             && !name.as_bytes().contains(&b' ')
         {
-            fields.push((Field::of(name.trim()), Cow::Borrowed(value.trim())));
+            fields.push((
+                Field::of(text::trim(name)),
+                Cow::Borrowed(text::trim(value)),
+            ));
         }
     }
     for (field, value) in fields {

@@ -59,6 +59,21 @@ pub fn lines(text: &str) -> impl Iterator<Item = &str> + Clone {
     })
 }
 
+/// `str::trim`, by bytes when the text ends in ASCII on both sides (nearly every
+/// line): the standard library decodes a char at each end through its Unicode
+/// table, a cost paid on every line the heuristics read. Equal to `str::trim`:
+/// every byte `trim_ascii` drops is Unicode whitespace too, and only the vertical
+/// tab is Unicode whitespace it keeps.
+pub fn trim(text: &str) -> &str {
+    let t = text.trim_ascii();
+    let stops_trim = |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii() && b != 0x0b);
+    if stops_trim(t.as_bytes().first()) && stops_trim(t.as_bytes().last()) {
+        t
+    } else {
+        text.trim()
+    }
+}
+
 /// `str::split('\n')` (an empty last piece after a final LF included), line ends found
 /// by memchr ([`crate::parse::lf_pieces`]).
 pub fn split_lf(text: &str) -> impl Iterator<Item = &str> + Clone {
@@ -93,7 +108,7 @@ static ORIGINAL_FINDERS: LazyLock<Vec<Finder<'static>>> =
 
 /// Whether a line announces the returned original message.
 pub fn is_original_marker(line: &str) -> bool {
-    let t = line.trim();
+    let t = trim(line);
     if t.len() < 8 || t.len() > 120 {
         return false;
     }
@@ -849,6 +864,44 @@ pub fn address_blocks(text: &str) -> Vec<Block<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_agrees_with_the_standard_library() {
+        let ends = [
+            "",
+            " ",
+            "\t",
+            "\n",
+            "\r\n",
+            "\x0b",
+            "\x0c",
+            "\u{a0}",
+            "\u{3000}",
+            " \u{85}\n",
+        ];
+        let middles = ["", "a", "a b", "é", "\x0b", "\u{a0}x\u{a0}", " "];
+        for start in ends {
+            for middle in middles {
+                for end in ends {
+                    let text = format!("{start}{middle}{end}");
+                    assert_eq!(trim(&text), text.trim(), "{text:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn original_markers_are_found_in_framed_lines_in_any_case() {
+        assert!(is_original_marker(
+            "------ This is a copy of the message, including all the headers. ------\n"
+        ));
+        assert!(is_original_marker("  Original Message Follows.\r\n"));
+        assert!(is_original_marker("=== UNDELIVERED MESSAGE FOLLOWS ==="));
+        assert!(!is_original_marker(
+            "The original message follows and goes on"
+        ));
+        assert!(!is_original_marker("--- the mail follows ---"));
+    }
 
     #[test]
     fn line_splitters_agree_with_the_standard_library() {
