@@ -103,9 +103,6 @@ const ORIGINAL_MARKERS: &[&str] = &[
     "message text follows",
 ];
 
-static ORIGINAL_FINDERS: LazyLock<Vec<Finder<'static>>> =
-    LazyLock::new(|| ORIGINAL_MARKERS.iter().map(Finder::new).collect());
-
 /// Whether a line announces the returned original message.
 pub fn is_original_marker(line: &str) -> bool {
     let t = trim(line);
@@ -124,15 +121,37 @@ pub fn is_original_marker(line: &str) -> bool {
     let lower = &mut buf[..t.len()];
     lower.copy_from_slice(t.as_bytes());
     lower.make_ascii_lowercase();
-    mentions_mail(lower) && ORIGINAL_FINDERS.iter().any(|f| f.find(lower).is_some())
+    has_original_marker(lower)
 }
 
-/// Whether a lowercase line says "message" or "mail", as every marker does: two
-/// searches that spare most framed lines the search for each marker.
-fn mentions_mail(lower: &[u8]) -> bool {
+/// Whether a lowercase line holds one of [`ORIGINAL_MARKERS`]. All of them but one
+/// say "message": each is compared where the line says "message", at the offset the
+/// marker says it, rather than searched for through the line one by one. The others
+/// are searched for.
+fn has_original_marker(lower: &[u8]) -> bool {
     static MESSAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("message"));
-    static MAIL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("mail"));
-    MESSAGE.find(lower).is_some() || MAIL.find(lower).is_some()
+    /// The markers that say "message", with where they first do.
+    static AROUND_MESSAGE: LazyLock<Vec<(&[u8], usize)>> = LazyLock::new(|| {
+        ORIGINAL_MARKERS
+            .iter()
+            .filter_map(|m| Some((m.as_bytes(), m.find("message")?)))
+            .collect()
+    });
+    static OTHERS: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
+        ORIGINAL_MARKERS
+            .iter()
+            .filter(|m| !m.contains("message"))
+            .map(Finder::new)
+            .collect()
+    });
+    let marker_around = |at: usize| {
+        AROUND_MESSAGE.iter().any(|&(marker, offset)| {
+            at.checked_sub(offset)
+                .and_then(|start| lower.get(start..start + marker.len()))
+                == Some(marker)
+        })
+    };
+    MESSAGE.find_iter(lower).any(marker_around) || OTHERS.iter().any(|f| f.find(lower).is_some())
 }
 
 /// The notice's own text: everything before the returned message.
@@ -887,6 +906,29 @@ mod tests {
                     assert_eq!(trim(&text), text.trim(), "{text:?}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn original_markers_are_found_wherever_the_line_holds_them() {
+        // Each marker, alone, after other words, at the end, after a false start.
+        for marker in ORIGINAL_MARKERS {
+            for line in [
+                marker.to_string(),
+                format!("--- the message: {marker} ---"),
+                format!("message message {marker}"),
+                format!("{marker}:"),
+            ] {
+                assert!(has_original_marker(line.as_bytes()), "{line}");
+            }
+        }
+        for line in [
+            "message",
+            "the original messag",
+            "copy of the message",
+            "mail follows",
+        ] {
+            assert!(!has_original_marker(line.as_bytes()), "{line}");
         }
     }
 
