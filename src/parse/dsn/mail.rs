@@ -470,10 +470,27 @@ pub fn first_address(value: &str) -> Option<&str> {
             }
         }
     }
+    fn bare(t: &str) -> &str {
+        t.trim_matches(|c: char| matches!(c, '<' | '>' | '\'' | ':'))
+    }
+    if value.is_ascii() {
+        return ascii_tokens(value).map(bare).find(|t| is_address(t));
+    }
     value
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '"' | '(' | ')'))
-        .map(|t| t.trim_matches(|c: char| matches!(c, '<' | '>' | '\'' | ':')))
+        .map(bare)
         .find(|t| is_address(t))
+}
+
+/// The tokens of an ASCII header value between whitespace and `,;"()`, as the char
+/// split of [`first_address`] gives them, split by bytes: most values are ASCII,
+/// and the char split decodes every char to test it.
+fn ascii_tokens(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .as_bytes()
+        .split(|&b| matches!(b, b'\t'..=b'\r' | b' ' | b',' | b';' | b'"' | b'(' | b')'))
+        // ASCII, so every piece is UTF-8.
+        .map(|t| std::str::from_utf8(t).unwrap_or_default())
 }
 
 /// A plausible e-mail address: local@domain, the domain with a dot or a bracketed IP.
@@ -916,6 +933,24 @@ mod tests {
             common_date(b"Thu, 10 Jan 2024 23:00:00 +0000 (UTC) -0500"),
             None
         );
+    }
+
+    #[test]
+    fn ascii_tokens_split_as_the_char_split_does() {
+        let is_separator = |c: char| c.is_whitespace() || matches!(c, ',' | ';' | '"' | '(' | ')');
+        for value in [
+            "",
+            "a@b.org",
+            "\"Name, A\" <a@b.org>; (c) d@e.org,,\t\x0b\x0c\r\n x",
+            " lead and trail ",
+            "\x1c\x1f a",
+        ] {
+            let chars: Vec<&str> = value.split(is_separator).collect();
+            assert_eq!(ascii_tokens(value).collect::<Vec<_>>(), chars, "{value:?}");
+        }
+        assert_eq!(first_address("To: 'a@b.org', c@d.org"), Some("a@b.org"));
+        assert_eq!(first_address("x\u{a0}a@b.org"), Some("a@b.org"));
+        assert_eq!(first_address("x@y"), None);
     }
 
     #[test]
