@@ -59,15 +59,15 @@ pub fn lines(text: &str) -> impl Iterator<Item = &str> + Clone {
     })
 }
 
-/// `str::trim`, by bytes when the text ends in ASCII on both sides (nearly every
-/// line): the standard library decodes a char at each end through its Unicode
-/// table, a cost paid on every line the heuristics read. Equal to `str::trim`:
-/// every byte `trim_ascii` drops is Unicode whitespace too, and only the vertical
-/// tab is Unicode whitespace it keeps.
+/// `str::trim`, by bytes when the text ends in ASCII on both sides or is blank
+/// (nearly every line): the standard library decodes a char at each end through its
+/// Unicode table, a cost paid on every line the heuristics read. Equal to
+/// `str::trim`: every byte `trim_ascii` drops is Unicode whitespace too, and only
+/// the vertical tab is Unicode whitespace it keeps.
 pub fn trim(text: &str) -> &str {
     let t = text.trim_ascii();
     let stops_trim = |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii() && b != 0x0b);
-    if stops_trim(t.as_bytes().first()) && stops_trim(t.as_bytes().last()) {
+    if t.is_empty() || stops_trim(t.as_bytes().first()) && stops_trim(t.as_bytes().last()) {
         t
     } else {
         text.trim()
