@@ -59,11 +59,10 @@ impl<'a> Diagnosis<'a> {
 /// "SMTP error from remote mail server after X", Sendmail's ">>> X", qmail's phrases,
 /// or a failure at the greeting ("refused to talk to me", "initial server greeting").
 pub fn detect_stage(text: &str) -> Option<SmtpStage> {
-    use memchr::memmem::{Finder, FinderRev};
-    static IN_REPLY: LazyLock<FinderRev<'static>> =
-        LazyLock::new(|| FinderRev::new("in reply to "));
+    use memchr::memmem::Finder;
+    static IN_REPLY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("in reply to "));
     static EXIM: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("mail server after "));
-    static SENDMAIL: LazyLock<FinderRev<'static>> = LazyLock::new(|| FinderRev::new(">>> "));
+    static SENDMAIL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(">>> "));
     /// Phrases that name the stage outright (qmail, connection failures).
     const PHRASES: &[(&str, SmtpStage)] = &[
         ("refused to talk to me", SmtpStage::Connect),
@@ -95,7 +94,7 @@ pub fn detect_stage(text: &str) -> Option<SmtpStage> {
             None
         }
     };
-    if let Some(pos) = IN_REPLY.rfind(b) {
+    if let Some(pos) = last_match(&IN_REPLY, b) {
         return command_at(&b[pos + 12..]);
     }
     if let Some(pos) = EXIM.find(b)
@@ -103,7 +102,7 @@ pub fn detect_stage(text: &str) -> Option<SmtpStage> {
     {
         return Some(stage);
     }
-    if let Some(pos) = SENDMAIL.rfind(b)
+    if let Some(pos) = last_match(&SENDMAIL, b)
         && let Some(stage) = command_at(&b[pos + 4..])
     {
         return Some(stage);
@@ -115,11 +114,25 @@ pub fn detect_stage(text: &str) -> Option<SmtpStage> {
         .map(|((_, stage), _)| *stage)
 }
 
+/// Where the last match of a needle starts, as `FinderRev::rfind` finds it, by
+/// forward searches: the reverse searcher has no SIMD prefilter and steps through a
+/// reply byte by byte, while the needles sought are rare. Each search starts one
+/// byte after the match before, so overlapping matches count too.
+fn last_match(finder: &memchr::memmem::Finder<'_>, haystack: &[u8]) -> Option<usize> {
+    let mut last = None;
+    let mut from = 0;
+    while let Some(pos) = haystack.get(from..).and_then(|rest| finder.find(rest)) {
+        last = Some(from + pos);
+        from += pos + 1;
+    }
+    last
+}
+
 /// The remote server's own words: Postfix's "host X[ip] said: " prefix and
 /// "(in reply to ... command)" suffix removed, so patterns never match our own wrapper
 /// or the relay's host name.
 pub fn inner_reply(text: &str) -> &str {
-    use memchr::memmem::{Finder, FinderRev};
+    use memchr::memmem::Finder;
     // Built once: `str::find` with a string pattern sets up a searcher on every call,
     // which showed in profiles of the classifier.
     static SAID: LazyLock<[Finder<'static>; 2]> = LazyLock::new(|| {
@@ -128,8 +141,7 @@ pub fn inner_reply(text: &str) -> &str {
             Finder::new("refused to talk to me: "),
         ]
     });
-    static IN_REPLY: LazyLock<FinderRev<'static>> =
-        LazyLock::new(|| FinderRev::new(" (in reply to "));
+    static IN_REPLY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(" (in reply to "));
     static ARROW: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(" -> "));
     let mut inner = text;
     for marker in SAID.iter() {
@@ -138,7 +150,7 @@ pub fn inner_reply(text: &str) -> &str {
             break;
         }
     }
-    if let Some(pos) = IN_REPLY.rfind(inner.as_bytes()) {
+    if let Some(pos) = last_match(&IN_REPLY, inner.as_bytes()) {
         inner = &inner[..pos];
     }
     // Exchange Online quotes the next hop's refusal after " -> " ("550 5.7.350 Remote

@@ -496,3 +496,27 @@ fn exact_rules_decide_as_their_patterns_do() {
     assert!(texts.len() > 1000, "{} texts", texts.len());
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
+
+#[test]
+fn last_match_agrees_with_the_reverse_searcher() {
+    use memchr::memmem::{Finder, FinderRev};
+    let texts = [
+        "",
+        " (in reply to ",
+        "a (in reply to RCPT TO command) b (in reply to end of DATA command)",
+        // Overlapping matches: the last starts inside the one before.
+        " (in reply to (in reply to x",
+        "aaaa",
+        ">>> >>> RCPT",
+    ];
+    for needle in [" (in reply to ", "in reply to ", ">>> ", "aa", "a"] {
+        let (forward, reverse) = (Finder::new(needle), FinderRev::new(needle));
+        for text in texts {
+            assert_eq!(
+                last_match(&forward, text.as_bytes()),
+                reverse.rfind(text.as_bytes()),
+                "{needle:?} in {text:?}"
+            );
+        }
+    }
+}

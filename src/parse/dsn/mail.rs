@@ -410,20 +410,31 @@ fn fields_of(text: &str) -> Vec<(&str, Cow<'_, str>)> {
         }
         if line.starts_with([' ', '\t']) {
             if let Some((_, value)) = out.last_mut() {
-                push_folded(value, line.trim());
+                push_folded(value, super::text::trim(line));
             }
             continue;
         }
         // Not a field (an mbox `From ` line, a stray line): skipped.
-        let Some((name, value)) = split_at_colon(line) else {
+        let Some(colon) = field_name_len(line.as_bytes()) else {
             continue;
         };
-        if name.is_empty() || name.bytes().any(|b| !(33..=126).contains(&b)) {
-            continue;
-        }
-        out.push((name, Cow::Borrowed(value.trim())));
+        out.push((
+            &line[..colon],
+            Cow::Borrowed(super::text::trim(&line[colon + 1..])),
+        ));
     }
     out
+}
+
+/// Where the colon ending a line's field name stands, when the name before it is
+/// non-empty printable ASCII. One walk over the name, stopping at its first byte
+/// that is a colon or not printable: a memchr for the colon costs more than the
+/// short names of a header block.
+fn field_name_len(line: &[u8]) -> Option<usize> {
+    let end = line
+        .iter()
+        .position(|&b| b == b':' || !(33..=126).contains(&b))?;
+    (end > 0 && line[end] == b':').then_some(end)
 }
 
 /// `line.split_once(':')` by memchr (the standard library's char search is slower on
@@ -459,10 +470,27 @@ pub fn first_address(value: &str) -> Option<&str> {
             }
         }
     }
+    fn bare(t: &str) -> &str {
+        t.trim_matches(|c: char| matches!(c, '<' | '>' | '\'' | ':'))
+    }
+    if value.is_ascii() {
+        return ascii_tokens(value).map(bare).find(|t| is_address(t));
+    }
     value
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '"' | '(' | ')'))
-        .map(|t| t.trim_matches(|c: char| matches!(c, '<' | '>' | '\'' | ':')))
+        .map(bare)
         .find(|t| is_address(t))
+}
+
+/// The tokens of an ASCII header value between whitespace and `,;"()`, as the char
+/// split of [`first_address`] gives them, split by bytes: most values are ASCII,
+/// and the char split decodes every char to test it.
+fn ascii_tokens(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .as_bytes()
+        .split(|&b| matches!(b, b'\t'..=b'\r' | b' ' | b',' | b';' | b'"' | b'(' | b')'))
+        // ASCII, so every piece is UTF-8.
+        .map(|t| std::str::from_utf8(t).unwrap_or_default())
 }
 
 /// A plausible e-mail address: local@domain, the domain with a dot or a bracketed IP.
@@ -503,11 +531,89 @@ pub fn is_address(s: &str) -> bool {
 
 /// An RFC 5322 date (as in Date, Arrival-Date, Last-Attempt-Date).
 pub fn parse_date(value: &str) -> Option<Timestamp> {
-    let dt = mail_parser::DateTime::parse_rfc822(value.trim())?;
+    let value = value.trim();
+    let dt =
+        common_date(value.as_bytes()).or_else(|| mail_parser::DateTime::parse_rfc822(value))?;
     if !dt.is_valid() {
         return None;
     }
     Some(Timestamp(dt.to_timestamp().checked_mul(1_000_000)?))
+}
+
+/// A date in the form nearly every MTA writes, `Mon, 2 Jan 2006 15:04:05 -0700`
+/// (the weekday and a closing `(comment)` optional), read as mail-parser reads it,
+/// without its byte-by-byte state machine; `None` for any other form, which is left
+/// to mail-parser.
+fn common_date(s: &[u8]) -> Option<mail_parser::DateTime> {
+    let s = match s {
+        [a, b, c, b',', b' ', rest @ ..] if [a, b, c].iter().all(|l| l.is_ascii_alphabetic()) => {
+            rest
+        }
+        _ => s,
+    };
+    let day_len = if s.get(1).is_some_and(u8::is_ascii_digit) {
+        2
+    } else {
+        1
+    };
+    let (day, s) = digits(s, day_len)?;
+    let month = month_number(s.strip_prefix(b" ")?.get(..3)?)?;
+    let (year, s) = digits(s.get(4..)?.strip_prefix(b" ")?, 4)?;
+    let (hour, s) = digits(s.strip_prefix(b" ")?, 2)?;
+    let (minute, s) = digits(s.strip_prefix(b":")?, 2)?;
+    let (second, s) = digits(s.strip_prefix(b":")?, 2)?;
+    let (sign, s) = s.strip_prefix(b" ")?.split_first()?;
+    let (zone, s) = digits(s, 4)?;
+    if !(matches!(sign, b'+' | b'-') && (s.is_empty() || is_closing_comment(s))) {
+        return None;
+    }
+    Some(mail_parser::DateTime {
+        // Two-digit years as mail-parser takes them.
+        year: match year {
+            0..=49 => year + 2000,
+            50..=99 => year + 1900,
+            _ => year,
+        } as u16,
+        month,
+        day: day as u8,
+        hour: hour as u8,
+        minute: minute as u8,
+        second: second as u8,
+        tz_hour: ((zone / 100) % 24) as u8,
+        tz_minute: ((zone % 100) % 60) as u8,
+        tz_before_gmt: *sign == b'-',
+    })
+}
+
+/// The number written by exactly `len` ASCII digits at the start of `s`, and the rest.
+fn digits(s: &[u8], len: usize) -> Option<(u32, &[u8])> {
+    let (number, rest) = s.split_at_checked(len)?;
+    let value = number.iter().try_fold(0, |n, &b| {
+        b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
+    })?;
+    Some((value, rest))
+}
+
+/// 1 to 12 for an English month abbreviation, in any case.
+fn month_number(name: &[u8]) -> Option<u8> {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ];
+    let at = MONTHS.iter().position(|m| name.eq_ignore_ascii_case(*m))?;
+    Some(at as u8 + 1)
+}
+
+/// ` (UTC)`: a comment mail-parser skips whole, with nothing after it (no nested
+/// comment or escape, which it reads otherwise).
+fn is_closing_comment(s: &[u8]) -> bool {
+    s.strip_prefix(b" (")
+        .and_then(|s| s.strip_suffix(b")"))
+        .is_some_and(|inner| {
+            !inner
+                .iter()
+                .any(|b| matches!(b, b'(' | b')' | b'\\' | b'\n'))
+        })
 }
 
 /// A crude HTML to text: tags dropped (block tags become line ends), the common
@@ -591,69 +697,92 @@ pub struct Original {
     pub return_path: Option<String>,
 }
 
-/// The other headers [`Original`] reads.
-const WANTED: &[&str] = &[
-    "Message-ID",
-    "From",
-    "To",
-    "Subject",
-    "List-Id",
-    "Return-Path",
-];
+/// The headers [`Original`] reads, as indexes into the values found: the first
+/// occurrence of each counts.
+const MESSAGE_ID: usize = 0;
+const FROM: usize = 1;
+const TO: usize = 2;
+const SUBJECT: usize = 3;
+const LIST_ID: usize = 4;
+const RETURN_PATH: usize = 5;
+/// The headers that name a campaign, in order of preference, from here on.
+const CAMPAIGN: usize = 6;
+const WANTED_SLOTS: usize = CAMPAIGN + 9;
 
-/// Headers that name a campaign, in order of preference.
-const CAMPAIGN_HEADERS: &[&str] = &[
-    "X-Campaign-ID",
-    "X-Campaign-Id",
-    "X-CampaignID",
-    "X-Campaign",
-    "X-Mailgun-Campaign-Id",
-    "X-MC-Campaign",
-    "X-SES-Campaign",
-    "X-Mailer-Campaign",
-    "X-Newsletter-ID",
-    "X-Job",
-];
+/// The slot of a field name [`Original`] reads, ignoring case. The name is
+/// lowercased in a small buffer (no wanted name is longer) and matched once, rather
+/// than compared with every wanted name in turn.
+fn wanted_slot(name: &str) -> Option<usize> {
+    let mut buf = [0u8; 24];
+    let lower = buf.get_mut(..name.len())?;
+    lower.copy_from_slice(name.as_bytes());
+    lower.make_ascii_lowercase();
+    Some(match &*lower {
+        b"message-id" => MESSAGE_ID,
+        b"from" => FROM,
+        b"to" => TO,
+        b"subject" => SUBJECT,
+        b"list-id" => LIST_ID,
+        b"return-path" => RETURN_PATH,
+        b"x-campaign-id" => CAMPAIGN,
+        b"x-campaignid" => CAMPAIGN + 1,
+        b"x-campaign" => CAMPAIGN + 2,
+        b"x-mailgun-campaign-id" => CAMPAIGN + 3,
+        b"x-mc-campaign" => CAMPAIGN + 4,
+        b"x-ses-campaign" => CAMPAIGN + 5,
+        b"x-mailer-campaign" => CAMPAIGN + 6,
+        b"x-newsletter-id" => CAMPAIGN + 7,
+        b"x-job" => CAMPAIGN + 8,
+        _ => return None,
+    })
+}
+
+/// A header line's slot and value (untrimmed), when it is a field [`Original`]
+/// reads. The colon is looked for among the first bytes only: a field name longer
+/// than the buffer of [`wanted_slot`] is not wanted anyway.
+fn wanted_field(line: &str) -> Option<(usize, &str)> {
+    let head = &line.as_bytes()[..line.len().min(25)];
+    let colon = head.iter().position(|&b| b == b':')?;
+    Some((wanted_slot(&line[..colon])?, &line[colon + 1..]))
+}
 
 impl Original {
     /// Reads the identity out of a header block.
     pub fn from_headers(text: &str) -> Original {
-        let mut fields: Vec<(&str, String)> = Vec::new();
-        let mut keep = false;
+        let mut values: [Option<Cow<'_, str>>; WANTED_SLOTS] = [const { None }; WANTED_SLOTS];
+        let mut found_any = false;
+        // The slot of the field the line before began, for its folded lines.
+        let mut folding_into: Option<usize> = None;
         for line in super::text::split_lf(text) {
             let line = line.strip_suffix('\r').unwrap_or(line);
             if line.is_empty() {
-                if fields.is_empty() && !keep {
+                if !found_any {
                     continue;
                 }
                 break;
             }
             if line.starts_with([' ', '\t']) {
-                if keep && let Some((_, value)) = fields.last_mut() {
+                if let Some(slot) = folding_into
+                    && let Some(value) = &mut values[slot]
+                {
+                    let value = value.to_mut();
                     value.push(' ');
-                    value.push_str(line.trim());
+                    value.push_str(super::text::trim(line));
                 }
                 continue;
             }
-            let Some((name, value)) = split_at_colon(line) else {
-                keep = false;
+            folding_into = None;
+            let Some((slot, value)) = wanted_field(line) else {
                 continue;
             };
-            keep = WANTED.iter().any(|w| w.eq_ignore_ascii_case(name))
-                || CAMPAIGN_HEADERS
-                    .iter()
-                    .any(|w| w.eq_ignore_ascii_case(name));
-            if keep {
-                fields.push((name, value.trim().to_string()));
+            found_any = true;
+            if values[slot].is_none() {
+                values[slot] = Some(Cow::Borrowed(super::text::trim(value)));
+                folding_into = Some(slot);
             }
         }
-        let get = |name: &str| {
-            fields
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
-        let message_id = get("Message-ID")
+        let get = |slot: usize| values[slot].as_deref();
+        let message_id = get(MESSAGE_ID)
             .map(|v| {
                 v.trim()
                     .trim_start_matches('<')
@@ -661,29 +790,28 @@ impl Original {
                     .to_string()
             })
             .filter(|v| !v.is_empty());
-        let address = |name: &str| {
-            get(name)
+        let address = |slot: usize| {
+            get(slot)
                 .and_then(first_address)
                 .map(|a| a.to_ascii_lowercase())
         };
-        let subject = get("Subject").map(decode_words).filter(|s| !s.is_empty());
-        let list_id = get("List-Id")
+        let subject = get(SUBJECT).map(decode_words).filter(|s| !s.is_empty());
+        let list_id = get(LIST_ID)
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty());
-        let campaign = CAMPAIGN_HEADERS
-            .iter()
-            .find_map(|h| get(h))
+        let campaign = (CAMPAIGN..WANTED_SLOTS)
+            .find_map(get)
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
             .or_else(|| list_id.clone());
         Original {
             message_id,
-            from: address("From"),
-            to: address("To"),
+            from: address(FROM),
+            to: address(TO),
             subject,
             campaign,
             list_id,
-            return_path: address("Return-Path"),
+            return_path: address(RETURN_PATH),
         }
     }
 
@@ -729,6 +857,145 @@ impl std::fmt::Debug for Mail<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// mail-parser's reading of a date, as `parse_date` took it before
+    /// [`common_date`].
+    fn mail_parser_date(value: &str) -> Option<Timestamp> {
+        let dt = mail_parser::DateTime::parse_rfc822(value.trim())?;
+        if !dt.is_valid() {
+            return None;
+        }
+        Some(Timestamp(dt.to_timestamp().checked_mul(1_000_000)?))
+    }
+
+    #[test]
+    fn common_dates_are_read_as_mail_parser_reads_them() {
+        let mut dates = Vec::new();
+        for month in [
+            "Jan", "feb", "MAR", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ] {
+            dates.push(format!("Mon, 23 {month} 2026 12:34:56 +0000"));
+            dates.push(format!("1 {month} 1999 00:00:00 -0530 (EST)"));
+        }
+        for odd in [
+            "Tue, 05 Nov 2024 23:59:59 +0100 (CET)",
+            "Sat,  5 Nov 2024 10:00:00 +0100",
+            "5 Nov 24 10:00:00 +0100",
+            "5 Nov 2024 10:00 +0100",
+            "Thu, 31 Feb 2024 10:00:00 +0000",
+            "Thu, 32 Jan 2024 10:00:00 +0000",
+            "Thu, 00 Jan 2024 10:00:00 +0000",
+            "Thu, 10 Jan 0049 10:00:00 +0000",
+            "Thu, 10 Jan 0077 10:00:00 +0000",
+            "Thu, 10 Jan 1899 10:00:00 +0000",
+            "Thu, 10 Jan 3001 10:00:00 +0000",
+            "Thu, 10 Jan 2024 24:00:00 +0000",
+            "Thu, 10 Jan 2024 23:60:00 +0000",
+            "Thu, 10 Jan 2024 23:00:61 +0000",
+            "Thu, 10 Jan 2024 23:00:00 +2400",
+            "Thu, 10 Jan 2024 23:00:00 +9999",
+            "Thu, 10 Jan 2024 23:00:00 -1260",
+            "Thu, 10 Jan 2024 23:00:00 -0000",
+            "Thu, 10 Jan 2024 23:00:00 +00000",
+            "Thu, 10 Jan 2024 23:00:00 GMT",
+            "Thu, 10 Jan 2024 23:00:00 +0000 (UTC) -0500",
+            "Thu, 10 Jan 2024 23:00:00 +0000 (a (b) c)",
+            "Thu, 10 Jan 2024 23:00:00 +0000 (\\) -0500)",
+            "Thu, 10 Jan 2024 23:00:00 +0000 (UTC",
+            "Thu, 10 Xyz 2024 23:00:00 +0000",
+            "Thu 10 Jan 2024 23:00:00 +0000",
+            "10 Jan 2024 23:00:00 +0000",
+            "2024-01-10T23:00:00Z",
+            "",
+            "garbage",
+        ] {
+            dates.push(odd.to_string());
+        }
+        for date in &dates {
+            assert_eq!(parse_date(date), mail_parser_date(date), "{date}");
+            if let Some(dt) = common_date(date.as_bytes()) {
+                assert_eq!(
+                    Some(dt),
+                    mail_parser::DateTime::parse_rfc822(date),
+                    "{date}"
+                );
+            }
+        }
+        // The usual forms take the quick path.
+        for usual in [
+            "Mon, 23 Nov 2026 12:34:56 +0000",
+            "5 Nov 2024 10:00:00 -0800 (PST)",
+            "Thu, 10 Jan 2024 23:00:00 +0000 (UTC)",
+        ] {
+            assert!(common_date(usual.as_bytes()).is_some(), "{usual}");
+        }
+        assert_eq!(
+            common_date(b"Thu, 10 Jan 2024 23:00:00 +0000 (UTC) -0500"),
+            None
+        );
+    }
+
+    #[test]
+    fn ascii_tokens_split_as_the_char_split_does() {
+        let is_separator = |c: char| c.is_whitespace() || matches!(c, ',' | ';' | '"' | '(' | ')');
+        for value in [
+            "",
+            "a@b.org",
+            "\"Name, A\" <a@b.org>; (c) d@e.org,,\t\x0b\x0c\r\n x",
+            " lead and trail ",
+            "\x1c\x1f a",
+        ] {
+            let chars: Vec<&str> = value.split(is_separator).collect();
+            assert_eq!(ascii_tokens(value).collect::<Vec<_>>(), chars, "{value:?}");
+        }
+        assert_eq!(first_address("To: 'a@b.org', c@d.org"), Some("a@b.org"));
+        assert_eq!(first_address("x\u{a0}a@b.org"), Some("a@b.org"));
+        assert_eq!(first_address("x@y"), None);
+    }
+
+    #[test]
+    fn header_fields_need_a_printable_name_before_the_colon() {
+        assert_eq!(field_name_len(b"Subject: x"), Some(7));
+        assert_eq!(field_name_len(b"X:"), Some(1));
+        assert_eq!(field_name_len(b": no name"), None);
+        assert_eq!(field_name_len(b"no colon"), None);
+        assert_eq!(field_name_len(b"From a@b Mon: 12:00"), None);
+        assert_eq!(field_name_len(b"Name\t: x"), None);
+        assert_eq!(field_name_len("Nämé: x".as_bytes()), None);
+        let fields = fields_of("From x Mon\nSubject:  a\n b\n\tc \nbad line\nTo:\n\nX: y\n");
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_ref())).collect();
+        assert_eq!(fields, [("Subject", "a b c"), ("To", "")]);
+    }
+
+    #[test]
+    fn original_reads_the_first_of_each_wanted_field_ignoring_case() {
+        let text = "\n\nReceived: by x\nMESSAGE-id: <id@x>\nfrom: A <A@X.org>\n\
+                    From: b@y.org\nsubject: Hello\n  world\nTO: c@z.org,\n d@z.org\n\
+                    X-Job: job\n x\nx-campaign: camp\nList-ID: <list.x>\n\
+                    Return-Path: <r@x.org>\r\nX-Campaign: later\n more\n\nTo: late@x.org\n";
+        let o = Original::from_headers(text);
+        assert_eq!(o.message_id.as_deref(), Some("id@x"));
+        assert_eq!(o.from.as_deref(), Some("a@x.org"));
+        assert_eq!(o.to.as_deref(), Some("c@z.org"));
+        assert_eq!(o.subject.as_deref(), Some("Hello world"));
+        // X-Campaign is preferred to X-Job, wherever each stands.
+        assert_eq!(o.campaign.as_deref(), Some("camp"));
+        assert_eq!(o.list_id.as_deref(), Some("<list.x>"));
+        assert_eq!(o.return_path.as_deref(), Some("r@x.org"));
+        // A later X-Job's folds are its own; a name with space or past the buffer is
+        // not wanted.
+        let o = Original::from_headers(
+            "X-Job: a\nX-Job: b\n c\nFrom : x@y.org\nX-Mailgun-Campaign-Id-Long: z\n",
+        );
+        assert_eq!(o.campaign.as_deref(), Some("a"));
+        assert_eq!(o.from, None);
+        assert_eq!(wanted_slot("X-MAILGUN-CAMPAIGN-ID"), Some(CAMPAIGN + 3));
+        assert_eq!(wanted_slot("X-Campaign-Id"), Some(CAMPAIGN));
+        assert_eq!(wanted_slot("X-Mailgun-Campaign-Id-Longer-Than-24"), None);
+        // Only an unwanted field before a blank line: the reading goes on.
+        let o = Original::from_headers("Date: x\n\nFrom: a@b.org\n\nTo: c@d.org\n");
+        assert_eq!((o.from.as_deref(), o.to), (Some("a@b.org"), None));
+    }
 
     #[test]
     fn html_tags_ignore_case_and_style_and_script_are_skipped() {

@@ -11,7 +11,7 @@
 
 use std::borrow::Cow;
 
-use super::mail::{Mail, parse_date};
+use super::mail::{Mail, parse_date, split_at_colon};
 use super::text;
 use super::{Decoder, DsnAction, Kind, RecipientReport, Report, clean_address};
 use crate::codes::EnhancedCode;
@@ -134,7 +134,7 @@ pub fn read_fields(body: &str, report: &mut Report) {
     // is named once per line, so the values are not copied to be compared.
     let mut fields: Vec<(Field, Cow<'_, str>)> = Vec::new();
     for line in text::lines(body) {
-        if line.trim().is_empty() {
+        if text::trim(line).is_empty() {
             fields.push((Field::Blank, Cow::Borrowed("")));
             continue;
         }
@@ -144,15 +144,18 @@ pub fn read_fields(body: &str, report: &mut Report) {
             {
                 let value = value.to_mut();
                 value.push(' ');
-                value.push_str(line.trim());
+                value.push_str(text::trim(line));
             }
             continue;
         }
-        if let Some((name, value)) = line.split_once(':')
+        if let Some((name, value)) = split_at_colon(line)
             && !name.is_empty()
-            && !name.contains(' ')
+            && !name.as_bytes().contains(&b' ')
         {
-            fields.push((Field::of(name.trim()), Cow::Borrowed(value.trim())));
+            fields.push((
+                Field::of(text::trim(name)),
+                Cow::Borrowed(text::trim(value)),
+            ));
         }
     }
     for (field, value) in fields {
