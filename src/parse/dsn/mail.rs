@@ -116,7 +116,8 @@ impl<'a> Mail<'a> {
         let mut nested = None;
         for (i, part) in message.parts.iter().enumerate() {
             let kind = part_type(part);
-            let plain = cut.and_then(|c| c.body_apart(raw, part.offset_body as usize));
+            // A body the skeleton read apart: as it stands in the message, or decoded.
+            let apart = cut.and_then(|c| c.body_apart(raw, part.offset_body as usize));
             match &part.body {
                 PartType::Multipart(_) => {}
                 PartType::Message(m) => {
@@ -134,7 +135,7 @@ impl<'a> Mail<'a> {
                     }
                 }
                 PartType::Text(text) => {
-                    let text = match plain {
+                    let text = match apart {
                         Some(bytes) => text_as_parsed(part, bytes),
                         None => Cow::Borrowed(text.as_ref()),
                     };
@@ -162,12 +163,12 @@ impl<'a> Mail<'a> {
                         _ => {}
                     }
                 }
-                PartType::Html(text) => html.push(match plain {
+                PartType::Html(text) => html.push(match apart {
                     Some(bytes) => text_as_parsed(part, bytes),
                     None => Cow::Borrowed(text.as_ref()),
                 }),
                 PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
-                    let bytes = plain.unwrap_or(bytes);
+                    let bytes = apart.unwrap_or(bytes);
                     match kind.as_str() {
                         "message/delivery-status" | "message/global-delivery-status" => {
                             reports.push((ReportPart::DeliveryStatus, lossy(bytes).into_owned()))
@@ -309,14 +310,17 @@ pub(super) const ASCII_KEEPING_CHARSETS: [&str; 8] = [
 ];
 
 fn keeps_ascii(charset: &str) -> bool {
-    let normalized: String = charset
-        .chars()
-        .map(|c| match c {
-            '-' => '_',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect();
-    ASCII_KEEPING_CHARSETS.contains(&normalized.as_str())
+    let normalized = |b: u8| match b {
+        b'-' => b'_',
+        b => b.to_ascii_lowercase(),
+    };
+    ASCII_KEEPING_CHARSETS.iter().any(|name| {
+        name.len() == charset.len()
+            && name
+                .bytes()
+                .zip(charset.bytes())
+                .all(|(n, c)| n == normalized(c))
+    })
 }
 
 /// `type/subtype` of a part, lowercased; empty without a Content-Type.
