@@ -19,8 +19,8 @@
 //! and it decodes the quoted-printable body of a text part itself ([`super::qp`], much
 //! quicker than mail-parser's decoder, and the bytes are then not scanned again by
 //! mail-parser): the part keeps its header block, with `Content-Transfer-Encoding:
-//! 8bit`, and an empty body; [`Skeleton::decoded_body`] has the decoded bytes, which
-//! the reader turns into text as mail-parser would (see `mail::text_of`).
+//! 8bit`, and an empty body; [`Skeleton::body_apart`] has the decoded bytes too.
+//! The reader turns either into text as mail-parser would (`mail::text_as_parsed`).
 //!
 //! A part ends where mail-parser ends it: at the first `--boundary` after its body
 //! starts, wherever it stands. Each left-out body is recorded with the part's type,
