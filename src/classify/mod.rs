@@ -128,7 +128,7 @@ fn last_match(finder: &memchr::memmem::Finder<'_>, haystack: &[u8]) -> Option<us
     last
 }
 
-/// The remote server's own words: Postfix's "host X[ip] said: " prefix and
+/// The remote server's own words: Postfix's `host X[ip] said: ` prefix and
 /// "(in reply to ... command)" suffix removed, so patterns never match our own wrapper
 /// or the relay's host name.
 pub fn inner_reply(text: &str) -> &str {
