@@ -291,7 +291,6 @@ impl Walk<'_> {
     /// is kept (a message needs one).
     fn top_header_block(&mut self) -> Option<TopHead> {
         let message = self.message;
-        let mut encoded = false;
         let mut keep = false;
         let mut kept_any = false;
         let mut kept_every_field = true;
@@ -312,12 +311,9 @@ impl Walk<'_> {
                         return None;
                     }
                 }
-                HeaderLine::Field { name, value } => {
+                HeaderLine::Field { name, .. } => {
                     if name.is_empty() || name.iter().any(|&b| !(33..=126).contains(&b)) {
                         return None;
-                    }
-                    if name.eq_ignore_ascii_case(b"content-transfer-encoding") {
-                        encoded = names_encoding(value);
                     }
                     keep = SKELETON_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f));
                     kept_any |= keep;
@@ -332,7 +328,7 @@ impl Walk<'_> {
         kept_any.then_some(TopHead {
             body,
             content_type: content_type.value.unwrap_or_default(),
-            encoded,
+            encoded: transfer_encoding.encoded,
             quoted_printable: transfer_encoding.quoted_printable,
             kept_every_field,
         })
@@ -540,25 +536,16 @@ struct PartHead {
 fn part_header_block(message: &[u8], pos: usize) -> Option<PartHead> {
     let mut content_type = ContentType::default();
     let mut transfer_encoding = TransferEncoding::default();
-    let mut encoded = false;
     for (line, kind) in header_lines(message, pos) {
         content_type.read(&kind);
         transfer_encoding.read(line.start, &kind);
-        match kind {
-            HeaderLine::Blank => {
-                return Some(PartHead {
-                    body: line.end,
-                    content_type: content_type.value.unwrap_or_default(),
-                    encoded,
-                    quoted_printable: transfer_encoding.quoted_printable,
-                });
-            }
-            HeaderLine::Field { name, value }
-                if name.eq_ignore_ascii_case(b"content-transfer-encoding") =>
-            {
-                encoded = names_encoding(value);
-            }
-            _ => {}
+        if matches!(kind, HeaderLine::Blank) {
+            return Some(PartHead {
+                body: line.end,
+                content_type: content_type.value.unwrap_or_default(),
+                encoded: transfer_encoding.encoded,
+                quoted_printable: transfer_encoding.quoted_printable,
+            });
         }
     }
     None
@@ -651,9 +638,12 @@ struct QpField {
 }
 
 /// The Content-Transfer-Encoding field of a header block read line by line: the last
-/// one, as mail-parser reads it, when it is a [`QpField`].
+/// one, as mail-parser reads it.
 #[derive(Default)]
 struct TransferEncoding {
+    /// It names an encoding other than none (the walk then keeps the body as it is).
+    encoded: bool,
+    /// It is a [`QpField`] (the walk decodes a text body itself).
     quoted_printable: Option<QpField>,
     /// The line before was this field or one of its folds.
     open: bool,
@@ -666,6 +656,7 @@ impl TransferEncoding {
             HeaderLine::Field { name, value } => {
                 self.open = name.eq_ignore_ascii_case(b"content-transfer-encoding");
                 if self.open {
+                    self.encoded = names_encoding(value);
                     // mail-parser's reading of the value skips spaces, tabs and CRs.
                     let skipped = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
                     let first = value.iter().position(|b| !skipped(b));
