@@ -129,7 +129,7 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
             });
         } else if !encoded && !is_message(&kind) {
             // Without a boundary, the body runs to the message's end.
-            walk.leave_plain(&kind, body..message.len());
+            walk.leave_plain(kind, body..message.len());
         } else {
             walk.out.extend_from_slice(&message[body..]);
         }
@@ -387,10 +387,12 @@ impl Walk<'_> {
                 return Ok(message.len());
             };
             let (body, content_type) = (head.body, &head.content_type);
+            // Its `type/subtype`, read once for every decision below.
+            let kind = type_of(content_type);
             let next = find(body);
-            let mut fate = self.body_of(content_type, head.encoded, body)?;
+            let mut fate = self.body_of(&kind, content_type, head.encoded, body)?;
             if let (Body::Keep, Some(field), Some(end)) = (&fate, &head.quoted_printable, next)
-                && read_as_text(&type_of(content_type), digest)
+                && read_as_text(&kind, digest)
                 && let Some(text) = qp::decode(&message[body..end], true)
             {
                 // The part's header block, its transfer encoding now none.
@@ -407,7 +409,7 @@ impl Walk<'_> {
             }
             let next = match fate {
                 Body::Empty if next.is_some() => {
-                    self.emptied.push((self.out.len(), type_of(content_type)));
+                    self.emptied.push((self.out.len(), kind));
                     next
                 }
                 Body::Decoded { field, text } => {
@@ -420,13 +422,9 @@ impl Walk<'_> {
                     self.out.push(b'\n');
                     next
                 }
-                Body::Keep
-                    if !head.encoded && !is_message(content_type) && !content_type.is_empty() =>
-                {
+                Body::Keep if !head.encoded && !is_message(&kind) && !content_type.is_empty() => {
                     match next {
-                        Some(next) => {
-                            self.leave_plain(content_type, body..body_end(message, body, next))
-                        }
+                        Some(next) => self.leave_plain(kind, body..body_end(message, body, next)),
                         // Unterminated, a part is read otherwise (as text).
                         None => self.out.extend_from_slice(&message[body..]),
                     }
@@ -443,7 +441,7 @@ impl Walk<'_> {
                     // original's identity is read from the block itself (see
                     // `Skeleton::returned_headers`).
                     let nested_end = nested_header_end(message, body);
-                    self.emptied.push((self.out.len(), type_of(content_type)));
+                    self.emptied.push((self.out.len(), kind));
                     self.returned.push((self.out.len(), body..nested_end));
                     self.out.extend_from_slice(RETURNED_STAND_IN);
                     find(nested_end)
@@ -470,16 +468,21 @@ impl Walk<'_> {
 
     /// Leaves out a body mail-parser would take as it stands, to be read from the
     /// message ([`Skeleton::body_apart`]).
-    fn leave_plain(&mut self, content_type: &str, body: Range<usize>) {
-        self.emptied.push((self.out.len(), type_of(content_type)));
+    fn leave_plain(&mut self, kind: String, body: Range<usize>) {
+        self.emptied.push((self.out.len(), kind));
         self.plain.push((self.out.len(), body));
     }
 
-    /// Decides what becomes of the body of a part with this Content-Type (`encoded`:
-    /// with a transfer encoding other than none).
-    fn body_of(&mut self, content_type: &str, encoded: bool, body: usize) -> Result<Body, Unusual> {
-        let kind = type_of(content_type);
-        let (main, sub) = kind.split_once('/').unwrap_or((&kind, ""));
+    /// Decides what becomes of the body of a part of this `type/subtype` and
+    /// Content-Type (`encoded`: with a transfer encoding other than none).
+    fn body_of(
+        &mut self,
+        kind: &str,
+        content_type: &str,
+        encoded: bool,
+        body: usize,
+    ) -> Result<Body, Unusual> {
+        let (main, sub) = kind.split_once('/').unwrap_or((kind, ""));
         Ok(match main {
             "multipart" => Body::Multipart {
                 boundary: boundary_of(content_type).ok_or(Unusual)?,
@@ -698,13 +701,10 @@ fn type_of(content_type: &str) -> String {
     content_type[..end].trim().to_ascii_lowercase()
 }
 
-/// Whether mail-parser reads a part of this type as a message of its own when it is
-/// not transfer-encoded.
-fn is_message(content_type: &str) -> bool {
-    matches!(
-        type_of(content_type).as_str(),
-        "message/rfc822" | "message/global"
-    )
+/// Whether mail-parser reads a part of this `type/subtype` as a message of its own
+/// when it is not transfer-encoded.
+fn is_message(kind: &str) -> bool {
+    matches!(kind, "message/rfc822" | "message/global")
 }
 
 /// Where mail-parser ends the body of a part that starts at `body` and is followed by
