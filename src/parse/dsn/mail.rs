@@ -124,13 +124,19 @@ impl<'a> Mail<'a> {
                     if original.is_none() {
                         let returned =
                             cut.and_then(|c| c.returned_headers(raw, part.offset_body as usize));
+                        // A message the skeleton stood in for is no notice: the walk
+                        // read its header block so (and the text made of the block
+                        // cannot say otherwise).
                         let headers = match returned {
                             Some(block) => header_text(block),
-                            None => nested_headers(input, part),
+                            None => {
+                                let headers = nested_headers(input, part);
+                                if is_returned_notice(headers.as_bytes()) {
+                                    nested = Some(nested_bytes(input, part, m));
+                                }
+                                headers
+                            }
                         };
-                        if is_returned_notice(headers.as_bytes()) {
-                            nested = Some(nested_bytes(input, part, m));
-                        }
                         original = Some(headers);
                     }
                 }
