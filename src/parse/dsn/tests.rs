@@ -729,12 +729,13 @@ fn plain_bodies_read_as_mail_parser_reads_them() {
         m.extend_from_slice(part);
         m.extend_from_slice(status.as_bytes());
         m.extend_from_slice(b"--b1--\n");
-        messages.push(m.clone());
-        messages.push(
-            String::from_utf8_lossy(&m)
-                .replace('\n', "\r\n")
-                .into_bytes(),
-        );
+        // Line ends changed byte by byte, so a body's Latin-1 bytes stay as they are.
+        let ended =
+            |end: &[u8]| -> Vec<u8> { m.split(|&b| b == b'\n').collect::<Vec<_>>().join(end) };
+        messages.push(ended(b"\r\n"));
+        // A lone CR ends no line for mail-parser's boundary search either.
+        messages.push(ended(b"\r"));
+        messages.push(m);
     }
     // Top-level bodies: they run to the message's end.
     for top in [
