@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
 
-use super::skeleton::{Skeleton, skeleton};
+use super::skeleton::{Skeleton, plain_params, skeleton, type_of};
 use crate::model::Timestamp;
 
 /// The MIME parser, built once: MIME headers and Subject decoded, the rest left raw
@@ -22,6 +22,19 @@ pub(super) static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
         .header_text(HeaderName::Subject)
         .default_header_ignore()
 });
+
+/// How [`Mail::parse_with`] reads a message's MIME structure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reading {
+    /// mail-parser parses the whole message.
+    Whole,
+    /// mail-parser parses the message's [`skeleton`] (compared in tests; the walk
+    /// gives way to it).
+    #[cfg(test)]
+    Skeleton,
+    /// The skeleton walk alone, where it read every part through; else as `Skeleton`.
+    Walk,
+}
 
 /// What kind of message/report part a part is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,19 +76,31 @@ pub struct Mail<'a> {
 impl<'a> Mail<'a> {
     /// Parses a message; `None` when it has no header at all.
     pub fn parse(raw: &'a [u8]) -> Option<Mail<'a>> {
-        Mail::parse_with(raw, true)
+        Mail::parse_with(raw, Reading::Walk)
     }
 
-    /// [`Mail::parse`], handing mail-parser the [`skeleton`] of the message when
-    /// `use_skeleton` is set (tests compare both ways). A skeleton mail-parser reads
-    /// otherwise than the walk that made it, or one whose left-out HTML turns out to
-    /// be the only text, gives way to the whole message.
-    pub(super) fn parse_with(raw: &'a [u8], use_skeleton: bool) -> Option<Mail<'a>> {
+    /// [`Mail::parse`] by one [`Reading`] (tests compare them). Each gives way to the
+    /// next when it cannot read the message: the walk alone to mail-parser on the
+    /// [`skeleton`], that to mail-parser on the whole message (a skeleton mail-parser
+    /// reads otherwise than the walk that made it, or one whose left-out HTML turns
+    /// out to be the only text).
+    pub(super) fn parse_with(raw: &'a [u8], reading: Reading) -> Option<Mail<'a>> {
         let headers = header_block(raw);
         if headers.is_empty() {
             return None;
         }
-        if use_skeleton && let Some(cut) = skeleton(raw) {
+        if reading != Reading::Whole
+            && let Some(cut) = skeleton(raw)
+        {
+            let headers = match cut.leaves() {
+                Some(_) if reading == Reading::Walk => {
+                    if let Some(mail) = Mail::from_walk(raw, headers, &cut) {
+                        return Some(mail);
+                    }
+                    header_block(raw)
+                }
+                _ => headers,
+            };
             if let Some(message) = PARSER.parse(&cut.bytes)
                 && cut.matches(&message.parts)
                 && let Some(mail) = Mail::read(raw, headers, &cut.bytes, &message, Some(&cut))
@@ -109,11 +134,7 @@ impl<'a> Mail<'a> {
             ),
             None => ("text/plain".to_string(), None),
         };
-        let mut texts: Vec<Cow<'_, str>> = Vec::new();
-        let mut html: Vec<Cow<'_, str>> = Vec::new();
-        let mut reports = Vec::new();
-        let mut original = None;
-        let mut nested = None;
+        let mut gathered = Gathered::default();
         for (i, part) in message.parts.iter().enumerate() {
             let kind = part_type(part);
             // A body the skeleton read apart: as it stands in the message, or decoded.
@@ -121,7 +142,7 @@ impl<'a> Mail<'a> {
             match &part.body {
                 PartType::Multipart(_) => {}
                 PartType::Message(m) => {
-                    if original.is_none() {
+                    if gathered.original.is_none() {
                         let returned =
                             cut.and_then(|c| c.returned_headers(raw, part.offset_body as usize));
                         // A message the skeleton stood in for is no notice: the walk
@@ -132,12 +153,12 @@ impl<'a> Mail<'a> {
                             None => {
                                 let headers = nested_headers(input, part);
                                 if is_returned_notice(headers.as_bytes()) {
-                                    nested = Some(nested_bytes(input, part, m));
+                                    gathered.nested = Some(nested_bytes(input, part, m));
                                 }
                                 headers
                             }
                         };
-                        original = Some(headers);
+                        gathered.original = Some(headers);
                     }
                 }
                 PartType::Text(text) => {
@@ -145,91 +166,79 @@ impl<'a> Mail<'a> {
                         Some(bytes) => text_as_parsed(part, bytes),
                         None => Cow::Borrowed(text.as_ref()),
                     };
-                    match kind.as_str() {
-                        "message/delivery-status" | "message/global-delivery-status" => {
-                            reports.push((ReportPart::DeliveryStatus, text.to_string()))
-                        }
-                        "message/feedback-report" => {
-                            reports.push((ReportPart::FeedbackReport, text.to_string()))
-                        }
-                        // text/rfc822-headers, or a message/rfc822 part mail-parser could not
-                        // parse as a message.
-                        "text/rfc822-headers"
-                        | "text/rfc822-header"
-                        | "message/rfc822"
-                        | "message/global"
-                        | "message/partial"
-                            if original.is_none() =>
-                        {
-                            original = Some(text.to_string());
-                        }
-                        _ if i == 0 || kind.starts_with("text/") || kind.is_empty() => {
-                            texts.push(text)
-                        }
-                        _ => {}
-                    }
+                    gathered.text(&kind, text, i == 0);
                 }
-                PartType::Html(text) => html.push(match apart {
+                PartType::Html(text) => gathered.html.push(match apart {
                     Some(bytes) => text_as_parsed(part, bytes),
                     None => Cow::Borrowed(text.as_ref()),
                 }),
                 PartType::Binary(bytes) | PartType::InlineBinary(bytes) => {
-                    let bytes = apart.unwrap_or(bytes);
-                    match kind.as_str() {
-                        "message/delivery-status" | "message/global-delivery-status" => {
-                            reports.push((ReportPart::DeliveryStatus, lossy(bytes).into_owned()))
-                        }
-                        "message/feedback-report" => {
-                            reports.push((ReportPart::FeedbackReport, lossy(bytes).into_owned()))
-                        }
-                        "message/rfc822" | "message/global" | "text/rfc822-headers"
-                            if original.is_none() =>
-                        {
-                            original = Some(lossy(bytes).into_owned());
-                        }
-                        _ => {}
-                    }
+                    gathered.binary(&kind, apart.unwrap_or(bytes));
                 }
             }
         }
-        if cut.is_some_and(|c| c.html_emptied) && texts.is_empty() {
-            return None;
-        }
-        let mut body = String::new();
-        if texts.is_empty() {
-            for h in &html {
-                body.push_str(&html_to_text(h));
-                body.push('\n');
-            }
-        } else {
-            for t in &texts {
-                if !body.is_empty() {
-                    body.push('\n');
-                }
-                body.push_str(t);
-            }
-        }
-        if body.contains('\r') {
-            body = body.replace("\r\n", "\n").replace('\r', "\n");
-        }
-        for (_, r) in &mut reports {
-            if r.contains('\r') {
-                *r = r.replace("\r\n", "\n").replace('\r', "\n");
-            }
-        }
-        let notice_len = super::text::before_original(&body).len();
-        Some(Mail {
+        gathered.into_mail(
             raw,
             headers,
             subject,
-            content_type,
-            report_type,
-            body,
-            reports,
-            original,
-            nested,
-            notice_len,
-        })
+            (content_type, report_type),
+            cut.is_some_and(|c| c.html_emptied),
+        )
+    }
+
+    /// The mail out of the skeleton walk alone, when it read every part through (see
+    /// [`Skeleton::leaves`]): each part's body as mail-parser would give it, without
+    /// parsing the message again. mail-parser still reads a Subject with encoded words.
+    /// `None` when the walk did not, or the reading gives way as [`Mail::read`]'s does.
+    fn from_walk(
+        raw: &'a [u8],
+        headers: Vec<(&'a str, Cow<'a, str>)>,
+        cut: &Skeleton,
+    ) -> Option<Mail<'a>> {
+        let leaves = cut.leaves()?;
+        let subject = match cut.subject_field(raw).map(plain_subject) {
+            Some(Some(subject)) => subject,
+            None => String::new(),
+            Some(None) => PARSER
+                .parse_headers(&cut.bytes)?
+                .subject()
+                .unwrap_or_default()
+                .to_string(),
+        };
+        let top = (!cut.content_type.is_empty()).then_some(cut.content_type.as_str());
+        let (content_type, report_type) = match top {
+            Some(value) => (
+                type_of(value),
+                param(value, "report-type").map(str::to_ascii_lowercase),
+            ),
+            None => ("text/plain".to_string(), None),
+        };
+        let mut gathered = Gathered::default();
+        for (i, leaf) in leaves.iter().enumerate() {
+            let kind = leaf.kind.as_str();
+            if let Some(block) = cut.returned_headers(raw, leaf.at) {
+                if gathered.original.is_none() {
+                    gathered.original = Some(header_text(block));
+                }
+                continue;
+            }
+            // A body left out is empty to mail-parser.
+            let bytes = cut.body_apart(raw, leaf.at).unwrap_or_default();
+            let charset = || param(&leaf.content_type, "charset");
+            let first = i == 0 && !content_type.starts_with("multipart/");
+            match mail_parser_kind(kind) {
+                PartKind::Text => gathered.text(kind, text_in_charset(charset(), bytes), first),
+                PartKind::Html => gathered.html.push(text_in_charset(charset(), bytes)),
+                PartKind::Binary => gathered.binary(kind, bytes),
+            }
+        }
+        gathered.into_mail(
+            raw,
+            headers,
+            subject,
+            (content_type, report_type),
+            cut.html_emptied,
+        )
     }
 
     /// The first top-level header of this name (case-insensitive), unfolded.
@@ -278,6 +287,169 @@ impl<'a> Mail<'a> {
     }
 }
 
+/// The parts of a notice as [`Mail`] keeps them, gathered part by part in order.
+#[derive(Default)]
+struct Gathered<'t> {
+    texts: Vec<Cow<'t, str>>,
+    html: Vec<Cow<'t, str>>,
+    reports: Vec<(ReportPart, String)>,
+    original: Option<String>,
+    nested: Option<Vec<u8>>,
+}
+
+impl<'t> Gathered<'t> {
+    /// A part mail-parser reads as text (not HTML); `first`: the top-level part.
+    fn text(&mut self, kind: &str, text: Cow<'t, str>, first: bool) {
+        match kind {
+            "message/delivery-status" | "message/global-delivery-status" => self
+                .reports
+                .push((ReportPart::DeliveryStatus, text.into_owned())),
+            "message/feedback-report" => self
+                .reports
+                .push((ReportPart::FeedbackReport, text.into_owned())),
+            // text/rfc822-headers, or a message/rfc822 part mail-parser could not
+            // parse as a message.
+            "text/rfc822-headers"
+            | "text/rfc822-header"
+            | "message/rfc822"
+            | "message/global"
+            | "message/partial"
+                if self.original.is_none() =>
+            {
+                self.original = Some(text.into_owned());
+            }
+            _ if first || kind.starts_with("text/") || kind.is_empty() => self.texts.push(text),
+            _ => {}
+        }
+    }
+
+    /// A part mail-parser reads as bytes.
+    fn binary(&mut self, kind: &str, bytes: &[u8]) {
+        match kind {
+            "message/delivery-status" | "message/global-delivery-status" => self
+                .reports
+                .push((ReportPart::DeliveryStatus, lossy(bytes).into_owned())),
+            "message/feedback-report" => self
+                .reports
+                .push((ReportPart::FeedbackReport, lossy(bytes).into_owned())),
+            "message/rfc822" | "message/global" | "text/rfc822-headers"
+                if self.original.is_none() =>
+            {
+                self.original = Some(lossy(bytes).into_owned());
+            }
+            _ => {}
+        }
+    }
+
+    /// The mail: the notice's text out of its text parts (or its HTML when it has
+    /// none). `None` when an HTML body was left out (`html_emptied`) and there is no
+    /// other text.
+    fn into_mail<'a>(
+        self,
+        raw: &'a [u8],
+        headers: Vec<(&'a str, Cow<'a, str>)>,
+        subject: String,
+        (content_type, report_type): (String, Option<String>),
+        html_emptied: bool,
+    ) -> Option<Mail<'a>> {
+        let Gathered {
+            texts,
+            html,
+            mut reports,
+            original,
+            nested,
+        } = self;
+        if html_emptied && texts.is_empty() {
+            return None;
+        }
+        let mut body = String::new();
+        if texts.is_empty() {
+            for h in &html {
+                body.push_str(&html_to_text(h));
+                body.push('\n');
+            }
+        } else {
+            for t in &texts {
+                if !body.is_empty() {
+                    body.push('\n');
+                }
+                body.push_str(t);
+            }
+        }
+        if body.contains('\r') {
+            body = body.replace("\r\n", "\n").replace('\r', "\n");
+        }
+        for (_, r) in &mut reports {
+            if r.contains('\r') {
+                *r = r.replace("\r\n", "\n").replace('\r', "\n");
+            }
+        }
+        let notice_len = super::text::before_original(&body).len();
+        Some(Mail {
+            raw,
+            headers,
+            subject,
+            content_type,
+            report_type,
+            body,
+            reports,
+            original,
+            nested,
+            notice_len,
+        })
+    }
+}
+
+/// How mail-parser reads the body of a part of this `type/subtype` when it is not a
+/// multipart or a message of its own (a part without a type is text/plain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PartKind {
+    Text,
+    Html,
+    Binary,
+}
+
+fn mail_parser_kind(kind: &str) -> PartKind {
+    match kind.split_once('/') {
+        Some(("text", "html")) => PartKind::Html,
+        Some(("text", _)) => PartKind::Text,
+        None if kind.is_empty() => PartKind::Text,
+        _ => PartKind::Binary,
+    }
+}
+
+/// The first parameter of this name in a plainly written Content-Type value (see
+/// [`plain_params`]), as mail-parser's `attribute` gives it.
+fn param<'v>(content_type: &'v str, name: &str) -> Option<&'v str> {
+    plain_params(content_type)?
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
+}
+
+/// The Subject as mail-parser reads an unstructured field without encoded words:
+/// each line's text without the spaces, tabs and CRs around it, the non-empty ones
+/// joined by a space. `None` when the field has an encoded word (mail-parser decodes
+/// it). `field`: the whole field, name and folds included.
+fn plain_subject(field: &[u8]) -> Option<String> {
+    let value = &field[memchr::memchr(b':', field)? + 1..];
+    if memchr::memmem::find(value, b"=?").is_some() {
+        return None;
+    }
+    let mut subject = String::new();
+    for line in value.split(|&b| b == b'\n') {
+        let skipped = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
+        let Some(first) = line.iter().position(|b| !skipped(b)) else {
+            continue;
+        };
+        let last = line.iter().rposition(|b| !skipped(b)).unwrap_or(first);
+        if !subject.is_empty() {
+            subject.push(' ');
+        }
+        subject.push_str(&String::from_utf8_lossy(&line[first..=last]));
+    }
+    Some(subject)
+}
+
 /// `String::from_utf8_lossy`, with valid UTF-8 (nearly every part) checked by
 /// `str::from_utf8`, whose ASCII fast path is many times quicker than the lossy
 /// decoder's byte-by-byte walk.
@@ -291,7 +463,15 @@ fn lossy(bytes: &[u8]) -> Cow<'_, str> {
 /// A text part's body, as mail-parser converts the bytes of a part without a
 /// transfer encoding: by the decoder of its charset, or as UTF-8.
 pub(super) fn text_as_parsed<'b>(part: &MessagePart<'_>, bytes: &'b [u8]) -> Cow<'b, str> {
-    let charset = part.content_type().and_then(|ct| ct.attribute("charset"));
+    text_in_charset(
+        part.content_type().and_then(|ct| ct.attribute("charset")),
+        bytes,
+    )
+}
+
+/// A text body in this charset as mail-parser converts it: by the charset's decoder,
+/// or as UTF-8 when it has none.
+fn text_in_charset<'b>(charset: Option<&str>, bytes: &'b [u8]) -> Cow<'b, str> {
     let decoder = charset.and_then(|charset| charset_decoder(charset.as_bytes()));
     match decoder {
         // Most bodies are ASCII; these decoders map each ASCII byte to itself, one
@@ -867,6 +1047,31 @@ impl std::fmt::Debug for Mail<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A Subject without encoded words reads as mail-parser reads it.
+    #[test]
+    fn plain_subjects_read_as_mail_parser_reads_them() {
+        let fields = [
+            "Subject: a b\n",
+            "Subject:   a  b  \n",
+            "Subject:\n x\n\ty\n",
+            "Subject: a\n \n b\n",
+            "Subject:\n",
+            "SUBJECT: caf\u{e9} = ? x\n",
+            "Subject: a\r\n",
+        ];
+        for field in fields {
+            let raw = format!("{field}\nbody");
+            let parsed = PARSER.parse(raw.as_bytes()).expect("parsed");
+            let theirs = parsed.subject().unwrap_or_default();
+            assert_eq!(
+                plain_subject(field.as_bytes()).as_deref(),
+                Some(theirs),
+                "{field:?}"
+            );
+        }
+        assert_eq!(plain_subject(b"Subject: =?UTF-8?B?w6k=?=\n"), None);
+    }
 
     /// mail-parser's reading of a date, as `parse_date` took it before
     /// [`common_date`].

@@ -69,6 +69,25 @@ pub(super) struct Skeleton {
     decoded: Vec<Decoded>,
     /// An HTML body was left out because a plain text part came before it.
     pub html_emptied: bool,
+    /// Every leaf part in order, when the walk read each through (see
+    /// [`Skeleton::leaves`]).
+    leaves: Option<Vec<Leaf>>,
+    /// The last top-level Subject field, name to line end with its folds.
+    subject: Option<Range<usize>>,
+    /// The top-level Content-Type value, unfolded.
+    pub content_type: String,
+}
+
+/// A part the walk read through: nothing of it is left for mail-parser to decode.
+#[derive(Debug)]
+pub(super) struct Leaf {
+    /// Where in `bytes` its body starts (the key of [`Skeleton::body_apart`] and
+    /// [`Skeleton::returned_headers`]); a body found under neither was left out.
+    pub at: usize,
+    /// `type/subtype`, lowercased; empty without a Content-Type.
+    pub kind: String,
+    /// Its Content-Type value, unfolded.
+    pub content_type: String,
 }
 
 /// A text part whose quoted-printable body the walk decoded.
@@ -98,6 +117,9 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
         decoded: Vec::new(),
         text_seen: false,
         html_emptied: false,
+        leaves: Vec::new(),
+        read_through: true,
+        subject: None,
     };
     let TopHead {
         body,
@@ -105,7 +127,11 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
         encoded,
         quoted_printable: qp_field,
         kept_every_field,
+        plainly_typed,
     } = walk.top_header_block()?;
+    walk.read_through &= plainly_typed;
+    // A message without a body is read as mail-parser reads it.
+    walk.read_through &= body < message.len();
     if body < message.len() {
         let kind = type_of(&content_type);
         if kind.starts_with("multipart/") {
@@ -122,6 +148,7 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
         {
             // The field was copied whole, where `field` says.
             walk.out.splice(field.value, *b" 8bit");
+            walk.leaf(&kind, &content_type);
             walk.decoded.push(Decoded {
                 field: field.start,
                 body: walk.out.len(),
@@ -129,8 +156,9 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
             });
         } else if !encoded && !is_message(&kind) {
             // Without a boundary, the body runs to the message's end.
-            walk.leave_plain(kind, body..message.len());
+            walk.leave_plain(kind, &content_type, body..message.len());
         } else {
+            walk.read_through = false;
             walk.out.extend_from_slice(&message[body..]);
         }
     }
@@ -145,6 +173,9 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
         plain: walk.plain,
         decoded: walk.decoded,
         html_emptied: walk.html_emptied,
+        leaves: walk.read_through.then_some(walk.leaves),
+        subject: walk.subject,
+        content_type,
     })
 }
 
@@ -177,6 +208,20 @@ impl Skeleton {
                 .find(|d| d.body == offset)
                 .map(|d| d.text.as_slice()),
         }
+    }
+
+    /// Every leaf part in mail-parser's order, when the walk read each through: no part
+    /// is left for mail-parser to decode (each body left out, read from the message,
+    /// decoded here, or a returned message's header block), every Content-Type written
+    /// plainly. The reader then needs no MIME parse (`mail::Mail::from_walk`).
+    pub fn leaves(&self) -> Option<&[Leaf]> {
+        self.leaves.as_deref()
+    }
+
+    /// The last top-level Subject field of `message` (the message the skeleton was made
+    /// of), its name and folds included.
+    pub fn subject_field<'m>(&self, message: &'m [u8]) -> Option<&'m [u8]> {
+        message.get(self.subject.clone()?)
     }
 
     /// The skeleton with each decoded body in place of its empty one: what the reader
@@ -261,6 +306,11 @@ struct Walk<'m> {
     /// A plain text part was kept (outside any returned message).
     text_seen: bool,
     html_emptied: bool,
+    leaves: Vec<Leaf>,
+    /// Every part so far was read through: none is left for mail-parser to decode,
+    /// each Content-Type reads as mail-parser reads it ([`strict_content_type`]).
+    read_through: bool,
+    subject: Option<Range<usize>>,
 }
 
 /// What becomes of a part's body.
@@ -311,22 +361,38 @@ impl Walk<'_> {
                         return None;
                     }
                 }
+                // An mbox `From ` line left at the top of a saved email: mail-parser
+                // reads it as a field of another name (the words up to the first
+                // colon) and ignores it.
+                HeaderLine::Field { name, .. } if line.start == 0 && name.starts_with(b"From ") => {
+                    keep = false;
+                    kept_every_field = false;
+                }
                 HeaderLine::Field { name, .. } => {
                     if name.is_empty() || name.iter().any(|&b| !(33..=126).contains(&b)) {
                         return None;
                     }
                     keep = SKELETON_FIELDS.iter().any(|f| name.eq_ignore_ascii_case(f));
+                    if name.eq_ignore_ascii_case(b"subject") {
+                        self.subject = Some(line.start..line.end);
+                    }
                     kept_any |= keep;
                     kept_every_field &= keep;
                 }
                 HeaderLine::Other => return None,
             }
             if keep {
+                if let (HeaderLine::Fold(_), Some(subject)) = (&kind, &mut self.subject)
+                    && subject.end == line.start
+                {
+                    subject.end = line.end;
+                }
                 self.out.extend_from_slice(&message[line]);
             }
         }
         kept_any.then_some(TopHead {
             body,
+            plainly_typed: content_type.is_plain(),
             content_type: content_type.value.unwrap_or_default(),
             encoded: transfer_encoding.encoded,
             quoted_printable: transfer_encoding.quoted_printable,
@@ -358,18 +424,27 @@ impl Walk<'_> {
         let find = |from: usize| finder.find(&message[from..]).map(|p| from + p);
         // The preamble, as it is.
         let Some(mut at) = find(pos) else {
+            // No part at all: mail-parser reads the multipart as text.
+            self.read_through = false;
             self.out.extend_from_slice(&message[pos..]);
             return Ok(message.len());
         };
         self.out.extend_from_slice(&message[pos..at]);
+        let first = at;
         loop {
+            // A delimiter within a line ends the part before as mail-parser ends
+            // it, but what follows is its own reading.
+            self.read_through &= at == pos || message[at - 1] == b'\n';
             let after = at + delimiter.len();
             match message.get(after) {
                 None => {
+                    self.read_through = false;
                     self.out.extend_from_slice(&message[at..]);
                     return Ok(message.len());
                 }
                 Some(b'-') if message.get(after + 1) == Some(&b'-') => {
+                    // Closed before any part: mail-parser has its own reading.
+                    self.read_through &= at != first;
                     self.out.extend_from_slice(&message[at..after + 2]);
                     return Ok(after + 2);
                 }
@@ -383,9 +458,11 @@ impl Walk<'_> {
                 return Err(Unusual);
             }
             let Some(head) = part_header_block(message, headers) else {
+                self.read_through = false;
                 self.out.extend_from_slice(&message[at..]);
                 return Ok(message.len());
             };
+            self.read_through &= head.plainly_written;
             let (body, content_type) = (head.body, &head.content_type);
             // Its `type/subtype`, read once for every decision below.
             let kind = type_of(content_type);
@@ -409,10 +486,12 @@ impl Walk<'_> {
             }
             let next = match fate {
                 Body::Empty if next.is_some() => {
+                    self.leaf(&kind, content_type);
                     self.emptied.push((self.out.len(), kind));
                     next
                 }
                 Body::Decoded { field, text } => {
+                    self.leaf(&kind, content_type);
                     self.decoded.push(Decoded {
                         field,
                         body: self.out.len(),
@@ -422,16 +501,31 @@ impl Walk<'_> {
                     self.out.push(b'\n');
                     next
                 }
-                Body::Keep if !head.encoded && !is_message(&kind) && !content_type.is_empty() => {
+                // A part with no header at all (a Sendmail or qmail notice's text) is
+                // text/plain, but a message in a digest.
+                Body::Keep
+                    if !head.encoded
+                        && !is_message(&kind)
+                        && (!content_type.is_empty()
+                            || !digest && body == line_end(message, headers)) =>
+                {
                     match next {
-                        Some(next) => self.leave_plain(kind, body..body_end(message, body, next)),
+                        Some(next) => self.leave_plain(
+                            kind,
+                            content_type,
+                            body..body_end(message, body, next),
+                        ),
                         // Unterminated, a part is read otherwise (as text).
-                        None => self.out.extend_from_slice(&message[body..]),
+                        None => {
+                            self.read_through = false;
+                            self.out.extend_from_slice(&message[body..]);
+                        }
                     }
                     next
                 }
                 // Unterminated, a part is read otherwise (as text): kept as it is.
                 Body::Keep | Body::Empty => {
+                    self.read_through = false;
                     self.out
                         .extend_from_slice(&message[body..next.unwrap_or(message.len())]);
                     next
@@ -441,6 +535,14 @@ impl Walk<'_> {
                     // original's identity is read from the block itself (see
                     // `Skeleton::returned_headers`).
                     let nested_end = nested_header_end(message, body);
+                    // A header block running past the next delimiter is cut there by
+                    // mail-parser.
+                    match find(body) {
+                        Some(delimiter) if delimiter < nested_end => return Err(Unusual),
+                        Some(_) => {}
+                        None => self.read_through = false,
+                    }
+                    self.leaf(&kind, content_type);
                     self.emptied.push((self.out.len(), kind));
                     self.returned.push((self.out.len(), body..nested_end));
                     self.out.extend_from_slice(RETURNED_STAND_IN);
@@ -468,9 +570,21 @@ impl Walk<'_> {
 
     /// Leaves out a body mail-parser would take as it stands, to be read from the
     /// message ([`Skeleton::body_apart`]).
-    fn leave_plain(&mut self, kind: String, body: Range<usize>) {
+    fn leave_plain(&mut self, kind: String, content_type: &str, body: Range<usize>) {
+        self.leaf(&kind, content_type);
         self.emptied.push((self.out.len(), kind));
         self.plain.push((self.out.len(), body));
+    }
+
+    /// Records a part read through, its body starting at the end of `out`.
+    fn leaf(&mut self, kind: &str, content_type: &str) {
+        if self.read_through {
+            self.leaves.push(Leaf {
+                at: self.out.len(),
+                kind: kind.to_string(),
+                content_type: content_type.to_string(),
+            });
+        }
     }
 
     /// Decides what becomes of the body of a part of this `type/subtype` and
@@ -522,6 +636,8 @@ struct TopHead {
     /// Where the quoted-printable Content-Transfer-Encoding field was copied to.
     quoted_printable: Option<QpField>,
     kept_every_field: bool,
+    /// Its Content-Type reads the same by a plain split as by mail-parser.
+    plainly_typed: bool,
 }
 
 /// What the walk reads of a part's header block.
@@ -532,6 +648,9 @@ struct PartHead {
     /// It names a transfer encoding other than none.
     encoded: bool,
     quoted_printable: Option<QpField>,
+    /// Every line is a field or a fold of one, and the Content-Type reads the same by
+    /// a plain split as by mail-parser.
+    plainly_written: bool,
 }
 
 /// The header block of a part starting at `pos`. `None` when the message ends before
@@ -539,12 +658,22 @@ struct PartHead {
 fn part_header_block(message: &[u8], pos: usize) -> Option<PartHead> {
     let mut content_type = ContentType::default();
     let mut transfer_encoding = TransferEncoding::default();
+    let mut plain_lines = true;
     for (line, kind) in header_lines(message, pos) {
         content_type.read(&kind);
         transfer_encoding.read(line.start, &kind);
+        plain_lines &= match kind {
+            HeaderLine::Field { name, .. } => {
+                !name.is_empty() && name.iter().all(|b| (33..=126).contains(b))
+            }
+            HeaderLine::Fold(_) => line.start > pos,
+            HeaderLine::Blank => true,
+            HeaderLine::Other => false,
+        };
         if matches!(kind, HeaderLine::Blank) {
             return Some(PartHead {
                 body: line.end,
+                plainly_written: plain_lines && content_type.is_plain(),
                 content_type: content_type.value.unwrap_or_default(),
                 encoded: transfer_encoding.encoded,
                 quoted_printable: transfer_encoding.quoted_printable,
@@ -608,21 +737,36 @@ struct ContentType {
     value: Option<String>,
     /// The line before was this field or one of its folds.
     open: bool,
+    /// A fold came within a type or a parameter (not after a `;`), where
+    /// mail-parser's reading of the line break is its own.
+    folded_within: bool,
 }
 
 impl ContentType {
+    /// Whether the value reads the same by a plain split as by mail-parser (see
+    /// [`plain_params`]); a part without a Content-Type does.
+    fn is_plain(&self) -> bool {
+        !self.folded_within
+            && self
+                .value
+                .as_deref()
+                .is_none_or(|v| plain_params(v).is_some())
+    }
+
     fn read(&mut self, line: &HeaderLine<'_>) {
         match line {
             HeaderLine::Field { name, value } => {
                 self.open = name.eq_ignore_ascii_case(b"content-type");
                 if self.open {
                     self.value = Some(String::from_utf8_lossy(value).trim_ascii().to_string());
+                    self.folded_within = false;
                 }
             }
             HeaderLine::Fold(text) => {
                 if self.open
                     && let Some(v) = self.value.as_mut()
                 {
+                    self.folded_within |= !v.ends_with(';');
                     v.push(' ');
                     v.push_str(String::from_utf8_lossy(text).trim_ascii());
                 }
@@ -696,7 +840,7 @@ fn nested_header_end(message: &[u8], pos: usize) -> usize {
 }
 
 /// `type/subtype` of a Content-Type value, lowercased.
-fn type_of(content_type: &str) -> String {
+pub(super) fn type_of(content_type: &str) -> String {
     let end = content_type.find(';').unwrap_or(content_type.len());
     content_type[..end].trim().to_ascii_lowercase()
 }
@@ -749,6 +893,80 @@ fn boundary_of(content_type: &str) -> Option<Vec<u8>> {
         }
     }
     found
+}
+
+/// The parameters of a Content-Type value written plainly, `(name, value)` with the
+/// quotes taken off: `type/subtype` then `name=value` or `name="value"` parameters
+/// between `;`, printable ASCII, no comments, escapes, encoded words or RFC 2231
+/// parts. mail-parser reads such a value as this split does; `None` for any other.
+pub(super) fn plain_params(value: &str) -> Option<impl Iterator<Item = (&str, &str)>> {
+    let (kind, params) = value.split_once(';').unwrap_or((value, ""));
+    let (ctype, subtype) = kind.split_once('/')?;
+    let plain = is_token(ctype)
+        // Blanks after the subtype only: `type_of` keeps any before it.
+        && is_token(subtype.trim_end_matches([' ', '\t']))
+        && params.split(';').all(|piece| plain_param(piece).is_some());
+    plain.then(|| {
+        params
+            .split(';')
+            .filter_map(|piece| plain_param(piece).flatten())
+    })
+}
+
+/// One parameter of [`plain_params`]: `Some(None)` for an empty one (`;;`, a `;` at
+/// the end), `None` for one not written plainly.
+fn plain_param(piece: &str) -> Option<Option<(&str, &str)>> {
+    let piece = trim_blanks(piece);
+    if piece.is_empty() {
+        return Some(None);
+    }
+    let (name, value) = piece.split_once('=')?;
+    let (name, value) = (trim_blanks(name), trim_blanks(value));
+    let (bare, quoted) = match value.strip_prefix('"') {
+        Some(inner) => (inner.strip_suffix('"')?, true),
+        None => (value, false),
+    };
+    // Within quotes, spaces and parentheses are the value's own.
+    let plain_byte = |b: u8| match b {
+        b'"' | b'\\' | b';' => false,
+        b' ' | b'(' | b')' => quoted,
+        _ => b.is_ascii_graphic(),
+    };
+    let encoded_word = bare.as_bytes().windows(2).any(|pair| pair == b"=?");
+    let plain = is_token(name) && !bare.is_empty() && bare.bytes().all(plain_byte) && !encoded_word;
+    plain.then_some(Some((name, bare)))
+}
+
+/// `s` without the spaces and tabs around it (what mail-parser skips between tokens).
+fn trim_blanks(s: &str) -> &str {
+    s.trim_matches(|c| c == ' ' || c == '\t')
+}
+
+/// An RFC 2045 token: printable ASCII but the separators (and `*`, which starts an
+/// RFC 2231 part).
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes().all(|b| {
+            b.is_ascii_graphic()
+                && !matches!(
+                    b,
+                    b'(' | b')'
+                        | b'<'
+                        | b'>'
+                        | b'@'
+                        | b','
+                        | b';'
+                        | b':'
+                        | b'\\'
+                        | b'"'
+                        | b'/'
+                        | b'['
+                        | b']'
+                        | b'?'
+                        | b'='
+                        | b'*'
+                )
+        })
 }
 
 /// The end of the line starting at `pos`, after its line feed.

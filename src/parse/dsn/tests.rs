@@ -4,9 +4,9 @@
 use std::io::BufReader;
 use std::sync::Arc;
 
-use mail_parser::PartType;
+use mail_parser::{MimeHeaders, PartType};
 
-use super::skeleton::{Skeleton, skeleton};
+use super::skeleton::{Skeleton, plain_params, skeleton, type_of};
 use super::*;
 use crate::classify::Classifier;
 use crate::codes::EnhancedCode;
@@ -510,6 +510,25 @@ fn the_mime_skeleton_reads_as_the_whole_message() {
         format!(": s\nContent-Type: multipart/report; boundary=b\n{body}"),
     ];
     messages.extend(shapes.iter().map(|s| s.as_bytes().to_vec()));
+    // Shapes the walk reads alone, and Content-Types and Subjects it leaves to
+    // mail-parser (an RFC 2231 part, a comment, an encoded word).
+    let report = |content_type: &str, subject: &str, part: &str| {
+        format!(
+            "Subject:{subject}\nContent-Type: {content_type}\n\n--b\n{part}\n--b\nContent-Type: message/delivery-status\n\nStatus: 5.1.1\n--b--\n"
+        )
+    };
+    let latin1 = "Content-Type: text/plain; charset=ISO-8859-1\n\nR\u{e9}sum\u{e9}";
+    let walked_shapes = [
+        format!("From MAILER-DAEMON Thu Apr 29 23:34:45 2010\n{}", report("multipart/report; boundary=b", " s", "\nThe mail system")),
+        report("multipart/report; boundary=b", " s", "\nHi. This is the qmail-send program."),
+        report("Multipart/Report; report-type=Delivery-Status; BOUNDARY=\"b\"", "   lead  and trail  ", latin1),
+        report("multipart/report; boundary=\"b\";", "\n folded only\n\tagain", "Content-Type: text/plain; charset=\"utf-8\"; format=flowed\n\nok"),
+        report("multipart/report; boundary=b", " =?ISO-8859-1?Q?caf=E9?=", "Content-Type: text/plain; charset*=utf-8''x\n\nok"),
+        report("multipart/report (comment); boundary=b", " s", "\nok"),
+        report("multipart/report; boundary=b", " s", "Content-Type: text/plain; charset=\"a;b\"\n\nok"),
+        "Subject: s\nContent-Type: multipart/report; boundary=\"Boundary_(ID_x y)\"\n\n--Boundary_(ID_x y)\n\ntext\n--Boundary_(ID_x y)--\n".to_string(),
+    ];
+    messages.extend(walked_shapes.iter().map(|s| s.as_bytes().to_vec()));
     // Bytes that are not UTF-8 (Latin-1) in a kept and a dropped value, and in a name.
     let latin1_values = [
         &b"Received: from \xe9t\xe9\nSubject: r\xe9sum\xe9\nContent-Type: multipart/report; boundary=b\n"[..],
@@ -526,13 +545,22 @@ fn the_mime_skeleton_reads_as_the_whole_message() {
     messages.push(latin1_values);
     messages.push(latin1_name);
     let mut cut_down = 0;
+    let mut walked = 0;
     for raw in &messages {
         cut_down += usize::from(skeleton(raw).is_some_and(|s| s.bytes.len() < raw.len()));
-        let whole = mail::Mail::parse_with(raw, false).map(|m| mail_view(&m));
-        let skeleton = mail::Mail::parse_with(raw, true).map(|m| mail_view(&m));
-        assert_eq!(skeleton, whole, "{}", String::from_utf8_lossy(raw));
+        walked += usize::from(skeleton(raw).is_some_and(|s| s.leaves().is_some()));
+        let whole = mail::Mail::parse_with(raw, mail::Reading::Whole).map(|m| mail_view(&m));
+        for reading in [mail::Reading::Skeleton, mail::Reading::Walk] {
+            let read = mail::Mail::parse_with(raw, reading).map(|m| mail_view(&m));
+            assert_eq!(read, whole, "{reading:?}: {}", String::from_utf8_lossy(raw));
+        }
     }
     assert!(cut_down >= 30, "{cut_down} messages cut down");
+    assert!(walked >= 25, "{walked} messages read by the walk alone");
+    let walks = |raw: &str| skeleton(raw.as_bytes()).is_some_and(|s| s.leaves().is_some());
+    assert!(walked_shapes[..4].iter().all(|raw| walks(raw)));
+    assert!(walked_shapes[7..].iter().all(|raw| walks(raw)));
+    assert!(!walked_shapes[4..7].iter().any(|raw| walks(raw)));
     for weird in &shapes[6..] {
         assert!(skeleton(weird.as_bytes()).is_none(), "{weird}");
     }
@@ -545,6 +573,53 @@ fn the_mime_skeleton_reads_as_the_whole_message() {
                 .to_string()
         )
     );
+}
+
+/// A Content-Type value the walk reads by a plain split (and needs no MIME parse for)
+/// gives mail-parser's type and parameters; the others are left to mail-parser.
+#[test]
+fn plain_content_types_read_as_mail_parser_reads_them() {
+    let plain = [
+        "text/plain",
+        "Text/Plain; CHARSET=\"ISO-8859-1\"",
+        "multipart/report; report-type=delivery-status;\tboundary=\"Boundary_(ID_x y)\";",
+        "text/plain;charset=us-ascii;format=flowed",
+        "multipart/mixed; boundary=----=_Part_1_2.3",
+        "message/delivery-status ; name = \"a b\"",
+    ];
+    for value in plain {
+        let raw = format!("Content-Type: {value}\n\nx");
+        let parsed = mail::PARSER.parse(raw.as_bytes()).expect("parsed");
+        let ct = parsed.content_type().expect("content type");
+        let theirs = format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or(""));
+        assert_eq!(type_of(value), theirs, "{value}");
+        let ours: Vec<(String, String)> = plain_params(value)
+            .expect("plain")
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
+            .collect();
+        let theirs: Vec<(String, String)> = ct
+            .attributes()
+            .unwrap_or_default()
+            .iter()
+            .map(|a| (a.name.to_string(), a.value.to_string()))
+            .collect();
+        assert_eq!(ours, theirs, "{value}");
+    }
+    let other = [
+        "text/plain (comment)",
+        "text/plain; charset*=utf-8''x",
+        "text/plain; charset=\"a\\\"b\"",
+        "text",
+        "text/plain; charset",
+        "text/plain; name==?utf-8?q?x?=",
+        "text/plain; a=\"x;y\"",
+        "text/plain; a=x y",
+        "text/plain; a=\"\"",
+        "text/ rfc822-headers",
+    ];
+    for value in other {
+        assert!(plain_params(value).is_none(), "{value}");
+    }
 }
 
 /// The skeleton leaves out the bodies no decoder reads (an HTML copy after the plain
@@ -562,8 +637,10 @@ fn the_skeleton_leaves_out_what_no_decoder_reads() {
     let close = "--b1--\nEpilogue.\n";
     let mail = |parts: &[&str]| format!("{head}{}", parts.concat());
     let same_either_way = |raw: &str| {
-        let whole = mail::Mail::parse_with(raw.as_bytes(), false).map(|m| mail_view(&m));
-        let cut = mail::Mail::parse_with(raw.as_bytes(), true).map(|m| mail_view(&m));
+        let whole =
+            mail::Mail::parse_with(raw.as_bytes(), mail::Reading::Whole).map(|m| mail_view(&m));
+        let cut =
+            mail::Mail::parse_with(raw.as_bytes(), mail::Reading::Walk).map(|m| mail_view(&m));
         assert_eq!(cut, whole, "{raw}");
         whole.expect("a mail")
     };
@@ -668,8 +745,8 @@ fn the_skeleton_leaves_out_what_no_decoder_reads() {
     for raw in [folded.as_bytes(), latin1.as_slice()] {
         let cut = skeleton(raw).expect("cut down");
         assert!(memchr::memmem::find(&cut.bytes, b"IMAGEBYTES").is_none());
-        let whole = mail::Mail::parse_with(raw, false).map(|m| mail_view(&m));
-        let cut = mail::Mail::parse_with(raw, true).map(|m| mail_view(&m));
+        let whole = mail::Mail::parse_with(raw, mail::Reading::Whole).map(|m| mail_view(&m));
+        let cut = mail::Mail::parse_with(raw, mail::Reading::Walk).map(|m| mail_view(&m));
         assert_eq!(cut, whole);
     }
     // Multiparts nested past the walk's depth: parsed whole.
@@ -788,8 +865,8 @@ fn plain_bodies_read_as_mail_parser_reads_them() {
                 );
             }
         }
-        let whole = mail::Mail::parse_with(raw, false).map(|m| mail_view(&m));
-        let cut = mail::Mail::parse_with(raw, true).map(|m| mail_view(&m));
+        let whole = mail::Mail::parse_with(raw, mail::Reading::Whole).map(|m| mail_view(&m));
+        let cut = mail::Mail::parse_with(raw, mail::Reading::Walk).map(|m| mail_view(&m));
         assert_eq!(cut, whole, "{shown}");
     }
     assert!(left_out >= 30, "{left_out} messages cut down");
@@ -1059,8 +1136,8 @@ fn quoted_printable_text_reads_as_mail_parser_decodes_it() {
                 memchr::memmem::find(&s.bytes, b"Content-Transfer-Encoding: 8bit").is_some()
             }));
             // And through the reader itself.
-            let whole = mail::Mail::parse_with(&raw, false).map(|m| mail_view(&m));
-            let cut = mail::Mail::parse_with(&raw, true).map(|m| mail_view(&m));
+            let whole = mail::Mail::parse_with(&raw, mail::Reading::Whole).map(|m| mail_view(&m));
+            let cut = mail::Mail::parse_with(&raw, mail::Reading::Walk).map(|m| mail_view(&m));
             assert_eq!(cut, whole, "{:?}", String::from_utf8_lossy(&raw));
         }
     }
