@@ -80,6 +80,23 @@ pub fn split_lf(text: &str) -> impl Iterator<Item = &str> + Clone {
     crate::parse::lf_pieces(text.as_bytes()).map(move |range| &text[range])
 }
 
+/// `str::split("\n\n")`, by a searcher built once: the standard library builds a
+/// two-way searcher on every call.
+pub fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
+    static BLANK_LINE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\n\n"));
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest?;
+        match BLANK_LINE.find(t.as_bytes()) {
+            Some(p) => {
+                rest = Some(&t[p + 2..]);
+                Some(&t[..p])
+            }
+            None => rest.take(),
+        }
+    })
+}
+
 /// Phrases in a line that announce the returned message (or its headers).
 const ORIGINAL_MARKERS: &[&str] = &[
     "below this line is a copy of the message",
@@ -356,6 +373,18 @@ const RECIPIENT_LABELS: &[&str] = &[
     "empfänger:",
 ];
 
+/// The first bytes of [`RECIPIENT_LABELS`]: a line that starts otherwise (most do:
+/// `<`, a local part) is not compared with each label.
+const LABEL_FIRST_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < RECIPIENT_LABELS.len() {
+        table[RECIPIENT_LABELS[i].as_bytes()[0] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// The address a line starts with, (`<a@b>:`, `a@b`, `"a@b":`, `a@b...`,
 /// `Recipient: <a@b>`, `550 <a@b>... User unknown`) and what follows it on the line.
 pub fn leading_address(line: &str) -> Option<(&str, &str)> {
@@ -366,10 +395,16 @@ pub fn leading_address(line: &str) -> Option<(&str, &str)> {
 /// `554 <a@b>... Remote protocol error`).
 pub fn leading_address_coded(line: &str) -> Option<(&str, &str, Option<crate::codes::ReplyCode>)> {
     let mut t = line.trim_start();
-    for label in RECIPIENT_LABELS {
-        if starts_ci(t, label) {
-            t = t[label.len()..].trim_start();
-            break;
+    if t
+        .as_bytes()
+        .first()
+        .is_some_and(|b| LABEL_FIRST_BYTES[usize::from(b.to_ascii_lowercase())])
+    {
+        for label in RECIPIENT_LABELS {
+            if starts_ci(t, label) {
+                t = t[label.len()..].trim_start();
+                break;
+            }
         }
     }
     let mut code = None;
@@ -475,7 +510,7 @@ pub fn error_near(body: &str, address: &str, single: bool) -> Option<String> {
     if !single {
         return None;
     }
-    body.split("\n\n")
+    paragraphs(body)
         .map(|p| join_lines(lines(p)))
         .find(|p| has_reply_code(p))
 }
@@ -580,8 +615,7 @@ const ERROR_WORDS: &[&str] = &[
 /// the first with a reply code.
 pub fn error_paragraph(section: &str) -> Option<String> {
     let mut with_error_word = None;
-    let paragraphs = section
-        .split("\n\n")
+    let paragraphs = paragraphs(section)
         .map(|p| join_lines(lines(p).filter(|l| !is_rule_line(l))))
         .filter(|p| !p.is_empty());
     for p in paragraphs {
@@ -599,13 +633,12 @@ pub fn error_paragraph(section: &str) -> Option<String> {
     with_error_word
 }
 
-/// [`INTRO_PHRASES`] in one automaton (lowercase text).
-static INTRO_FINDER: LazyLock<AhoCorasick> =
-    LazyLock::new(|| AhoCorasick::new(INTRO_PHRASES).expect("intro phrases build an automaton"));
+/// [`INTRO_PHRASES`] in one automaton (lowercase text). Only asked whether one
+/// occurs, which a leftmost-first automaton (with its prefilter) answers as well.
+static INTRO_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| phrase_automaton(INTRO_PHRASES));
 
-/// [`ERROR_WORDS`] in one automaton (lowercase text).
-static ERROR_WORD_FINDER: LazyLock<AhoCorasick> =
-    LazyLock::new(|| AhoCorasick::new(ERROR_WORDS).expect("error words build an automaton"));
+/// [`ERROR_WORDS`] in one automaton (lowercase text), as [`INTRO_FINDER`].
+static ERROR_WORD_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| phrase_automaton(ERROR_WORDS));
 
 /// `----- Transcript of session follows -----` and similar rules.
 fn is_rule_line(line: &str) -> bool {
