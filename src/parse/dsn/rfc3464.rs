@@ -59,15 +59,28 @@ fn has_inline_fields(body: &str) -> bool {
     let mut final_recipient = false;
     let mut action_or_status = false;
     for line in text::lines(body) {
+        // Most lines start with none of the fields' first letters: ruled out by a byte
+        // (a line led by whitespace or a non-ASCII char is trimmed and compared).
+        if line.as_bytes().first().is_none_or(|b| {
+            b.is_ascii_graphic() && !FIELD_FIRST_BYTES.contains(&b.to_ascii_lowercase())
+        }) {
+            continue;
+        }
         let l = line.trim_start();
         if starts_with_ci(l, "Final-Recipient:") || starts_with_ci(l, "Original-Recipient:") {
             final_recipient = true;
         } else if starts_with_ci(l, "Action:") || starts_with_ci(l, "Status:") {
             action_or_status = true;
         }
+        if final_recipient && action_or_status {
+            return true;
+        }
     }
     final_recipient && action_or_status
 }
+
+/// The first letters (lowercase) of the fields [`has_inline_fields`] looks for.
+const FIELD_FIRST_BYTES: [u8; 4] = [b'f', b'o', b'a', b's'];
 
 pub fn starts_with_ci(s: &str, prefix: &str) -> bool {
     s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
