@@ -128,9 +128,11 @@ pub fn is_original_marker(line: &str) -> bool {
     }
     // A marker stands framed by rules or ends in a colon; a sentence ending in a full
     // stop only when short ("Original message follows.").
-    let framed = t.starts_with(['-', '=', '*', '[', '_', '<'])
-        || t.ends_with([':', '-', '='])
-        || (t.ends_with('.') && t.len() < 40);
+    // By bytes (the chars are ASCII): a char pattern decodes the first and last chars.
+    let (first, last) = (t.as_bytes()[0], t.as_bytes()[t.len() - 1]);
+    let framed = matches!(first, b'-' | b'=' | b'*' | b'[' | b'_' | b'<')
+        || matches!(last, b':' | b'-' | b'=')
+        || (last == b'.' && t.len() < 40);
     if !framed {
         return false;
     }
@@ -186,6 +188,14 @@ pub fn before_original(body: &str) -> &str {
 /// Whether the text starts with what looks like the header block of a returned
 /// message: `Return-Path:` or `Received:` followed by more header fields.
 fn starts_header_block(text: &str) -> bool {
+    // Both names start with an R: most lines are ruled out by their first byte.
+    if !text
+        .as_bytes()
+        .first()
+        .is_some_and(|b| b.eq_ignore_ascii_case(&b'r'))
+    {
+        return false;
+    }
     if !(starts_ci(text, "Return-Path:") || starts_ci(text, "Received:")) {
         return false;
     }
@@ -395,8 +405,7 @@ pub fn leading_address(line: &str) -> Option<(&str, &str)> {
 /// `554 <a@b>... Remote protocol error`).
 pub fn leading_address_coded(line: &str) -> Option<(&str, &str, Option<crate::codes::ReplyCode>)> {
     let mut t = line.trim_start();
-    if t
-        .as_bytes()
+    if t.as_bytes()
         .first()
         .is_some_and(|b| LABEL_FIRST_BYTES[usize::from(b.to_ascii_lowercase())])
     {
