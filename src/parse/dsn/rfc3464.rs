@@ -145,7 +145,8 @@ pub fn read_fields(body: &str, report: &mut Report) {
     let mut current: Option<RecipientReport> = None;
     // Unfold first: (field, value) in order, values borrowed unless folded. A field
     // is named once per line, so the values are not copied to be compared.
-    let mut fields: Vec<(Field, Cow<'_, str>)> = Vec::new();
+    // Room for a report's usual fields: growing from empty reallocated three times.
+    let mut fields: Vec<(Field, Cow<'_, str>)> = Vec::with_capacity(32);
     for line in text::lines(body) {
         if text::trim(line).is_empty() {
             fields.push((Field::Blank, Cow::Borrowed("")));
