@@ -486,6 +486,13 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
     let report = &decoded.report;
     let diagnostic = rcpt.diagnostic.as_deref().filter(|d| !d.is_empty());
     let mut found = diagnostic.map(codes::extract).unwrap_or_default();
+    // The diagnostic lowercased once, for the expiry and stage phrases, when needed.
+    let lower_cell = std::cell::OnceCell::new();
+    let lower = || {
+        lower_cell
+            .get_or_init(|| diagnostic.unwrap_or_default().to_ascii_lowercase())
+            .as_str()
+    };
     let failure = report.kind == Kind::Bounce
         && !matches!(
             rcpt.action,
@@ -528,7 +535,7 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
             let expired = rcpt.expired
                 || enhanced_code.is_some_and(is_expiry)
                 || rcpt.status.is_some_and(is_expiry)
-                || diagnostic.is_some_and(text::says_expired);
+                || diagnostic.is_some() && text::says_expired_lower(lower());
             if expired && class.is_none_or(|c| c == 4) {
                 Action::Expired
             } else {
@@ -539,7 +546,7 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
     let stage = rcpt
         .stage
         .or_else(|| diagnostic.and_then(detect_stage))
-        .or_else(|| diagnostic.and_then(text::stage_marker));
+        .or_else(|| diagnostic.and_then(|_| text::stage_marker_lower(lower())));
     let verdict = match (report.kind, action) {
         (Kind::Bounce, Action::Delivered) => Some(not_a_bounce(format!(
             "Action: {}",

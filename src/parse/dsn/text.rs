@@ -317,8 +317,13 @@ fn phrase_automaton(phrases: &[&str]) -> AhoCorasick {
 
 /// Whether a notice's text says the MTA gave up after temporary failures.
 pub fn says_expired(text: &str) -> bool {
+    says_expired_lower(&text.to_ascii_lowercase())
+}
+
+/// [`says_expired`] of a text already lowercased (ASCII).
+pub fn says_expired_lower(lower: &str) -> bool {
     static EXPIRED: LazyLock<AhoCorasick> = LazyLock::new(|| phrase_automaton(EXPIRED_PHRASES));
-    EXPIRED.is_match(&text.to_ascii_lowercase())
+    EXPIRED.is_match(lower)
 }
 
 /// Markers of the SMTP stage (lowercase), in order of preference.
@@ -345,16 +350,20 @@ const STAGE_MARKERS: &[(&str, SmtpStage)] = &[
 /// TO:", qmail's "RCPT TO response", Sendmail's ">>> DATA" transcript lines. The first
 /// marker of the list found anywhere in the text wins.
 pub fn stage_marker(text: &str) -> Option<SmtpStage> {
+    stage_marker_lower(&text.to_ascii_lowercase())
+}
+
+/// [`stage_marker`] of a text already lowercased (ASCII).
+pub fn stage_marker_lower(lower: &str) -> Option<SmtpStage> {
     static ANY: LazyLock<AhoCorasick> = LazyLock::new(|| {
         let markers: Vec<&str> = STAGE_MARKERS.iter().map(|(m, _)| *m).collect();
         phrase_automaton(&markers)
     });
     static EACH: LazyLock<Vec<Finder<'static>>> =
         LazyLock::new(|| STAGE_MARKERS.iter().map(|(m, _)| Finder::new(m)).collect());
-    let lower = text.to_ascii_lowercase();
     // Most texts hold none: one pass says so. Where one is, the markers are searched
     // one by one, in order (a leftmost search may skip a marker that overlaps another).
-    if !ANY.is_match(&lower) {
+    if !ANY.is_match(lower) {
         return None;
     }
     EACH.iter()
