@@ -111,17 +111,21 @@ pub enum DsnAction {
 
 impl DsnAction {
     pub fn parse(value: &str) -> Option<DsnAction> {
-        let word = value.split_whitespace().next()?.to_ascii_lowercase();
-        Some(
-            match word.trim_end_matches(|c: char| !c.is_ascii_alphabetic()) {
-                "failed" | "failure" => DsnAction::Failed,
-                "delayed" => DsnAction::Delayed,
-                "delivered" => DsnAction::Delivered,
-                "relayed" => DsnAction::Relayed,
-                "expanded" => DsnAction::Expanded,
-                _ => return None,
-            },
-        )
+        let word = value.split_whitespace().next()?;
+        // Compared ignoring case rather than lowercased: no copy of the word.
+        let word = word.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
+        const ACTIONS: &[(&str, DsnAction)] = &[
+            ("failed", DsnAction::Failed),
+            ("failure", DsnAction::Failed),
+            ("delayed", DsnAction::Delayed),
+            ("delivered", DsnAction::Delivered),
+            ("relayed", DsnAction::Relayed),
+            ("expanded", DsnAction::Expanded),
+        ];
+        ACTIONS
+            .iter()
+            .find(|(name, _)| word.eq_ignore_ascii_case(name))
+            .map(|&(_, action)| action)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -215,23 +219,27 @@ impl RecipientReport {
 }
 
 /// An address as reports write it (`rfc822; <A@B>`) reduced to `A@B`.
+///
+/// Bytes searched by memchr and trimmed by [`text::trim`]: this runs on every
+/// recipient field of every report.
 pub fn clean_address(value: &str) -> String {
-    let mut v = value.trim();
-    if let Some((kind, rest)) = v.split_once(';')
-        && !kind.contains('@')
+    let find = |v: &str, b: u8| memchr::memchr(b, v.as_bytes());
+    let mut v = text::trim(value);
+    if let Some(semi) = find(v, b';')
+        && find(&v[..semi], b'@').is_none()
     {
-        v = rest.trim();
+        v = text::trim(&v[semi + 1..]);
     }
     // "Name <a@b>": keep the bracketed address.
-    if let Some(start) = v.find('<')
-        && let Some(end) = v[start..].find('>')
-        && v[start..start + end].contains('@')
+    if let Some(start) = find(v, b'<')
+        && let Some(end) = find(&v[start..], b'>')
+        && find(&v[start..start + end], b'@').is_some()
     {
-        return v[start + 1..start + end].trim().to_string();
+        return text::trim(&v[start + 1..start + end]).to_string();
     }
-    let mut v = v
-        .trim_matches(|c: char| matches!(c, '<' | '>' | '\'' | ' ' | '\t' | ':' | ',' | '.'))
-        .trim();
+    let mut v = text::trim(
+        v.trim_matches(|c: char| matches!(c, '<' | '>' | '\'' | ' ' | '\t' | ':' | ',' | '.')),
+    );
     // "a@b" quoted whole loses its quotes; "a..b"@c keeps its quoted local part.
     if v.len() > 2 && v.starts_with('"') && v.ends_with('"') {
         v = &v[1..v.len() - 1];

@@ -293,28 +293,26 @@ fn push_recipient(report: &mut Report, mut r: RecipientReport) {
 /// `dns; mx.example.com` -> `mx.example.com` (brackets of an address literal dropped).
 pub fn strip_type(value: &str) -> String {
     let (_, v) = split_type(value);
-    v.trim()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .trim()
-        .to_string()
+    text::trim(text::trim(v).trim_start_matches('[').trim_end_matches(']')).to_string()
 }
 
-/// `smtp; 550 ...` -> (Some("smtp"), "550 ..."); no type -> (None, value).
+/// `smtp; 550 ...` -> (Some("smtp"), "550 ..."); no type -> (None, value). The `;` by
+/// memchr and the trims by bytes ([`text::trim`]): this runs on every Reporting-MTA,
+/// Remote-MTA and Diagnostic-Code.
 pub fn split_type(value: &str) -> (Option<&str>, &str) {
-    match value.split_once(';') {
-        Some((kind, rest))
-            if !kind.is_empty()
-                && kind.len() <= 16
-                && kind
-                    .trim()
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+    if let Some(semi) = memchr::memchr(b';', value.as_bytes()) {
+        let (kind, rest) = (&value[..semi], &value[semi + 1..]);
+        let kind_trimmed = text::trim(kind);
+        if !kind.is_empty()
+            && kind.len() <= 16
+            && kind_trimmed
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         {
-            (Some(kind.trim()), rest.trim())
+            return (Some(kind_trimmed), text::trim(rest));
         }
-        _ => (None, value.trim()),
     }
+    (None, text::trim(value))
 }
 
 /// `5.1.1`, `5.1.1 (user unknown)`, `550 5.1.1`: the enhanced code.
