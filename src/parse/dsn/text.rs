@@ -120,22 +120,30 @@ const ORIGINAL_MARKERS: &[&str] = &[
     "message text follows",
 ];
 
-/// Whether a line announces the returned original message.
+/// Whether a line announces the returned original message. Inline: most lines are
+/// ruled out by their length and ends, tested in the caller's loop.
+#[inline]
 pub fn is_original_marker(line: &str) -> bool {
     let t = trim(line);
+    is_framed(t) && says_original_marker(t)
+}
+
+/// A marker stands framed by rules or ends in a colon; a sentence ending in a full
+/// stop only when short ("Original message follows."). The line trimmed.
+#[inline]
+fn is_framed(t: &str) -> bool {
     if t.len() < 8 || t.len() > 120 {
         return false;
     }
-    // A marker stands framed by rules or ends in a colon; a sentence ending in a full
-    // stop only when short ("Original message follows.").
     // By bytes (the chars are ASCII): a char pattern decodes the first and last chars.
     let (first, last) = (t.as_bytes()[0], t.as_bytes()[t.len() - 1]);
-    let framed = matches!(first, b'-' | b'=' | b'*' | b'[' | b'_' | b'<')
+    matches!(first, b'-' | b'=' | b'*' | b'[' | b'_' | b'<')
         || matches!(last, b':' | b'-' | b'=')
-        || (last == b'.' && t.len() < 40);
-    if !framed {
-        return false;
-    }
+        || (last == b'.' && t.len() < 40)
+}
+
+/// Whether a framed line (trimmed, at most 120 bytes) holds a marker, in any case.
+fn says_original_marker(t: &str) -> bool {
     let mut buf = [0u8; 128];
     let lower = &mut buf[..t.len()];
     lower.copy_from_slice(t.as_bytes());
@@ -187,15 +195,18 @@ pub fn before_original(body: &str) -> &str {
 
 /// Whether the text starts with what looks like the header block of a returned
 /// message: `Return-Path:` or `Received:` followed by more header fields.
+/// Both names start with an R: most lines are ruled out by their first byte, tested
+/// inline by the callers (the call itself cost more than the test).
+#[inline]
 fn starts_header_block(text: &str) -> bool {
-    // Both names start with an R: most lines are ruled out by their first byte.
-    if !text
-        .as_bytes()
+    text.as_bytes()
         .first()
         .is_some_and(|b| b.eq_ignore_ascii_case(&b'r'))
-    {
-        return false;
-    }
+        && header_block_follows(text)
+}
+
+/// [`starts_header_block`] past its first byte.
+fn header_block_follows(text: &str) -> bool {
     if !(starts_ci(text, "Return-Path:") || starts_ci(text, "Received:")) {
         return false;
     }
@@ -539,33 +550,30 @@ pub fn error_near(body: &str, address: &str, single: bool) -> Option<String> {
 /// follows.
 pub fn reply_code_in(text: &str) -> Option<crate::codes::ReplyCode> {
     let b = text.as_bytes();
-    let mut i = 0;
-    while i + 3 <= b.len() {
-        if matches!(b[i], b'4' | b'5') && b[i + 1].is_ascii_digit() && b[i + 2].is_ascii_digit() {
-            let before = &b[..i];
-            let before_ok = before.is_empty()
-                || before.ends_with(b"\n")
-                || before.ends_with(b": ")
-                || before.ends_with(b":")
-                || before.ends_with(b"; ")
-                || before.ends_with(b"<<< ")
-                || before.ends_with(b"] ")
-                || before.ends_with(b"said ");
-            let after_ok = matches!(b.get(i + 3), None | Some(b' ' | b'-'));
-            if before_ok
-                && after_ok
-                && let Some(r) = crate::codes::ReplyCode::new(
-                    u16::from(b[i] - b'0') * 100
-                        + u16::from(b[i + 1] - b'0') * 10
-                        + u16::from(b[i + 2] - b'0'),
-                )
-            {
-                return Some(r);
-            }
+    // Only where a 4 or a 5 stands (memchr2) is a code looked at.
+    memchr::memchr2_iter(b'4', b'5', b).find_map(|i| {
+        if !(i + 3 <= b.len() && b[i + 1].is_ascii_digit() && b[i + 2].is_ascii_digit()) {
+            return None;
         }
-        i += 1;
-    }
-    None
+        let before = &b[..i];
+        let before_ok = before.is_empty()
+            || before.ends_with(b"\n")
+            || before.ends_with(b": ")
+            || before.ends_with(b":")
+            || before.ends_with(b"; ")
+            || before.ends_with(b"<<< ")
+            || before.ends_with(b"] ")
+            || before.ends_with(b"said ");
+        let after_ok = matches!(b.get(i + 3), None | Some(b' ' | b'-'));
+        if !(before_ok && after_ok) {
+            return None;
+        }
+        crate::codes::ReplyCode::new(
+            u16::from(b[i] - b'0') * 100
+                + u16::from(b[i + 1] - b'0') * 10
+                + u16::from(b[i + 2] - b'0'),
+        )
+    })
 }
 
 /// Phrases of the introductions notices open with: a paragraph with one is no error.
@@ -785,26 +793,21 @@ pub fn unquote(body: &str) -> Option<String> {
 /// included; not inside an address or a version number).
 pub fn first_enhanced(text: &str) -> Option<crate::codes::EnhancedCode> {
     let b = text.as_bytes();
-    let mut i = 0;
-    while i + 5 <= b.len() {
-        if matches!(b[i], b'2' | b'4' | b'5')
-            && b[i + 1] == b'.'
-            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
+    // A code's class digit stands before a dot: only the dots (memchr) are looked at.
+    memchr::memchr_iter(b'.', b).find_map(|dot| {
+        let i = dot.checked_sub(1)?;
+        if !(i + 5 <= b.len()
+            && matches!(b[i], b'2' | b'4' | b'5')
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.')))
         {
-            let end = b[i..]
-                .iter()
-                .position(|c| !(c.is_ascii_digit() || *c == b'.'))
-                .map_or(b.len(), |p| i + p);
-            let token = text[i..end].trim_end_matches('.');
-            if let Some(code) = crate::codes::EnhancedCode::parse(token) {
-                return Some(code);
-            }
-            i = end;
-            continue;
+            return None;
         }
-        i += 1;
-    }
-    None
+        let end = b[i..]
+            .iter()
+            .position(|c| !(c.is_ascii_digit() || *c == b'.'))
+            .map_or(b.len(), |p| i + p);
+        crate::codes::EnhancedCode::parse(text[i..end].trim_end_matches('.'))
+    })
 }
 
 /// The first reply code and enhanced code of class 4 or 5 in a text (a transcript's
@@ -1069,6 +1072,66 @@ mod tests {
             stage_marker(">>> DATA ... After RCPT TO:<a@b>"),
             Some(SmtpStage::Rcpt)
         );
+    }
+
+    /// Every short text over the bytes codes are made of: the searches that jump to
+    /// candidate digits find what a scan of every byte finds.
+    #[test]
+    fn code_searches_agree_with_a_scan_of_every_byte() {
+        fn reply_scan(b: &[u8]) -> Option<crate::codes::ReplyCode> {
+            (0..(b.len() + 1).saturating_sub(3)).find_map(|i| {
+                let before = &b[..i];
+                let before_ok = before.is_empty()
+                    || [&b"\n"[..], b": ", b":", b"; ", b"<<< ", b"] ", b"said "]
+                        .iter()
+                        .any(|m| before.ends_with(m));
+                let code = matches!(b[i], b'4' | b'5')
+                    && b[i + 1].is_ascii_digit()
+                    && b[i + 2].is_ascii_digit()
+                    && before_ok
+                    && matches!(b.get(i + 3), None | Some(b' ' | b'-'));
+                code.then(|| {
+                    let value = b[i..i + 3]
+                        .iter()
+                        .fold(0u16, |v, d| v * 10 + u16::from(d - b'0'));
+                    crate::codes::ReplyCode::new(value)
+                })
+                .flatten()
+            })
+        }
+        fn enhanced_scan(text: &str) -> Option<crate::codes::EnhancedCode> {
+            let b = text.as_bytes();
+            (0..(b.len() + 1).saturating_sub(5)).find_map(|i| {
+                let starts = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.');
+                if !(matches!(b[i], b'2' | b'4' | b'5') && b[i + 1] == b'.' && starts) {
+                    return None;
+                }
+                let end = b[i..]
+                    .iter()
+                    .position(|c| !(c.is_ascii_digit() || *c == b'.'))
+                    .map_or(b.len(), |p| i + p);
+                crate::codes::EnhancedCode::parse(text[i..end].trim_end_matches('.'))
+            })
+        }
+        let alphabet = b"5.4 1:;#a\n";
+        let mut seed = 7u64;
+        for _ in 0..200_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = (seed >> 60) as usize;
+            let text: String = (0..len)
+                .map(|k| {
+                    alphabet[((seed >> (4 * k % 56)) % alphabet.len() as u64) as usize] as char
+                })
+                .collect();
+            assert_eq!(
+                reply_code_in(&text),
+                reply_scan(text.as_bytes()),
+                "{text:?}"
+            );
+            assert_eq!(first_enhanced(&text), enhanced_scan(&text), "{text:?}");
+        }
     }
 
     #[test]
