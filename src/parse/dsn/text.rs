@@ -238,21 +238,25 @@ pub fn starts_ci(s: &str, prefix: &str) -> bool {
 
 /// Case-insensitive substring test (the needle lowercase).
 pub fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
+    find_ci(haystack, needle_lower).is_some()
+}
+
+/// Where a lowercase needle first stands in a text, ignoring case: what
+/// `haystack.to_ascii_lowercase().find(needle_lower)` says, without the copy.
+pub fn find_ci(haystack: &str, needle_lower: &str) -> Option<usize> {
     let n = needle_lower.as_bytes();
     let Some(&first) = n.first() else {
-        return true;
+        return Some(0);
     };
     let h = haystack.as_bytes();
-    let Some(last_start) = h.len().checked_sub(n.len()) else {
-        return false;
-    };
+    let last_start = h.len().checked_sub(n.len())?;
     // Only where the first byte matches, in either case, is the rest compared.
     memchr::memchr2_iter(
         first.to_ascii_lowercase(),
         first.to_ascii_uppercase(),
         &h[..=last_start],
     )
-    .any(|i| h[i..i + n.len()].eq_ignore_ascii_case(n))
+    .find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 /// The header block of a message returned inline in the text, after a marker line.
@@ -453,11 +457,7 @@ pub fn leading_address_coded(line: &str) -> Option<(&str, &str, Option<crate::co
         let quoted = t.starts_with('"');
         let body = t.trim_start_matches(['"', '\'']);
         let skip = t.len() - body.len();
-        let end = body
-            .find(|c: char| {
-                c.is_whitespace() || matches!(c, ',' | ';' | '>' | '(' | ')' | '[' | ']')
-            })
-            .unwrap_or(body.len());
+        let end = token_end(body);
         let mut cand = &body[..end];
         // "a@b:", "a@b..." and "a@b":  keep their punctuation out of the address.
         while let Some(c) = cand.strip_suffix([':', '.', '"', '\'']) {
@@ -471,6 +471,22 @@ pub fn leading_address_coded(line: &str) -> Option<(&str, &str, Option<crate::co
     };
     let candidate = candidate.strip_prefix("mailto:").unwrap_or(candidate);
     is_address(candidate).then_some((candidate, rest, code))
+}
+
+/// Where the address token a text starts with ends: at whitespace or `,;>()[]`.
+/// Byte by byte while the text is ASCII (a char search decodes every char), by chars
+/// from the first non-ASCII byte on.
+fn token_end(text: &str) -> usize {
+    let stops = |c: char| c.is_whitespace() || matches!(c, ',' | ';' | '>' | '(' | ')' | '[' | ']');
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if !b.is_ascii() {
+            return i + text[i..].find(stops).unwrap_or(text.len() - i);
+        }
+        if stops(char::from(b)) {
+            return i;
+        }
+    }
+    text.len()
 }
 
 /// Every address in a text, in order (bare, `<...>`, `mailto:` forms).
@@ -507,17 +523,14 @@ pub fn join_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
 /// the lines after it up to a blank line. With `single`, a notice that does not name
 /// the address gives its first paragraph with an SMTP reply code.
 pub fn error_near(body: &str, address: &str, single: bool) -> Option<String> {
-    let body_lines: Vec<&str> = lines(body).collect();
     // Lowercased once, not for every line.
     let address_lower = address.to_ascii_lowercase();
-    for (i, line) in body_lines.iter().enumerate() {
-        if !contains_ci(line, &address_lower) {
+    let mut body_lines = lines(body);
+    while let Some(line) = body_lines.next() {
+        let Some(p) = find_ci(line, &address_lower) else {
             continue;
-        }
-        let after = match line.to_ascii_lowercase().find(&address_lower) {
-            Some(p) => &line[p + address.len()..],
-            None => "",
         };
+        let after = &line[p + address.len()..];
         let after = after
             .trim_start_matches(['>', ':', '.', ' ', '\t', '"'])
             .trim();
@@ -525,7 +538,7 @@ pub fn error_near(body: &str, address: &str, single: bool) -> Option<String> {
         if after.len() > 3 {
             parts.push(after);
         }
-        for next in body_lines.iter().skip(i + 1).take(6) {
+        for next in body_lines.clone().take(6) {
             if next.trim().is_empty() {
                 break;
             }
