@@ -182,10 +182,15 @@ pub fn extract(text: &str) -> Codes {
 }
 
 fn skip_space(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'<' | b'"' | b'\'') {
+    while i < b.len() && is_skipped(b[i]) {
         i += 1;
     }
     i
+}
+
+/// The bytes [`skip_space`] skips.
+fn is_skipped(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'<' | b'"' | b'\'')
 }
 
 fn three_digits(b: &[u8]) -> u16 {
@@ -216,19 +221,36 @@ fn reply_at(b: &[u8], i: usize) -> Option<Codes> {
     })
 }
 
-/// "... 550 5.1.1 ..." or "... 550-5.1.1 ..." anywhere in the text.
+/// "... 550 5.1.1 ..." or "... 550-5.1.1 ..." anywhere in the text: the first reply
+/// code (by position) with an enhanced code after it. An enhanced code's class digit
+/// stands before a dot, so only the dots are looked for (memchr), and before each the
+/// few places a reply code would have to start for [`reply_at`] to reach it.
 fn reply_with_enhanced_anywhere(b: &[u8]) -> Option<Codes> {
-    let mut i = 0;
-    while i + 3 < b.len() {
-        // A reply code's first digit (2 to 5) checked first: it rules out most bytes.
-        if matches!(b[i], b'2'..=b'5')
-            && starts_token(b, i)
-            && let Some(codes) = reply_at(b, i)
-            && codes.enhanced.is_some()
-        {
-            return Some(codes);
+    for dot in memchr::memchr_iter(b'.', b) {
+        let Some(class) = dot.checked_sub(1) else {
+            continue;
+        };
+        if !matches!(b[class], b'2' | b'4' | b'5') {
+            continue;
         }
-        i += 1;
+        // `reply_at(b, i)` reads an enhanced code at `skip_space(b, i + 4)`: that is
+        // `class` when everything from `i + 4` to it is skipped space.
+        let mut first = class;
+        while first > 0 && is_skipped(b[first - 1]) {
+            first -= 1;
+        }
+        let Some(last) = class.checked_sub(4) else {
+            continue;
+        };
+        for i in first.saturating_sub(4)..=last {
+            if matches!(b[i], b'2'..=b'5')
+                && starts_token(b, i)
+                && let Some(codes) = reply_at(b, i)
+                && codes.enhanced.is_some()
+            {
+                return Some(codes);
+            }
+        }
     }
     None
 }
@@ -274,20 +296,21 @@ fn number_at(b: &[u8], i: usize) -> Option<(u16, usize)> {
 }
 
 /// The first well-formed enhanced code that stands as its own token (not inside an
-/// IP address or a version number).
+/// IP address or a version number). Its class digit stands before a dot: only the
+/// dots are looked for (memchr), not every byte.
 fn enhanced_anywhere(b: &[u8]) -> Option<EnhancedCode> {
-    let mut i = 0;
-    while i + 4 < b.len() {
-        if matches!(b[i], b'2' | b'4' | b'5')
+    memchr::memchr_iter(b'.', b).find_map(|dot| {
+        let i = dot.checked_sub(1)?;
+        if i + 4 < b.len()
+            && matches!(b[i], b'2' | b'4' | b'5')
             && (starts_token(b, i) || b[i - 1] == b'#')
             && let Some((code, end)) = enhanced_at(b, i)
             && ends_token(b, end)
         {
             return Some(code);
         }
-        i += 1;
-    }
-    None
+        None
+    })
 }
 
 #[cfg(test)]
@@ -416,5 +439,46 @@ mod tests {
         let c = extract("host h[1.2.3.4] refused to talk to me: 554 4.7.1 go away");
         assert_eq!(c.reply.map(|r| r.class()), Some(5));
         assert_eq!(c.enhanced.map(|e| e.class), Some(4));
+    }
+
+    /// Every short text over the bytes codes are made of: the dot-driven searches
+    /// find what a byte-by-byte scan finds.
+    #[test]
+    fn dot_driven_searches_agree_with_a_scan_of_every_byte() {
+        fn reply_scan(b: &[u8]) -> Option<Codes> {
+            (0..b.len().saturating_sub(3)).find_map(|i| {
+                (matches!(b[i], b'2'..=b'5') && starts_token(b, i))
+                    .then(|| reply_at(b, i))
+                    .flatten()
+                    .filter(|c| c.enhanced.is_some())
+            })
+        }
+        fn enhanced_scan(b: &[u8]) -> Option<EnhancedCode> {
+            (0..b.len().saturating_sub(4)).find_map(|i| {
+                let starts = starts_token(b, i) || b[i - 1] == b'#';
+                (matches!(b[i], b'2' | b'4' | b'5') && starts)
+                    .then(|| enhanced_at(b, i))
+                    .flatten()
+                    .filter(|&(_, end)| ends_token(b, end))
+                    .map(|(code, _)| code)
+            })
+        }
+        let alphabet = b"5.2 1<-#a";
+        let mut seed = 1u64;
+        for _ in 0..200_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = (seed >> 60) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|k| alphabet[((seed >> (4 * k % 56)) % alphabet.len() as u64) as usize])
+                .collect();
+            assert_eq!(
+                reply_with_enhanced_anywhere(&text),
+                reply_scan(&text),
+                "{text:?}"
+            );
+            assert_eq!(enhanced_anywhere(&text), enhanced_scan(&text), "{text:?}");
+        }
     }
 }

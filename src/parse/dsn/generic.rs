@@ -150,20 +150,44 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
 }
 
 /// Addresses that are not failed recipients: the notice's own sender and recipient.
-fn is_bystander(mail: &Mail<'_>, address: &str) -> bool {
-    let a = address.to_ascii_lowercase();
-    let from = mail.from_address();
-    let to = mail
-        .header("To")
-        .and_then(first_address)
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    a == from || a == to || a.starts_with("mailer-daemon@") || a.starts_with("postmaster@")
+/// Those two are looked up (lowercased) once per notice, when first needed: the
+/// header lookups cost more than the comparisons.
+struct Bystanders<'m> {
+    mail: &'m Mail<'m>,
+    own: OnceCell<(String, String)>,
+}
+
+impl<'m> Bystanders<'m> {
+    fn new(mail: &'m Mail<'m>) -> Self {
+        Bystanders {
+            mail,
+            own: OnceCell::new(),
+        }
+    }
+
+    fn contains(&self, address: &str) -> bool {
+        let (from, to) = self.own.get_or_init(|| {
+            let to = self
+                .mail
+                .header("To")
+                .and_then(first_address)
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            (self.mail.from_address(), to)
+        });
+        // `from` and `to` are lowercase: comparing ignoring case is comparing the
+        // lowercased address.
+        address.eq_ignore_ascii_case(from)
+            || address.eq_ignore_ascii_case(to)
+            || text::starts_ci(address, "mailer-daemon@")
+            || text::starts_ci(address, "postmaster@")
+    }
 }
 
 /// Recipient blocks of a notice's text, bystanders left out, filtered by
 /// X-Failed-Recipients when the notice has it; the original's To as a last resort.
-pub fn recipients_from_text(mail: &Mail<'_>, section: &str) -> Vec<RecipientReport> {
+pub fn recipients_from_text<'m>(mail: &'m Mail<'m>, section: &str) -> Vec<RecipientReport> {
+    let bystanders = Bystanders::new(mail);
     let failed: Vec<String> = mail
         .header("X-Failed-Recipients")
         .map(|v| text::addresses(v).map(|a| a.to_ascii_lowercase()).collect())
@@ -173,7 +197,7 @@ pub fn recipients_from_text(mail: &Mail<'_>, section: &str) -> Vec<RecipientRepo
     // else is named (anonymised samples bounce to themselves).
     let mut blocks: Vec<Block<'_>> = all
         .iter()
-        .filter(|b| !is_bystander(mail, b.address))
+        .filter(|b| !bystanders.contains(b.address))
         .cloned()
         .collect();
     if blocks.is_empty() {
@@ -235,7 +259,7 @@ pub fn recipients_from_text(mail: &Mail<'_>, section: &str) -> Vec<RecipientRepo
     }
     if out.is_empty() {
         for (address, diag) in text::trailing_blocks(section) {
-            if is_bystander(mail, &address) {
+            if bystanders.contains(&address) {
                 continue;
             }
             let mut r = RecipientReport::new(&address);

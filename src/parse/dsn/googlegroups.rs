@@ -22,9 +22,7 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
     // The notice is in the sender's language: with no error word found, its text
     // (greeting left out) is the diagnostic.
     let fallback = || {
-        let paragraphs: Vec<String> = mail
-            .notice()
-            .split("\n\n")
+        let paragraphs: Vec<String> = text::paragraphs(mail.notice())
             .skip(1)
             .map(|p| text::join_lines(text::lines(p)))
             .filter(|p| !p.is_empty())

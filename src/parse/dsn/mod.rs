@@ -111,17 +111,21 @@ pub enum DsnAction {
 
 impl DsnAction {
     pub fn parse(value: &str) -> Option<DsnAction> {
-        let word = value.split_whitespace().next()?.to_ascii_lowercase();
-        Some(
-            match word.trim_end_matches(|c: char| !c.is_ascii_alphabetic()) {
-                "failed" | "failure" => DsnAction::Failed,
-                "delayed" => DsnAction::Delayed,
-                "delivered" => DsnAction::Delivered,
-                "relayed" => DsnAction::Relayed,
-                "expanded" => DsnAction::Expanded,
-                _ => return None,
-            },
-        )
+        let word = value.split_whitespace().next()?;
+        // Compared ignoring case rather than lowercased: no copy of the word.
+        let word = word.trim_end_matches(|c: char| !c.is_ascii_alphabetic());
+        const ACTIONS: &[(&str, DsnAction)] = &[
+            ("failed", DsnAction::Failed),
+            ("failure", DsnAction::Failed),
+            ("delayed", DsnAction::Delayed),
+            ("delivered", DsnAction::Delivered),
+            ("relayed", DsnAction::Relayed),
+            ("expanded", DsnAction::Expanded),
+        ];
+        ACTIONS
+            .iter()
+            .find(|(name, _)| word.eq_ignore_ascii_case(name))
+            .map(|&(_, action)| action)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -215,23 +219,27 @@ impl RecipientReport {
 }
 
 /// An address as reports write it (`rfc822; <A@B>`) reduced to `A@B`.
+///
+/// Bytes searched by memchr and trimmed by [`text::trim`]: this runs on every
+/// recipient field of every report.
 pub fn clean_address(value: &str) -> String {
-    let mut v = value.trim();
-    if let Some((kind, rest)) = v.split_once(';')
-        && !kind.contains('@')
+    let find = |v: &str, b: u8| memchr::memchr(b, v.as_bytes());
+    let mut v = text::trim(value);
+    if let Some(semi) = find(v, b';')
+        && find(&v[..semi], b'@').is_none()
     {
-        v = rest.trim();
+        v = text::trim(&v[semi + 1..]);
     }
     // "Name <a@b>": keep the bracketed address.
-    if let Some(start) = v.find('<')
-        && let Some(end) = v[start..].find('>')
-        && v[start..start + end].contains('@')
+    if let Some(start) = find(v, b'<')
+        && let Some(end) = find(&v[start..], b'>')
+        && find(&v[start..start + end], b'@').is_some()
     {
-        return v[start + 1..start + end].trim().to_string();
+        return text::trim(&v[start + 1..start + end]).to_string();
     }
-    let mut v = v
-        .trim_matches(|c: char| matches!(c, '<' | '>' | '\'' | ' ' | '\t' | ':' | ',' | '.'))
-        .trim();
+    let mut v = text::trim(
+        v.trim_matches(|c: char| matches!(c, '<' | '>' | '\'' | ' ' | '\t' | ':' | ',' | '.')),
+    );
     // "a@b" quoted whole loses its quotes; "a..b"@c keeps its quoted local part.
     if v.len() > 2 && v.starts_with('"') && v.ends_with('"') {
         v = &v[1..v.len() - 1];
@@ -486,6 +494,13 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
     let report = &decoded.report;
     let diagnostic = rcpt.diagnostic.as_deref().filter(|d| !d.is_empty());
     let mut found = diagnostic.map(codes::extract).unwrap_or_default();
+    // The diagnostic lowercased once, for the expiry and stage phrases, when needed.
+    let lower_cell = std::cell::OnceCell::new();
+    let lower = || {
+        lower_cell
+            .get_or_init(|| diagnostic.unwrap_or_default().to_ascii_lowercase())
+            .as_str()
+    };
     let failure = report.kind == Kind::Bounce
         && !matches!(
             rcpt.action,
@@ -528,7 +543,7 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
             let expired = rcpt.expired
                 || enhanced_code.is_some_and(is_expiry)
                 || rcpt.status.is_some_and(is_expiry)
-                || diagnostic.is_some_and(text::says_expired);
+                || diagnostic.is_some() && text::says_expired_lower(lower());
             if expired && class.is_none_or(|c| c == 4) {
                 Action::Expired
             } else {
@@ -539,7 +554,7 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
     let stage = rcpt
         .stage
         .or_else(|| diagnostic.and_then(detect_stage))
-        .or_else(|| diagnostic.and_then(text::stage_marker));
+        .or_else(|| diagnostic.and_then(|_| text::stage_marker_lower(lower())));
     let verdict = match (report.kind, action) {
         (Kind::Bounce, Action::Delivered) => Some(not_a_bounce(format!(
             "Action: {}",

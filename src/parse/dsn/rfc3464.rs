@@ -59,15 +59,28 @@ fn has_inline_fields(body: &str) -> bool {
     let mut final_recipient = false;
     let mut action_or_status = false;
     for line in text::lines(body) {
+        // Most lines start with none of the fields' first letters: ruled out by a byte
+        // (a line led by whitespace or a non-ASCII char is trimmed and compared).
+        if line.as_bytes().first().is_none_or(|b| {
+            b.is_ascii_graphic() && !FIELD_FIRST_BYTES.contains(&b.to_ascii_lowercase())
+        }) {
+            continue;
+        }
         let l = line.trim_start();
         if starts_with_ci(l, "Final-Recipient:") || starts_with_ci(l, "Original-Recipient:") {
             final_recipient = true;
         } else if starts_with_ci(l, "Action:") || starts_with_ci(l, "Status:") {
             action_or_status = true;
         }
+        if final_recipient && action_or_status {
+            return true;
+        }
     }
     final_recipient && action_or_status
 }
+
+/// The first letters (lowercase) of the fields [`has_inline_fields`] looks for.
+const FIELD_FIRST_BYTES: [u8; 4] = [b'f', b'o', b'a', b's'];
 
 pub fn starts_with_ci(s: &str, prefix: &str) -> bool {
     s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
@@ -132,7 +145,8 @@ pub fn read_fields(body: &str, report: &mut Report) {
     let mut current: Option<RecipientReport> = None;
     // Unfold first: (field, value) in order, values borrowed unless folded. A field
     // is named once per line, so the values are not copied to be compared.
-    let mut fields: Vec<(Field, Cow<'_, str>)> = Vec::new();
+    // Room for a report's usual fields: growing from empty reallocated three times.
+    let mut fields: Vec<(Field, Cow<'_, str>)> = Vec::with_capacity(32);
     for line in text::lines(body) {
         if text::trim(line).is_empty() {
             fields.push((Field::Blank, Cow::Borrowed("")));
@@ -279,28 +293,26 @@ fn push_recipient(report: &mut Report, mut r: RecipientReport) {
 /// `dns; mx.example.com` -> `mx.example.com` (brackets of an address literal dropped).
 pub fn strip_type(value: &str) -> String {
     let (_, v) = split_type(value);
-    v.trim()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .trim()
-        .to_string()
+    text::trim(text::trim(v).trim_start_matches('[').trim_end_matches(']')).to_string()
 }
 
-/// `smtp; 550 ...` -> (Some("smtp"), "550 ..."); no type -> (None, value).
+/// `smtp; 550 ...` -> (Some("smtp"), "550 ..."); no type -> (None, value). The `;` by
+/// memchr and the trims by bytes ([`text::trim`]): this runs on every Reporting-MTA,
+/// Remote-MTA and Diagnostic-Code.
 pub fn split_type(value: &str) -> (Option<&str>, &str) {
-    match value.split_once(';') {
-        Some((kind, rest))
-            if !kind.is_empty()
-                && kind.len() <= 16
-                && kind
-                    .trim()
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+    if let Some(semi) = memchr::memchr(b';', value.as_bytes()) {
+        let (kind, rest) = (&value[..semi], &value[semi + 1..]);
+        let kind_trimmed = text::trim(kind);
+        if !kind.is_empty()
+            && kind.len() <= 16
+            && kind_trimmed
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         {
-            (Some(kind.trim()), rest.trim())
+            return (Some(kind_trimmed), text::trim(rest));
         }
-        _ => (None, value.trim()),
     }
+    (None, text::trim(value))
 }
 
 /// `5.1.1`, `5.1.1 (user unknown)`, `550 5.1.1`: the enhanced code.

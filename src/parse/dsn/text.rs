@@ -80,6 +80,23 @@ pub fn split_lf(text: &str) -> impl Iterator<Item = &str> + Clone {
     crate::parse::lf_pieces(text.as_bytes()).map(move |range| &text[range])
 }
 
+/// `str::split("\n\n")`, by a searcher built once: the standard library builds a
+/// two-way searcher on every call.
+pub fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
+    static BLANK_LINE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\n\n"));
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest?;
+        match BLANK_LINE.find(t.as_bytes()) {
+            Some(p) => {
+                rest = Some(&t[p + 2..]);
+                Some(&t[..p])
+            }
+            None => rest.take(),
+        }
+    })
+}
+
 /// Phrases in a line that announce the returned message (or its headers).
 const ORIGINAL_MARKERS: &[&str] = &[
     "below this line is a copy of the message",
@@ -103,20 +120,30 @@ const ORIGINAL_MARKERS: &[&str] = &[
     "message text follows",
 ];
 
-/// Whether a line announces the returned original message.
+/// Whether a line announces the returned original message. Inline: most lines are
+/// ruled out by their length and ends, tested in the caller's loop.
+#[inline]
 pub fn is_original_marker(line: &str) -> bool {
     let t = trim(line);
+    is_framed(t) && says_original_marker(t)
+}
+
+/// A marker stands framed by rules or ends in a colon; a sentence ending in a full
+/// stop only when short ("Original message follows."). The line trimmed.
+#[inline]
+fn is_framed(t: &str) -> bool {
     if t.len() < 8 || t.len() > 120 {
         return false;
     }
-    // A marker stands framed by rules or ends in a colon; a sentence ending in a full
-    // stop only when short ("Original message follows.").
-    let framed = t.starts_with(['-', '=', '*', '[', '_', '<'])
-        || t.ends_with([':', '-', '='])
-        || (t.ends_with('.') && t.len() < 40);
-    if !framed {
-        return false;
-    }
+    // By bytes (the chars are ASCII): a char pattern decodes the first and last chars.
+    let (first, last) = (t.as_bytes()[0], t.as_bytes()[t.len() - 1]);
+    matches!(first, b'-' | b'=' | b'*' | b'[' | b'_' | b'<')
+        || matches!(last, b':' | b'-' | b'=')
+        || (last == b'.' && t.len() < 40)
+}
+
+/// Whether a framed line (trimmed, at most 120 bytes) holds a marker, in any case.
+fn says_original_marker(t: &str) -> bool {
     let mut buf = [0u8; 128];
     let lower = &mut buf[..t.len()];
     lower.copy_from_slice(t.as_bytes());
@@ -168,7 +195,18 @@ pub fn before_original(body: &str) -> &str {
 
 /// Whether the text starts with what looks like the header block of a returned
 /// message: `Return-Path:` or `Received:` followed by more header fields.
+/// Both names start with an R: most lines are ruled out by their first byte, tested
+/// inline by the callers (the call itself cost more than the test).
+#[inline]
 fn starts_header_block(text: &str) -> bool {
+    text.as_bytes()
+        .first()
+        .is_some_and(|b| b.eq_ignore_ascii_case(&b'r'))
+        && header_block_follows(text)
+}
+
+/// [`starts_header_block`] past its first byte.
+fn header_block_follows(text: &str) -> bool {
     if !(starts_ci(text, "Return-Path:") || starts_ci(text, "Received:")) {
         return false;
     }
@@ -200,21 +238,25 @@ pub fn starts_ci(s: &str, prefix: &str) -> bool {
 
 /// Case-insensitive substring test (the needle lowercase).
 pub fn contains_ci(haystack: &str, needle_lower: &str) -> bool {
+    find_ci(haystack, needle_lower).is_some()
+}
+
+/// Where a lowercase needle first stands in a text, ignoring case: what
+/// `haystack.to_ascii_lowercase().find(needle_lower)` says, without the copy.
+pub fn find_ci(haystack: &str, needle_lower: &str) -> Option<usize> {
     let n = needle_lower.as_bytes();
     let Some(&first) = n.first() else {
-        return true;
+        return Some(0);
     };
     let h = haystack.as_bytes();
-    let Some(last_start) = h.len().checked_sub(n.len()) else {
-        return false;
-    };
+    let last_start = h.len().checked_sub(n.len())?;
     // Only where the first byte matches, in either case, is the rest compared.
     memchr::memchr2_iter(
         first.to_ascii_lowercase(),
         first.to_ascii_uppercase(),
         &h[..=last_start],
     )
-    .any(|i| h[i..i + n.len()].eq_ignore_ascii_case(n))
+    .find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
 }
 
 /// The header block of a message returned inline in the text, after a marker line.
@@ -290,8 +332,13 @@ fn phrase_automaton(phrases: &[&str]) -> AhoCorasick {
 
 /// Whether a notice's text says the MTA gave up after temporary failures.
 pub fn says_expired(text: &str) -> bool {
+    says_expired_lower(&text.to_ascii_lowercase())
+}
+
+/// [`says_expired`] of a text already lowercased (ASCII).
+pub fn says_expired_lower(lower: &str) -> bool {
     static EXPIRED: LazyLock<AhoCorasick> = LazyLock::new(|| phrase_automaton(EXPIRED_PHRASES));
-    EXPIRED.is_match(&text.to_ascii_lowercase())
+    EXPIRED.is_match(lower)
 }
 
 /// Markers of the SMTP stage (lowercase), in order of preference.
@@ -318,16 +365,20 @@ const STAGE_MARKERS: &[(&str, SmtpStage)] = &[
 /// TO:", qmail's "RCPT TO response", Sendmail's ">>> DATA" transcript lines. The first
 /// marker of the list found anywhere in the text wins.
 pub fn stage_marker(text: &str) -> Option<SmtpStage> {
+    stage_marker_lower(&text.to_ascii_lowercase())
+}
+
+/// [`stage_marker`] of a text already lowercased (ASCII).
+pub fn stage_marker_lower(lower: &str) -> Option<SmtpStage> {
     static ANY: LazyLock<AhoCorasick> = LazyLock::new(|| {
         let markers: Vec<&str> = STAGE_MARKERS.iter().map(|(m, _)| *m).collect();
         phrase_automaton(&markers)
     });
     static EACH: LazyLock<Vec<Finder<'static>>> =
         LazyLock::new(|| STAGE_MARKERS.iter().map(|(m, _)| Finder::new(m)).collect());
-    let lower = text.to_ascii_lowercase();
     // Most texts hold none: one pass says so. Where one is, the markers are searched
     // one by one, in order (a leftmost search may skip a marker that overlaps another).
-    if !ANY.is_match(&lower) {
+    if !ANY.is_match(lower) {
         return None;
     }
     EACH.iter()
@@ -356,6 +407,18 @@ const RECIPIENT_LABELS: &[&str] = &[
     "empfänger:",
 ];
 
+/// The first bytes of [`RECIPIENT_LABELS`]: a line that starts otherwise (most do:
+/// `<`, a local part) is not compared with each label.
+const LABEL_FIRST_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < RECIPIENT_LABELS.len() {
+        table[RECIPIENT_LABELS[i].as_bytes()[0] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// The address a line starts with, (`<a@b>:`, `a@b`, `"a@b":`, `a@b...`,
 /// `Recipient: <a@b>`, `550 <a@b>... User unknown`) and what follows it on the line.
 pub fn leading_address(line: &str) -> Option<(&str, &str)> {
@@ -366,10 +429,15 @@ pub fn leading_address(line: &str) -> Option<(&str, &str)> {
 /// `554 <a@b>... Remote protocol error`).
 pub fn leading_address_coded(line: &str) -> Option<(&str, &str, Option<crate::codes::ReplyCode>)> {
     let mut t = line.trim_start();
-    for label in RECIPIENT_LABELS {
-        if starts_ci(t, label) {
-            t = t[label.len()..].trim_start();
-            break;
+    if t.as_bytes()
+        .first()
+        .is_some_and(|b| LABEL_FIRST_BYTES[usize::from(b.to_ascii_lowercase())])
+    {
+        for label in RECIPIENT_LABELS {
+            if starts_ci(t, label) {
+                t = t[label.len()..].trim_start();
+                break;
+            }
         }
     }
     let mut code = None;
@@ -389,11 +457,7 @@ pub fn leading_address_coded(line: &str) -> Option<(&str, &str, Option<crate::co
         let quoted = t.starts_with('"');
         let body = t.trim_start_matches(['"', '\'']);
         let skip = t.len() - body.len();
-        let end = body
-            .find(|c: char| {
-                c.is_whitespace() || matches!(c, ',' | ';' | '>' | '(' | ')' | '[' | ']')
-            })
-            .unwrap_or(body.len());
+        let end = token_end(body);
         let mut cand = &body[..end];
         // "a@b:", "a@b..." and "a@b":  keep their punctuation out of the address.
         while let Some(c) = cand.strip_suffix([':', '.', '"', '\'']) {
@@ -407,6 +471,22 @@ pub fn leading_address_coded(line: &str) -> Option<(&str, &str, Option<crate::co
     };
     let candidate = candidate.strip_prefix("mailto:").unwrap_or(candidate);
     is_address(candidate).then_some((candidate, rest, code))
+}
+
+/// Where the address token a text starts with ends: at whitespace or `,;>()[]`.
+/// Byte by byte while the text is ASCII (a char search decodes every char), by chars
+/// from the first non-ASCII byte on.
+fn token_end(text: &str) -> usize {
+    let stops = |c: char| c.is_whitespace() || matches!(c, ',' | ';' | '>' | '(' | ')' | '[' | ']');
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if !b.is_ascii() {
+            return i + text[i..].find(stops).unwrap_or(text.len() - i);
+        }
+        if stops(char::from(b)) {
+            return i;
+        }
+    }
+    text.len()
 }
 
 /// Every address in a text, in order (bare, `<...>`, `mailto:` forms).
@@ -443,17 +523,14 @@ pub fn join_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> String {
 /// the lines after it up to a blank line. With `single`, a notice that does not name
 /// the address gives its first paragraph with an SMTP reply code.
 pub fn error_near(body: &str, address: &str, single: bool) -> Option<String> {
-    let body_lines: Vec<&str> = lines(body).collect();
     // Lowercased once, not for every line.
     let address_lower = address.to_ascii_lowercase();
-    for (i, line) in body_lines.iter().enumerate() {
-        if !contains_ci(line, &address_lower) {
+    let mut body_lines = lines(body);
+    while let Some(line) = body_lines.next() {
+        let Some(p) = find_ci(line, &address_lower) else {
             continue;
-        }
-        let after = match line.to_ascii_lowercase().find(&address_lower) {
-            Some(p) => &line[p + address.len()..],
-            None => "",
         };
+        let after = &line[p + address.len()..];
         let after = after
             .trim_start_matches(['>', ':', '.', ' ', '\t', '"'])
             .trim();
@@ -461,7 +538,7 @@ pub fn error_near(body: &str, address: &str, single: bool) -> Option<String> {
         if after.len() > 3 {
             parts.push(after);
         }
-        for next in body_lines.iter().skip(i + 1).take(6) {
+        for next in body_lines.clone().take(6) {
             if next.trim().is_empty() {
                 break;
             }
@@ -475,7 +552,7 @@ pub fn error_near(body: &str, address: &str, single: bool) -> Option<String> {
     if !single {
         return None;
     }
-    body.split("\n\n")
+    paragraphs(body)
         .map(|p| join_lines(lines(p)))
         .find(|p| has_reply_code(p))
 }
@@ -486,33 +563,30 @@ pub fn error_near(body: &str, address: &str, single: bool) -> Option<String> {
 /// follows.
 pub fn reply_code_in(text: &str) -> Option<crate::codes::ReplyCode> {
     let b = text.as_bytes();
-    let mut i = 0;
-    while i + 3 <= b.len() {
-        if matches!(b[i], b'4' | b'5') && b[i + 1].is_ascii_digit() && b[i + 2].is_ascii_digit() {
-            let before = &b[..i];
-            let before_ok = before.is_empty()
-                || before.ends_with(b"\n")
-                || before.ends_with(b": ")
-                || before.ends_with(b":")
-                || before.ends_with(b"; ")
-                || before.ends_with(b"<<< ")
-                || before.ends_with(b"] ")
-                || before.ends_with(b"said ");
-            let after_ok = matches!(b.get(i + 3), None | Some(b' ' | b'-'));
-            if before_ok
-                && after_ok
-                && let Some(r) = crate::codes::ReplyCode::new(
-                    u16::from(b[i] - b'0') * 100
-                        + u16::from(b[i + 1] - b'0') * 10
-                        + u16::from(b[i + 2] - b'0'),
-                )
-            {
-                return Some(r);
-            }
+    // Only where a 4 or a 5 stands (memchr2) is a code looked at.
+    memchr::memchr2_iter(b'4', b'5', b).find_map(|i| {
+        if !(i + 3 <= b.len() && b[i + 1].is_ascii_digit() && b[i + 2].is_ascii_digit()) {
+            return None;
         }
-        i += 1;
-    }
-    None
+        let before = &b[..i];
+        let before_ok = before.is_empty()
+            || before.ends_with(b"\n")
+            || before.ends_with(b": ")
+            || before.ends_with(b":")
+            || before.ends_with(b"; ")
+            || before.ends_with(b"<<< ")
+            || before.ends_with(b"] ")
+            || before.ends_with(b"said ");
+        let after_ok = matches!(b.get(i + 3), None | Some(b' ' | b'-'));
+        if !(before_ok && after_ok) {
+            return None;
+        }
+        crate::codes::ReplyCode::new(
+            u16::from(b[i] - b'0') * 100
+                + u16::from(b[i + 1] - b'0') * 10
+                + u16::from(b[i + 2] - b'0'),
+        )
+    })
 }
 
 /// Phrases of the introductions notices open with: a paragraph with one is no error.
@@ -580,8 +654,7 @@ const ERROR_WORDS: &[&str] = &[
 /// the first with a reply code.
 pub fn error_paragraph(section: &str) -> Option<String> {
     let mut with_error_word = None;
-    let paragraphs = section
-        .split("\n\n")
+    let paragraphs = paragraphs(section)
         .map(|p| join_lines(lines(p).filter(|l| !is_rule_line(l))))
         .filter(|p| !p.is_empty());
     for p in paragraphs {
@@ -599,13 +672,12 @@ pub fn error_paragraph(section: &str) -> Option<String> {
     with_error_word
 }
 
-/// [`INTRO_PHRASES`] in one automaton (lowercase text).
-static INTRO_FINDER: LazyLock<AhoCorasick> =
-    LazyLock::new(|| AhoCorasick::new(INTRO_PHRASES).expect("intro phrases build an automaton"));
+/// [`INTRO_PHRASES`] in one automaton (lowercase text). Only asked whether one
+/// occurs, which a leftmost-first automaton (with its prefilter) answers as well.
+static INTRO_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| phrase_automaton(INTRO_PHRASES));
 
-/// [`ERROR_WORDS`] in one automaton (lowercase text).
-static ERROR_WORD_FINDER: LazyLock<AhoCorasick> =
-    LazyLock::new(|| AhoCorasick::new(ERROR_WORDS).expect("error words build an automaton"));
+/// [`ERROR_WORDS`] in one automaton (lowercase text), as [`INTRO_FINDER`].
+static ERROR_WORD_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| phrase_automaton(ERROR_WORDS));
 
 /// `----- Transcript of session follows -----` and similar rules.
 fn is_rule_line(line: &str) -> bool {
@@ -734,26 +806,21 @@ pub fn unquote(body: &str) -> Option<String> {
 /// included; not inside an address or a version number).
 pub fn first_enhanced(text: &str) -> Option<crate::codes::EnhancedCode> {
     let b = text.as_bytes();
-    let mut i = 0;
-    while i + 5 <= b.len() {
-        if matches!(b[i], b'2' | b'4' | b'5')
-            && b[i + 1] == b'.'
-            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
+    // A code's class digit stands before a dot: only the dots (memchr) are looked at.
+    memchr::memchr_iter(b'.', b).find_map(|dot| {
+        let i = dot.checked_sub(1)?;
+        if !(i + 5 <= b.len()
+            && matches!(b[i], b'2' | b'4' | b'5')
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.')))
         {
-            let end = b[i..]
-                .iter()
-                .position(|c| !(c.is_ascii_digit() || *c == b'.'))
-                .map_or(b.len(), |p| i + p);
-            let token = text[i..end].trim_end_matches('.');
-            if let Some(code) = crate::codes::EnhancedCode::parse(token) {
-                return Some(code);
-            }
-            i = end;
-            continue;
+            return None;
         }
-        i += 1;
-    }
-    None
+        let end = b[i..]
+            .iter()
+            .position(|c| !(c.is_ascii_digit() || *c == b'.'))
+            .map_or(b.len(), |p| i + p);
+        crate::codes::EnhancedCode::parse(text[i..end].trim_end_matches('.'))
+    })
 }
 
 /// The first reply code and enhanced code of class 4 or 5 in a text (a transcript's
@@ -1018,6 +1085,66 @@ mod tests {
             stage_marker(">>> DATA ... After RCPT TO:<a@b>"),
             Some(SmtpStage::Rcpt)
         );
+    }
+
+    /// Every short text over the bytes codes are made of: the searches that jump to
+    /// candidate digits find what a scan of every byte finds.
+    #[test]
+    fn code_searches_agree_with_a_scan_of_every_byte() {
+        fn reply_scan(b: &[u8]) -> Option<crate::codes::ReplyCode> {
+            (0..(b.len() + 1).saturating_sub(3)).find_map(|i| {
+                let before = &b[..i];
+                let before_ok = before.is_empty()
+                    || [&b"\n"[..], b": ", b":", b"; ", b"<<< ", b"] ", b"said "]
+                        .iter()
+                        .any(|m| before.ends_with(m));
+                let code = matches!(b[i], b'4' | b'5')
+                    && b[i + 1].is_ascii_digit()
+                    && b[i + 2].is_ascii_digit()
+                    && before_ok
+                    && matches!(b.get(i + 3), None | Some(b' ' | b'-'));
+                code.then(|| {
+                    let value = b[i..i + 3]
+                        .iter()
+                        .fold(0u16, |v, d| v * 10 + u16::from(d - b'0'));
+                    crate::codes::ReplyCode::new(value)
+                })
+                .flatten()
+            })
+        }
+        fn enhanced_scan(text: &str) -> Option<crate::codes::EnhancedCode> {
+            let b = text.as_bytes();
+            (0..(b.len() + 1).saturating_sub(5)).find_map(|i| {
+                let starts = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.');
+                if !(matches!(b[i], b'2' | b'4' | b'5') && b[i + 1] == b'.' && starts) {
+                    return None;
+                }
+                let end = b[i..]
+                    .iter()
+                    .position(|c| !(c.is_ascii_digit() || *c == b'.'))
+                    .map_or(b.len(), |p| i + p);
+                crate::codes::EnhancedCode::parse(text[i..end].trim_end_matches('.'))
+            })
+        }
+        let alphabet = b"5.4 1:;#a\n";
+        let mut seed = 7u64;
+        for _ in 0..200_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = (seed >> 60) as usize;
+            let text: String = (0..len)
+                .map(|k| {
+                    alphabet[((seed >> (4 * k % 56)) % alphabet.len() as u64) as usize] as char
+                })
+                .collect();
+            assert_eq!(
+                reply_code_in(&text),
+                reply_scan(text.as_bytes()),
+                "{text:?}"
+            );
+            assert_eq!(first_enhanced(&text), enhanced_scan(&text), "{text:?}");
+        }
     }
 
     #[test]
