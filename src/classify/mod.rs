@@ -8,6 +8,8 @@
 mod cache;
 pub mod enhanced_meaning;
 pub mod explain;
+mod literals;
+mod raw;
 pub mod rules;
 pub mod vocabulary;
 
@@ -18,6 +20,7 @@ use regex_automata::meta::Regex;
 use crate::codes;
 use crate::model::{Bucket, EnhancedCode, Event, ReplyCode, SmtpStage, Verdict};
 pub use cache::VerdictCache;
+use literals::{LITERAL_MAX, Required};
 pub use rules::{Rule, RuleError};
 
 /// What the classifier looks at.
@@ -201,18 +204,15 @@ struct Prefilter {
 type Hits = Vec<(usize, usize)>;
 
 impl Prefilter {
-    fn new(rules: &[Rule]) -> Prefilter {
+    /// `required`: per rule, the literals of its text pattern ([`literals_of`]).
+    fn new(rules: &[Rule], required: Vec<Option<Required>>) -> Prefilter {
         let mut literals = Vec::new();
         let mut literal_rule = Vec::new();
         let mut gated = vec![false; rules.len()];
         let mut exact = vec![false; rules.len()];
         let mut anchored = vec![false; rules.len()];
-        for (i, rule) in rules.iter().enumerate() {
-            let Some(found) = rule
-                .text
-                .as_deref()
-                .and_then(|p| required_literals(p, rule.mode))
-            else {
+        for ((i, rule), found) in rules.iter().enumerate().zip(required) {
+            let Some(found) = found else {
                 continue;
             };
             gated[i] = true;
@@ -327,6 +327,13 @@ impl Prefilter {
     }
 }
 
+/// The literals of a rule's text pattern, worked out now (the built-in table's are
+/// worked out at build time, [`rules::builtin_literals`]).
+fn literals_of(rule: &Rule) -> Option<Required> {
+    let unicode = rule.mode == rules::PatternMode::Unicode;
+    literals::required_literals(rule.text.as_deref()?, unicode)
+}
+
 /// The leftmost match of rule `i`'s pattern in `inner`, for a rule whose matches
 /// start with one of its literals: the first literal found (`hits`, in order) where
 /// the pattern matches, searched anchored there.
@@ -339,90 +346,6 @@ fn search_at_hits(re: &Regex, i: usize, inner: &str, hits: &Hits) -> Option<rege
                 .anchored(regex_automata::Anchored::Yes);
             re.search(&input)
         })
-}
-
-/// Longest literal the prefilter keeps: a piece of a required literal is required too,
-/// and a bound on the length lets the scan split a text into lanes (see
-/// [`Prefilter::mark_candidates`]).
-const LITERAL_MAX: usize = 32;
-
-/// The literals a pattern's matches start (or end) with.
-struct Required {
-    literals: Vec<Vec<u8>>,
-    /// The pattern matches these literals and nothing else (case aside).
-    exact: bool,
-    /// Every match starts with one of the literals (else: ends with one).
-    prefix: bool,
-}
-
-/// Literals one of which every match of `pattern` starts with (or, when the
-/// prefixes are too short to help, ends with), lowercased and at most
-/// [`LITERAL_MAX`] bytes; `None` when there is no such small set of ASCII literals of
-/// three bytes or more.
-fn required_literals(pattern: &str, mode: rules::PatternMode) -> Option<Required> {
-    use regex_syntax::hir::literal::ExtractKind;
-    // Case as written: the literals are lowercased and the scan folds ASCII case.
-    // Parsed as the pattern is compiled: in ASCII mode a class such as `\w` is a few
-    // ranges, where its Unicode table made parsing most of the classifier's build.
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(mode == rules::PatternMode::Unicode)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?;
-    // Literal extraction reads a look-around (`\b`, `^`) as an empty string, so a
-    // pattern with one is never exact, whatever the extractor says.
-    let no_look = hir.properties().look_set().is_empty();
-    let prefixes = extracted(&hir, ExtractKind::Prefix).map(|(l, exact)| {
-        // A literal cut short is still required, but no longer the whole match.
-        let exact = exact && no_look && l.iter().all(|b| b.len() <= LITERAL_MAX);
-        let cut = l
-            .into_iter()
-            .map(|b| b[..b.len().min(LITERAL_MAX)].to_vec());
-        (cut.collect(), exact)
-    });
-    // "8.bit data": a one-byte prefix, but every match ends with "bit data".
-    let prefix = prefixes.is_some();
-    let (mut literals, exact): (Vec<Vec<u8>>, bool) = prefixes.or_else(|| {
-        extracted(&hir, ExtractKind::Suffix).map(|(l, _)| {
-            let cut = l
-                .into_iter()
-                .map(|b| b[b.len().saturating_sub(LITERAL_MAX)..].to_vec());
-            (cut.collect(), false)
-        })
-    })?;
-    literals.sort();
-    literals.dedup();
-    Some(Required {
-        literals,
-        exact,
-        prefix,
-    })
-}
-
-/// The literals of one kind extracted from a pattern, lowercased, and whether they
-/// are all the pattern matches; `None` when one of them is shorter than three bytes
-/// or not ASCII (or there are none).
-fn extracted(
-    hir: &regex_syntax::hir::Hir,
-    kind: regex_syntax::hir::literal::ExtractKind,
-) -> Option<(Vec<Vec<u8>>, bool)> {
-    let seq = regex_syntax::hir::literal::Extractor::new()
-        .kind(kind)
-        .extract(hir);
-    let literals = seq.literals()?;
-    if literals.is_empty()
-        || literals
-            .iter()
-            .any(|l| l.as_bytes().len() < 3 || !l.as_bytes().is_ascii())
-    {
-        return None;
-    }
-    let lowered = literals
-        .iter()
-        .map(|l| l.as_bytes().to_ascii_lowercase())
-        .collect();
-    Some((lowered, seq.is_exact()))
 }
 
 /// The compiled rule table, with how its verdicts are written.
@@ -455,9 +378,9 @@ struct Table {
 }
 
 impl Table {
-    fn new(rules: Vec<Rule>) -> Table {
+    fn new(rules: Vec<Rule>, required: Vec<Option<Required>>) -> Table {
         let text_regex = rules.iter().map(|_| OnceLock::new()).collect();
-        let prefilter = Prefilter::new(&rules);
+        let prefilter = Prefilter::new(&rules, required);
         let words = prefilter.words();
         let class_masks = [None, Some(2), Some(4), Some(5)].map(|class| {
             let mut mask = vec![0u64; words];
@@ -481,7 +404,10 @@ impl Table {
     }
 
     fn builtin() -> Table {
-        Table::new(rules::parse_builtin().expect("the built-in rule table is valid (tested)"))
+        Table::new(
+            rules::parse_builtin().expect("the built-in rule table is valid (tested)"),
+            rules::builtin_literals(),
+        )
     }
 
     /// The compiled pattern of rule `i`, if it has one.
@@ -523,6 +449,7 @@ impl Classifier {
 
     /// User rules in front of the built-in ones.
     pub fn with_user_rules(user: Vec<Rule>) -> Result<Classifier, RuleError> {
+        let user_rules = user.len();
         let mut all = user;
         all.extend(rules::parse_builtin().expect("the built-in rule table is valid (tested)"));
         let mut seen = std::collections::HashMap::new();
@@ -541,11 +468,18 @@ impl Classifier {
                 });
             }
         }
-        Ok(Classifier::new(all))
+        let mut required: Vec<_> = all[..user_rules].iter().map(literals_of).collect();
+        required.extend(rules::builtin_literals());
+        Ok(Classifier::from_table(Table::new(all, required)))
     }
 
     pub fn new(rules: Vec<Rule>) -> Classifier {
-        Classifier::with_table(Arc::new(OnceLock::from(Table::new(rules))))
+        let required = rules.iter().map(literals_of).collect();
+        Classifier::from_table(Table::new(rules, required))
+    }
+
+    fn from_table(table: Table) -> Classifier {
+        Classifier::with_table(Arc::new(OnceLock::from(table)))
     }
 
     fn with_table(table: Arc<OnceLock<Table>>) -> Classifier {

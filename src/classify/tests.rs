@@ -375,7 +375,7 @@ fn user_patterns_keep_unicode_and_the_built_in_table_is_ascii() {
 
 #[test]
 fn exactness_needs_a_pattern_of_plain_phrases() {
-    let exact = |p: &str| required_literals(p, rules::PatternMode::Ascii).is_some_and(|r| r.exact);
+    let exact = |p: &str| literals::required_literals(p, false).is_some_and(|r| r.exact);
     assert!(exact("user unknown|no such user"));
     assert!(exact("mailbox (is )?full"));
     assert!(exact("Over Quota"));
