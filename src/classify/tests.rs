@@ -520,3 +520,29 @@ fn last_match_agrees_with_the_reverse_searcher() {
         }
     }
 }
+
+/// The built-in table's literal DFA, made at build time, finds what an Aho-Corasick
+/// NFA made here over the same literals finds: the same rules, at the same places.
+#[test]
+fn builtin_literal_dfa_finds_what_the_nfa_finds() {
+    let rules = rules::parse_builtin().unwrap();
+    let dfa = Prefilter::new(&rules, rules::builtin_literals(false), true);
+    let nfa = Prefilter::new(&rules, rules::builtin_literals(true), false);
+    assert!(matches!(nfa.automaton, Some(Automaton::Nfa(..))));
+    let mut texts = every_known_text(&Classifier::builtin());
+    // Long enough for two lanes, with literals everywhere.
+    texts.push(texts.join(" | "));
+    texts.push("Ü".repeat(100) + "MAILBOX FULL\0\u{7f}\u{ff}");
+    let mut found = 0;
+    for text in &texts {
+        let mark = |p: &Prefilter| {
+            let (mut bits, mut hits) = (vec![0u64; p.words()], Hits::new());
+            p.mark_candidates(text, &mut bits, &mut hits);
+            (bits, hits)
+        };
+        let expected = mark(&nfa);
+        found += expected.1.len();
+        assert_eq!(mark(&dfa), expected, "{text}");
+    }
+    assert!(found > 1000, "{found}");
+}
