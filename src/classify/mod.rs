@@ -8,6 +8,8 @@
 mod cache;
 pub mod enhanced_meaning;
 pub mod explain;
+mod literals;
+mod raw;
 pub mod rules;
 pub mod vocabulary;
 
@@ -18,6 +20,7 @@ use regex_automata::meta::Regex;
 use crate::codes;
 use crate::model::{Bucket, EnhancedCode, Event, ReplyCode, SmtpStage, Verdict};
 pub use cache::VerdictCache;
+use literals::{LITERAL_MAX, Required};
 pub use rules::{Rule, RuleError};
 
 /// What the classifier looks at.
@@ -176,11 +179,7 @@ pub fn inner_reply(text: &str) -> &str {
 /// This replaced one `RegexSet` of all patterns: its lazy DFA had to build new states
 /// for nearly every new reply, which dominated the cost of classifying varied bounces.
 struct Prefilter {
-    /// A contiguous NFA: a full DFA walks about 15% faster, but takes 11 ms more to
-    /// build at every start, more than it saves below about 50,000 new replies.
-    automaton: Option<aho_corasick::nfa::contiguous::NFA>,
-    /// Automaton pattern id -> rule index.
-    literal_rule: Vec<usize>,
+    automaton: Option<Automaton>,
     /// How many rules there are.
     rules: usize,
     /// The rules the automaton does not gate, as a bit set: they may match whatever
@@ -196,23 +195,31 @@ struct Prefilter {
     anchored: Vec<bool>,
 }
 
+/// What finds the literals.
+enum Automaton {
+    /// The built-in table's: a DFA made at build time ([`BuiltinDfa`]).
+    Builtin,
+    /// A user's table and the built-in one, made at run time: a contiguous NFA (a
+    /// full DFA walks about 15% faster, but takes 11 ms more to build), and its
+    /// pattern id -> rule index.
+    Nfa(Box<aho_corasick::nfa::contiguous::NFA>, Vec<usize>),
+}
+
 /// Where in a reply a literal of a rule whose matches start with one was found:
 /// (rule, start), for [`Prefilter::anchored`] rules.
 type Hits = Vec<(usize, usize)>;
 
 impl Prefilter {
-    fn new(rules: &[Rule]) -> Prefilter {
+    /// `required`: per rule, the literals of its text pattern ([`literals_of`]);
+    /// they are not read for the built-in table, whose automaton is made already.
+    fn new(rules: &[Rule], required: Vec<Option<Required>>, builtin: bool) -> Prefilter {
         let mut literals = Vec::new();
         let mut literal_rule = Vec::new();
         let mut gated = vec![false; rules.len()];
         let mut exact = vec![false; rules.len()];
         let mut anchored = vec![false; rules.len()];
-        for (i, rule) in rules.iter().enumerate() {
-            let Some(found) = rule
-                .text
-                .as_deref()
-                .and_then(|p| required_literals(p, rule.mode))
-            else {
+        for ((i, rule), found) in rules.iter().enumerate().zip(required) {
+            let Some(found) = found else {
                 continue;
             };
             gated[i] = true;
@@ -223,13 +230,18 @@ impl Prefilter {
                 literal_rule.push(i);
             }
         }
-        // The literals are lowercase and the scan lowercases each byte: an automaton
-        // that folds case itself has twice the transitions, and building it was most
-        // of the classifier's start-up.
-        let automaton = aho_corasick::nfa::contiguous::NFA::builder()
-            .prefilter(false)
-            .build(&literals)
-            .ok();
+        let automaton = if builtin {
+            Some(Automaton::Builtin)
+        } else {
+            // The literals are lowercase and the scan lowercases each byte: an
+            // automaton that folds case itself has twice the transitions, and
+            // building it was most of the classifier's start-up.
+            aho_corasick::nfa::contiguous::NFA::builder()
+                .prefilter(false)
+                .build(&literals)
+                .ok()
+                .map(|nfa| Automaton::Nfa(Box::new(nfa), literal_rule))
+        };
         if automaton.is_none() {
             gated.iter_mut().for_each(|g| *g = false);
             exact.iter_mut().for_each(|e| *e = false);
@@ -241,7 +253,6 @@ impl Prefilter {
         }
         Prefilter {
             automaton,
-            literal_rule,
             rules: rules.len(),
             ungated,
             exact,
@@ -252,7 +263,20 @@ impl Prefilter {
     /// Marks in `bits` (one bit per rule index, zeroed) the rules with a literal
     /// present in `text`, and lists in `hits` where the literals of
     /// [`anchored`](Self::anchored) rules start.
-    ///
+    fn mark_candidates(&self, text: &str, bits: &mut [u64], hits: &mut Hits) {
+        match &self.automaton {
+            Some(Automaton::Builtin) => self.walk(&BuiltinDfa, text, bits, hits),
+            Some(Automaton::Nfa(nfa, literal_rule)) => {
+                self.walk(&(&**nfa, literal_rule.as_slice()), text, bits, hits);
+            }
+            None => return,
+        }
+        // By rule, then start: literals were found by where they end (a shorter one
+        // may start later), and one seen by both lanes twice.
+        hits.sort_unstable();
+        hits.dedup();
+    }
+
     /// A walk of the automaton's states over the text that reads every literal ending
     /// at each byte from the state (the crate's overlapping iterator returns one match
     /// per call, and re-entering it was most of the classifier's time). A long text is
@@ -261,31 +285,22 @@ impl Prefilter {
     /// starts `LITERAL_MAX - 1` bytes early, so a literal that ends in it lies in it
     /// whole; a literal seen by both halves marks its rule twice, which is harmless,
     /// and is listed once in `hits`.
-    fn mark_candidates(&self, text: &str, bits: &mut [u64], hits: &mut Hits) {
-        use aho_corasick::Anchored;
-        use aho_corasick::automaton::Automaton;
-        let Some(ac) = &self.automaton else { return };
-        let Ok(start) = ac.start_state(Anchored::No) else {
-            return;
-        };
+    fn walk<L: LiteralWalk>(&self, ac: &L, text: &str, bits: &mut [u64], hits: &mut Hits) {
+        let Some(start) = ac.start() else { return };
         // `end`: just past the byte that led to `state`.
         let mut mark = |state, end: usize| {
-            if ac.is_special(state) && ac.is_match(state) {
-                for i in 0..ac.match_len(state) {
-                    let pattern = ac.match_pattern(state, i);
-                    let rule = self.literal_rule[pattern.as_usize()];
-                    bits[rule / 64] |= 1 << (rule % 64);
-                    if self.anchored[rule] {
-                        hits.push((rule, end - ac.pattern_len(pattern)));
-                    }
+            ac.ending(state, |rule, len| {
+                bits[rule / 64] |= 1 << (rule % 64);
+                if self.anchored[rule] {
+                    hits.push((rule, end - len));
                 }
-            }
+            });
         };
         let bytes = text.as_bytes();
         if bytes.len() < 4 * LITERAL_MAX {
             let mut state = start;
             for (at, &byte) in bytes.iter().enumerate() {
-                state = ac.next_state(Anchored::No, state, byte.to_ascii_lowercase());
+                state = ac.next(state, byte);
                 mark(state, at + 1);
             }
         } else {
@@ -295,20 +310,16 @@ impl Prefilter {
             let second = &bytes[offset..];
             let (mut a, mut b) = (start, start);
             for (at, (&x, &y)) in first.iter().zip(second).enumerate() {
-                a = ac.next_state(Anchored::No, a, x.to_ascii_lowercase());
-                b = ac.next_state(Anchored::No, b, y.to_ascii_lowercase());
+                a = ac.next(a, x);
+                b = ac.next(b, y);
                 mark(a, at + 1);
                 mark(b, offset + at + 1);
             }
             for (at, &y) in second.iter().enumerate().skip(first.len()) {
-                b = ac.next_state(Anchored::No, b, y.to_ascii_lowercase());
+                b = ac.next(b, y);
                 mark(b, offset + at + 1);
             }
         }
-        // By rule, then start: literals were found by where they end (a shorter one
-        // may start later), and one seen by both lanes twice.
-        hits.sort_unstable();
-        hits.dedup();
     }
 
     /// Words of the bit set over all rules.
@@ -327,6 +338,113 @@ impl Prefilter {
     }
 }
 
+/// An automaton that finds the literals of the rules, ASCII case folded.
+trait LiteralWalk {
+    type State: Copy;
+    fn start(&self) -> Option<Self::State>;
+    fn next(&self, state: Self::State, byte: u8) -> Self::State;
+    /// Calls `found(rule, length)` for each literal that ends in `state`.
+    fn ending(&self, state: Self::State, found: impl FnMut(usize, usize));
+}
+
+impl LiteralWalk for (&aho_corasick::nfa::contiguous::NFA, &[usize]) {
+    type State = aho_corasick::automaton::StateID;
+
+    fn start(&self) -> Option<Self::State> {
+        use aho_corasick::automaton::Automaton;
+        self.0.start_state(aho_corasick::Anchored::No).ok()
+    }
+
+    fn next(&self, state: Self::State, byte: u8) -> Self::State {
+        use aho_corasick::automaton::Automaton;
+        let lower = byte.to_ascii_lowercase();
+        self.0.next_state(aho_corasick::Anchored::No, state, lower)
+    }
+
+    fn ending(&self, state: Self::State, mut found: impl FnMut(usize, usize)) {
+        use aho_corasick::automaton::Automaton;
+        let (ac, literal_rule) = *self;
+        if ac.is_special(state) && ac.is_match(state) {
+            for i in 0..ac.match_len(state) {
+                let pattern = ac.match_pattern(state, i);
+                found(literal_rule[pattern.as_usize()], ac.pattern_len(pattern));
+            }
+        }
+    }
+}
+
+/// The built-in table's literal DFA, made by `build.rs` (`literal_dfa`, which
+/// describes the parts): states are u16, the start state 0.
+struct BuiltinDfa;
+
+macro_rules! dfa_part {
+    ($name:literal) => {
+        include_bytes!(concat!(env!("OUT_DIR"), "/literal_dfa.", $name))
+    };
+}
+
+impl BuiltinDfa {
+    const CLASSES: [u8; 256] = *dfa_part!("classes");
+    const TRANS: &[u8] = dfa_part!("trans");
+    const MATCH_START: &[u8] = dfa_part!("match_start");
+    const MATCHES: &[u8] = dfa_part!("matches");
+    /// Classes per state.
+    const STRIDE: usize = {
+        let (mut max, mut i) = (0, 0);
+        while i < 256 {
+            if Self::CLASSES[i] > max {
+                max = Self::CLASSES[i];
+            }
+            i += 1;
+        }
+        max as usize + 1
+    };
+
+    /// The little-endian u32 at index `i` of `part`.
+    #[inline(always)]
+    fn u32_at(part: &[u8], i: usize) -> u32 {
+        part.get(i * 4..i * 4 + 4)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u32::from_le_bytes)
+    }
+}
+
+impl LiteralWalk for BuiltinDfa {
+    type State = u16;
+
+    fn start(&self) -> Option<u16> {
+        Some(0)
+    }
+
+    #[inline(always)]
+    fn next(&self, state: u16, byte: u8) -> u16 {
+        let at = 2 * (state as usize * Self::STRIDE + Self::CLASSES[byte as usize] as usize);
+        Self::TRANS
+            .get(at..at + 2)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u16::from_le_bytes)
+    }
+
+    // Inlined, as the walk reads it after every byte and most states have no match:
+    // a call per byte was a third of the walk.
+    #[inline(always)]
+    fn ending(&self, state: u16, mut found: impl FnMut(usize, usize)) {
+        let from = Self::u32_at(Self::MATCH_START, state as usize);
+        let to = Self::u32_at(Self::MATCH_START, state as usize + 1);
+        for i in from..to {
+            let m = Self::u32_at(Self::MATCHES, i as usize);
+            found((m >> 8) as usize, (m & 0xff) as usize);
+        }
+    }
+}
+
+/// The literals of a rule's text pattern, worked out now (the built-in table's are
+/// worked out at build time, [`rules::builtin_literals`]).
+fn literals_of(rule: &Rule) -> Option<Required> {
+    let unicode = rule.mode == rules::PatternMode::Unicode;
+    literals::required_literals(rule.text.as_deref()?, unicode)
+}
+
 /// The leftmost match of rule `i`'s pattern in `inner`, for a rule whose matches
 /// start with one of its literals: the first literal found (`hits`, in order) where
 /// the pattern matches, searched anchored there.
@@ -339,90 +457,6 @@ fn search_at_hits(re: &Regex, i: usize, inner: &str, hits: &Hits) -> Option<rege
                 .anchored(regex_automata::Anchored::Yes);
             re.search(&input)
         })
-}
-
-/// Longest literal the prefilter keeps: a piece of a required literal is required too,
-/// and a bound on the length lets the scan split a text into lanes (see
-/// [`Prefilter::mark_candidates`]).
-const LITERAL_MAX: usize = 32;
-
-/// The literals a pattern's matches start (or end) with.
-struct Required {
-    literals: Vec<Vec<u8>>,
-    /// The pattern matches these literals and nothing else (case aside).
-    exact: bool,
-    /// Every match starts with one of the literals (else: ends with one).
-    prefix: bool,
-}
-
-/// Literals one of which every match of `pattern` starts with (or, when the
-/// prefixes are too short to help, ends with), lowercased and at most
-/// [`LITERAL_MAX`] bytes; `None` when there is no such small set of ASCII literals of
-/// three bytes or more.
-fn required_literals(pattern: &str, mode: rules::PatternMode) -> Option<Required> {
-    use regex_syntax::hir::literal::ExtractKind;
-    // Case as written: the literals are lowercased and the scan folds ASCII case.
-    // Parsed as the pattern is compiled: in ASCII mode a class such as `\w` is a few
-    // ranges, where its Unicode table made parsing most of the classifier's build.
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(mode == rules::PatternMode::Unicode)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?;
-    // Literal extraction reads a look-around (`\b`, `^`) as an empty string, so a
-    // pattern with one is never exact, whatever the extractor says.
-    let no_look = hir.properties().look_set().is_empty();
-    let prefixes = extracted(&hir, ExtractKind::Prefix).map(|(l, exact)| {
-        // A literal cut short is still required, but no longer the whole match.
-        let exact = exact && no_look && l.iter().all(|b| b.len() <= LITERAL_MAX);
-        let cut = l
-            .into_iter()
-            .map(|b| b[..b.len().min(LITERAL_MAX)].to_vec());
-        (cut.collect(), exact)
-    });
-    // "8.bit data": a one-byte prefix, but every match ends with "bit data".
-    let prefix = prefixes.is_some();
-    let (mut literals, exact): (Vec<Vec<u8>>, bool) = prefixes.or_else(|| {
-        extracted(&hir, ExtractKind::Suffix).map(|(l, _)| {
-            let cut = l
-                .into_iter()
-                .map(|b| b[b.len().saturating_sub(LITERAL_MAX)..].to_vec());
-            (cut.collect(), false)
-        })
-    })?;
-    literals.sort();
-    literals.dedup();
-    Some(Required {
-        literals,
-        exact,
-        prefix,
-    })
-}
-
-/// The literals of one kind extracted from a pattern, lowercased, and whether they
-/// are all the pattern matches; `None` when one of them is shorter than three bytes
-/// or not ASCII (or there are none).
-fn extracted(
-    hir: &regex_syntax::hir::Hir,
-    kind: regex_syntax::hir::literal::ExtractKind,
-) -> Option<(Vec<Vec<u8>>, bool)> {
-    let seq = regex_syntax::hir::literal::Extractor::new()
-        .kind(kind)
-        .extract(hir);
-    let literals = seq.literals()?;
-    if literals.is_empty()
-        || literals
-            .iter()
-            .any(|l| l.as_bytes().len() < 3 || !l.as_bytes().is_ascii())
-    {
-        return None;
-    }
-    let lowered = literals
-        .iter()
-        .map(|l| l.as_bytes().to_ascii_lowercase())
-        .collect();
-    Some((lowered, seq.is_exact()))
 }
 
 /// The compiled rule table, with how its verdicts are written.
@@ -455,9 +489,10 @@ struct Table {
 }
 
 impl Table {
-    fn new(rules: Vec<Rule>) -> Table {
+    /// `builtin`: the rules are the built-in table alone.
+    fn new(rules: Vec<Rule>, required: Vec<Option<Required>>, builtin: bool) -> Table {
         let text_regex = rules.iter().map(|_| OnceLock::new()).collect();
-        let prefilter = Prefilter::new(&rules);
+        let prefilter = Prefilter::new(&rules, required, builtin);
         let words = prefilter.words();
         let class_masks = [None, Some(2), Some(4), Some(5)].map(|class| {
             let mut mask = vec![0u64; words];
@@ -481,7 +516,11 @@ impl Table {
     }
 
     fn builtin() -> Table {
-        Table::new(rules::parse_builtin().expect("the built-in rule table is valid (tested)"))
+        Table::new(
+            rules::parse_builtin().expect("the built-in rule table is valid (tested)"),
+            rules::builtin_literals(false),
+            true,
+        )
     }
 
     /// The compiled pattern of rule `i`, if it has one.
@@ -523,6 +562,7 @@ impl Classifier {
 
     /// User rules in front of the built-in ones.
     pub fn with_user_rules(user: Vec<Rule>) -> Result<Classifier, RuleError> {
+        let user_rules = user.len();
         let mut all = user;
         all.extend(rules::parse_builtin().expect("the built-in rule table is valid (tested)"));
         let mut seen = std::collections::HashMap::new();
@@ -541,11 +581,18 @@ impl Classifier {
                 });
             }
         }
-        Ok(Classifier::new(all))
+        let mut required: Vec<_> = all[..user_rules].iter().map(literals_of).collect();
+        required.extend(rules::builtin_literals(true));
+        Ok(Classifier::from_table(Table::new(all, required, false)))
     }
 
     pub fn new(rules: Vec<Rule>) -> Classifier {
-        Classifier::with_table(Arc::new(OnceLock::from(Table::new(rules))))
+        let required = rules.iter().map(literals_of).collect();
+        Classifier::from_table(Table::new(rules, required, false))
+    }
+
+    fn from_table(table: Table) -> Classifier {
+        Classifier::with_table(Arc::new(OnceLock::from(table)))
     }
 
     fn with_table(table: Arc<OnceLock<Table>>) -> Classifier {

@@ -23,13 +23,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::classify::literals::Required;
+pub use crate::classify::raw::RawSample;
+use crate::classify::raw::{RawRule, RawTable};
+use crate::classify::vocabulary;
+use crate::model::{Bucket, EnhancedCode, SmtpStage};
 use regex_automata::MatchKind;
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
-use serde::Deserialize;
-
-use crate::classify::vocabulary;
-use crate::model::{Bucket, EnhancedCode, SmtpStage};
 
 /// The built-in table.
 pub const BUILTIN_RULES: &str = include_str!("rules.toml");
@@ -51,45 +52,102 @@ pub enum RuleError {
     Io { file: String, message: String },
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTable {
-    #[serde(default)]
-    rule: Vec<toml::Spanned<RawRule>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRule {
-    id: String,
-    reason: String,
-    bucket: Option<String>,
-    #[serde(default)]
-    reply: Vec<String>,
-    #[serde(default)]
-    enhanced: Vec<String>,
+/// A rule of the built-in table, as `build.rs` read it from `rules.toml`.
+struct Builtin {
+    line: usize,
+    id: &'static str,
+    reason: &'static str,
+    bucket: Option<&'static str>,
+    reply: &'static [&'static str],
+    enhanced: &'static [&'static str],
     class: Option<u8>,
-    text: Option<String>,
-    relay: Option<String>,
-    domain: Option<String>,
-    #[serde(default)]
-    stage: Vec<String>,
-    #[serde(default)]
-    samples: Vec<RawSample>,
-    note: Option<String>,
+    text: Option<&'static str>,
+    relay: Option<&'static str>,
+    domain: Option<&'static str>,
+    stage: &'static [&'static str],
+    samples: &'static [BuiltinSample],
+    note: Option<&'static str>,
+    /// What the classifier's prefilter gates the text pattern on.
+    literals: Option<BuiltinLiterals>,
 }
 
-/// A sample: a bare diagnostic text, or a table giving the context too.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum RawSample {
-    Text(String),
+// No built-in sample gives the context yet.
+#[allow(dead_code)]
+enum BuiltinSample {
+    Text(&'static str),
     Full {
-        text: String,
-        relay: Option<String>,
-        domain: Option<String>,
-        stage: Option<String>,
+        text: &'static str,
+        relay: Option<&'static str>,
+        domain: Option<&'static str>,
+        stage: Option<&'static str>,
     },
+}
+
+struct BuiltinLiterals {
+    literals: &'static [&'static [u8]],
+    exact: bool,
+    prefix: bool,
+}
+
+/// The built-in table, read from `rules.toml` by `build.rs`: parsing the TOML at
+/// every start was a quarter of the classifier's start-up.
+static BUILTIN: &[Builtin] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+impl Builtin {
+    fn to_raw(&self) -> RawRule {
+        let owned = |s: &[&str]| s.iter().map(|s| s.to_string()).collect();
+        let opt = |s: Option<&str>| s.map(str::to_string);
+        RawRule {
+            id: self.id.to_string(),
+            reason: self.reason.to_string(),
+            bucket: opt(self.bucket),
+            reply: owned(self.reply),
+            enhanced: owned(self.enhanced),
+            class: self.class,
+            text: opt(self.text),
+            relay: opt(self.relay),
+            domain: opt(self.domain),
+            stage: owned(self.stage),
+            samples: self
+                .samples
+                .iter()
+                .map(|s| match s {
+                    BuiltinSample::Text(t) => RawSample::Text(t.to_string()),
+                    BuiltinSample::Full {
+                        text,
+                        relay,
+                        domain,
+                        stage,
+                    } => RawSample::Full {
+                        text: text.to_string(),
+                        relay: opt(*relay),
+                        domain: opt(*domain),
+                        stage: opt(*stage),
+                    },
+                })
+                .collect(),
+            note: opt(self.note),
+        }
+    }
+}
+
+/// The prefilter's literals of each built-in rule, in table order, as worked out at
+/// build time; with `lists` false, without the literals themselves (the built-in
+/// table's own automaton is made already).
+pub(crate) fn builtin_literals(lists: bool) -> Vec<Option<Required>> {
+    BUILTIN
+        .iter()
+        .map(|b| {
+            b.literals.as_ref().map(|l| Required {
+                literals: match lists {
+                    true => l.literals.iter().map(|l| l.to_vec()).collect(),
+                    false => Vec::new(),
+                },
+                exact: l.exact,
+                prefix: l.prefix,
+            })
+        })
+        .collect()
 }
 
 /// A pattern on a three-digit reply code: each position a digit or `x`.
@@ -286,7 +344,12 @@ pub fn parse_rules(src: &str, origin: &str) -> Result<Vec<Rule>, RuleError> {
 /// The built-in table: its text patterns are checked by the test suite, so they are
 /// compiled once, in the classifier's set, not once more here.
 pub(crate) fn parse_builtin() -> Result<Vec<Rule>, RuleError> {
-    parse_rules_with(BUILTIN_RULES, BUILTIN_NAME, false)
+    validate(
+        BUILTIN.len(),
+        BUILTIN.iter().map(|b| (b.line, b.to_raw())),
+        BUILTIN_NAME,
+        false,
+    )
 }
 
 fn parse_rules_with(src: &str, origin: &str, check_text: bool) -> Result<Vec<Rule>, RuleError> {
@@ -295,17 +358,30 @@ fn parse_rules_with(src: &str, origin: &str, check_text: bool) -> Result<Vec<Rul
         line: e.span().map_or(1, |s| line_of(src, s.start)),
         message: e.message().trim().to_string(),
     })?;
-    let mode = PatternMode::of_origin(origin);
-    let origin: Arc<str> = Arc::from(origin);
-    let mut rules = Vec::with_capacity(table.rule.len());
     let mut lines = LineCounter {
         src,
         offset: 0,
         line: 1,
     };
-    for spanned in table.rule {
-        let line = lines.at(spanned.span().start);
-        let raw = spanned.into_inner();
+    let count = table.rule.len();
+    let raws = table
+        .rule
+        .into_iter()
+        .map(|spanned| (lines.at(spanned.span().start), spanned.into_inner()));
+    validate(count, raws, origin, check_text)
+}
+
+/// Validates rules read from `origin`: (line, rule) in table order.
+fn validate(
+    count: usize,
+    raws: impl Iterator<Item = (usize, RawRule)>,
+    origin: &str,
+    check_text: bool,
+) -> Result<Vec<Rule>, RuleError> {
+    let mode = PatternMode::of_origin(origin);
+    let origin: Arc<str> = Arc::from(origin);
+    let mut rules = Vec::with_capacity(count);
+    for (line, raw) in raws {
         let fail = |message: String| RuleError::Invalid {
             file: origin.to_string(),
             line,
@@ -358,12 +434,12 @@ fn parse_rules_with(src: &str, origin: &str, check_text: bool) -> Result<Vec<Rul
             reply,
             enhanced,
             class: raw.class,
-            text: raw.text.clone(),
+            text: raw.text,
             relay,
             domain,
             stage,
-            samples: raw.samples.clone(),
-            note: raw.note.clone(),
+            samples: raw.samples,
+            note: raw.note,
             origin: origin.clone(),
             line,
             mode,
@@ -433,8 +509,29 @@ mod tests {
 
     #[test]
     fn builtin_table_passes_full_validation() {
-        let rules = parse_rules(BUILTIN_RULES, BUILTIN_NAME).unwrap();
-        assert_eq!(rules.len(), parse_builtin().unwrap().len());
+        // What build.rs read is rules.toml as parsed here, every pattern compiled.
+        let parsed = parse_rules(BUILTIN_RULES, BUILTIN_NAME).unwrap();
+        let built = parse_builtin().unwrap();
+        assert_eq!(parsed.len(), built.len());
+        for ((a, b), literals) in parsed.iter().zip(&built).zip(builtin_literals(true)) {
+            assert_eq!(
+                (&a.id, a.line, &a.text, &a.samples, &a.note, a.mode),
+                (&b.id, b.line, &b.text, &b.samples, &b.note, b.mode)
+            );
+            assert_eq!(
+                (a.reason, a.bucket, &a.reply, &a.enhanced, a.class, &a.stage),
+                (b.reason, b.bucket, &b.reply, &b.enhanced, b.class, &b.stage)
+            );
+            assert_eq!(
+                (a.relay.is_some(), a.domain.is_some()),
+                (b.relay.is_some(), b.domain.is_some())
+            );
+            let expected = a
+                .text
+                .as_deref()
+                .and_then(|p| crate::classify::literals::required_literals(p, false));
+            assert_eq!(literals, expected, "{}", a.id);
+        }
     }
 
     #[test]

@@ -375,7 +375,7 @@ fn user_patterns_keep_unicode_and_the_built_in_table_is_ascii() {
 
 #[test]
 fn exactness_needs_a_pattern_of_plain_phrases() {
-    let exact = |p: &str| required_literals(p, rules::PatternMode::Ascii).is_some_and(|r| r.exact);
+    let exact = |p: &str| literals::required_literals(p, false).is_some_and(|r| r.exact);
     assert!(exact("user unknown|no such user"));
     assert!(exact("mailbox (is )?full"));
     assert!(exact("Over Quota"));
@@ -519,4 +519,30 @@ fn last_match_agrees_with_the_reverse_searcher() {
             );
         }
     }
+}
+
+/// The built-in table's literal DFA, made at build time, finds what an Aho-Corasick
+/// NFA made here over the same literals finds: the same rules, at the same places.
+#[test]
+fn builtin_literal_dfa_finds_what_the_nfa_finds() {
+    let rules = rules::parse_builtin().unwrap();
+    let dfa = Prefilter::new(&rules, rules::builtin_literals(false), true);
+    let nfa = Prefilter::new(&rules, rules::builtin_literals(true), false);
+    assert!(matches!(nfa.automaton, Some(Automaton::Nfa(..))));
+    let mut texts = every_known_text(&Classifier::builtin());
+    // Long enough for two lanes, with literals everywhere.
+    texts.push(texts.join(" | "));
+    texts.push("Ü".repeat(100) + "MAILBOX FULL\0\u{7f}\u{ff}");
+    let mut found = 0;
+    for text in &texts {
+        let mark = |p: &Prefilter| {
+            let (mut bits, mut hits) = (vec![0u64; p.words()], Hits::new());
+            p.mark_candidates(text, &mut bits, &mut hits);
+            (bits, hits)
+        };
+        let expected = mark(&nfa);
+        found += expected.1.len();
+        assert_eq!(mark(&dfa), expected, "{text}");
+    }
+    assert!(found > 1000, "{found}");
 }
