@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
 
-use super::skeleton::{Skeleton, plain_params, skeleton, type_of};
+use super::skeleton::{Skeleton, params, skeleton, type_of};
 use crate::model::Timestamp;
 
 /// The MIME parser, built once: MIME headers and Subject decoded, the rest left raw
@@ -419,9 +419,9 @@ fn mail_parser_kind(kind: &str) -> PartKind {
 }
 
 /// The first parameter of this name in a plainly written Content-Type value (see
-/// [`plain_params`]), as mail-parser's `attribute` gives it.
+/// [`super::skeleton::is_plain_content_type`]), as mail-parser's `attribute` gives it.
 fn param<'v>(content_type: &'v str, name: &str) -> Option<&'v str> {
-    plain_params(content_type)?
+    params(content_type)
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, value)| value)
 }

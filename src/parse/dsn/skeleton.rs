@@ -746,11 +746,7 @@ impl ContentType {
     /// Whether the value reads the same by a plain split as by mail-parser (see
     /// [`plain_params`]); a part without a Content-Type does.
     fn is_plain(&self) -> bool {
-        !self.folded_within
-            && self
-                .value
-                .as_deref()
-                .is_none_or(|v| plain_params(v).is_some())
+        !self.folded_within && self.value.as_deref().is_none_or(is_plain_content_type)
     }
 
     fn read(&mut self, line: &HeaderLine<'_>) {
@@ -895,78 +891,134 @@ fn boundary_of(content_type: &str) -> Option<Vec<u8>> {
     found
 }
 
-/// The parameters of a Content-Type value written plainly, `(name, value)` with the
-/// quotes taken off: `type/subtype` then `name=value` or `name="value"` parameters
-/// between `;`, printable ASCII, no comments, escapes, encoded words or RFC 2231
-/// parts. mail-parser reads such a value as this split does; `None` for any other.
+/// The parameters of a Content-Type value written plainly (see
+/// [`is_plain_content_type`]), `(name, value)` with the quotes taken off; `None` for
+/// any other value.
+#[cfg(test)]
 pub(super) fn plain_params(value: &str) -> Option<impl Iterator<Item = (&str, &str)>> {
-    let (kind, params) = value.split_once(';').unwrap_or((value, ""));
-    let (ctype, subtype) = kind.split_once('/')?;
-    let plain = is_token(ctype)
-        // Blanks after the subtype only: `type_of` keeps any before it.
-        && is_token(subtype.trim_end_matches([' ', '\t']))
-        && params.split(';').all(|piece| plain_param(piece).is_some());
-    plain.then(|| {
-        params
-            .split(';')
-            .filter_map(|piece| plain_param(piece).flatten())
-    })
+    is_plain_content_type(value).then(|| params(value))
 }
 
-/// One parameter of [`plain_params`]: `Some(None)` for an empty one (`;;`, a `;` at
-/// the end), `None` for one not written plainly.
-fn plain_param(piece: &str) -> Option<Option<(&str, &str)>> {
-    let piece = trim_blanks(piece);
-    if piece.is_empty() {
-        return Some(None);
+/// Whether a Content-Type value is written plainly: `type/subtype` then `name=value`
+/// or `name="value"` parameters between `;`, printable ASCII, no comments, escapes,
+/// encoded words or RFC 2231 parts. mail-parser reads such a value as [`params`]
+/// splits it. One pass over the bytes: this runs on every part.
+pub(super) fn is_plain_content_type(value: &str) -> bool {
+    let b = value.as_bytes();
+    let mut i = 0;
+    let token = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(|&c| is_token_byte(c)) {
+            *i += 1;
+        }
+        *i > start
+    };
+    let blanks = |i: &mut usize| {
+        while matches!(b.get(*i), Some(b' ' | b'\t')) {
+            *i += 1;
+        }
+    };
+    // An encoded word starts here: mail-parser decodes it in a value.
+    let encoded_word = |i: usize| b[i] == b'=' && b.get(i + 1) == Some(&b'?');
+    if !token(&mut i) || b.get(i) != Some(&b'/') {
+        return false;
     }
-    let (name, value) = piece.split_once('=')?;
-    let (name, value) = (trim_blanks(name), trim_blanks(value));
-    let (bare, quoted) = match value.strip_prefix('"') {
-        Some(inner) => (inner.strip_suffix('"')?, true),
-        None => (value, false),
-    };
-    // Within quotes, spaces and parentheses are the value's own.
-    let plain_byte = |b: u8| match b {
-        b'"' | b'\\' | b';' => false,
-        b' ' | b'(' | b')' => quoted,
-        _ => b.is_ascii_graphic(),
-    };
-    let encoded_word = bare.as_bytes().windows(2).any(|pair| pair == b"=?");
-    let plain = is_token(name) && !bare.is_empty() && bare.bytes().all(plain_byte) && !encoded_word;
-    plain.then_some(Some((name, bare)))
+    i += 1;
+    if !token(&mut i) {
+        return false;
+    }
+    loop {
+        blanks(&mut i);
+        match b.get(i) {
+            None => return true,
+            Some(b';') => i += 1,
+            Some(_) => return false,
+        }
+        blanks(&mut i);
+        if matches!(b.get(i), None | Some(b';')) {
+            continue;
+        }
+        if !token(&mut i) {
+            return false;
+        }
+        blanks(&mut i);
+        if b.get(i) != Some(&b'=') {
+            return false;
+        }
+        i += 1;
+        blanks(&mut i);
+        let start = i;
+        if b.get(i) == Some(&b'"') {
+            // Within quotes, spaces and parentheses are the value's own.
+            i += 1;
+            while let Some(&c) = b.get(i).filter(|&&c| c != b'"') {
+                if !(c.is_ascii_graphic() || c == b' ')
+                    || matches!(c, b'\\' | b';')
+                    || encoded_word(i)
+                {
+                    return false;
+                }
+                i += 1;
+            }
+            if i == b.len() || i == start + 1 {
+                return false;
+            }
+            i += 1;
+        } else {
+            while let Some(&c) = b.get(i).filter(|&&c| !matches!(c, b';' | b' ' | b'\t')) {
+                if !c.is_ascii_graphic()
+                    || matches!(c, b'"' | b'\\' | b'(' | b')')
+                    || encoded_word(i)
+                {
+                    return false;
+                }
+                i += 1;
+            }
+            if i == start {
+                return false;
+            }
+        }
+    }
+}
+
+/// The parameters of a plainly written Content-Type value ([`is_plain_content_type`]),
+/// `(name, value)` with the quotes taken off. No value holds a `;`, and no name a `=`.
+pub(super) fn params(value: &str) -> impl Iterator<Item = (&str, &str)> {
+    value.split(';').skip(1).filter_map(|piece| {
+        let (name, value) = piece.split_once('=')?;
+        let value = trim_blanks(value);
+        let bare = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
+        Some((trim_blanks(name), bare.unwrap_or(value)))
+    })
 }
 
 /// `s` without the spaces and tabs around it (what mail-parser skips between tokens).
 fn trim_blanks(s: &str) -> &str {
-    s.trim_matches(|c| c == ' ' || c == '\t')
+    s.trim_matches([' ', '\t'])
 }
 
-/// An RFC 2045 token: printable ASCII but the separators (and `*`, which starts an
-/// RFC 2231 part).
-fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes().all(|b| {
-            b.is_ascii_graphic()
-                && !matches!(
-                    b,
-                    b'(' | b')'
-                        | b'<'
-                        | b'>'
-                        | b'@'
-                        | b','
-                        | b';'
-                        | b':'
-                        | b'\\'
-                        | b'"'
-                        | b'/'
-                        | b'['
-                        | b']'
-                        | b'?'
-                        | b'='
-                        | b'*'
-                )
-        })
+/// A byte of an RFC 2045 token: printable ASCII but the separators (and `*`, which
+/// starts an RFC 2231 part).
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_graphic()
+        && !matches!(
+            b,
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b'@'
+                | b','
+                | b';'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'='
+                | b'*'
+        )
 }
 
 /// The end of the line starting at `pos`, after its line feed.
