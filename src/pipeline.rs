@@ -324,25 +324,22 @@ fn parallel_map<T: Sync, R: Send>(
 fn parse_one(p: &FileJob, ctx: &Context<'_>) -> FileOutcome {
     let mut recorded = Recorded::default();
     let mut parser = p.format.parser(ctx);
-    let reader: std::io::Result<Box<dyn std::io::BufRead + Send>> = match &p.content {
-        Some(bytes) => Ok(Box::new(std::io::Cursor::new(bytes.as_slice()))),
-        None => input::open(&p.path).map(input::Opened::into_reader),
+    let meta = InputMeta {
+        file: Arc::from(p.name.as_str()),
+        mtime: p.mtime,
     };
-    let row = match reader {
+    let parsed = match &p.content {
+        Some(bytes) => Ok(parser.parse_bytes(bytes, &meta, &mut recorded)),
+        None => input::open(&p.path)
+            .map(|opened| parser.parse(&mut opened.into_reader(), &meta, &mut recorded)),
+    };
+    let row = match parsed {
         Err(e) => error_row(p.name.clone(), e.to_string()),
-        Ok(mut reader) => {
-            let meta = InputMeta {
-                file: Arc::from(p.name.as_str()),
-                mtime: p.mtime,
-            };
-            match parser.parse(&mut reader, &meta, &mut recorded) {
-                Ok(mut tally) => {
-                    let error = tally.read_error.take();
-                    InputRow { tally, error }
-                }
-                Err(e) => error_row(p.name.clone(), format!("read error: {e}")),
-            }
+        Ok(Ok(mut tally)) => {
+            let error = tally.read_error.take();
+            InputRow { tally, error }
         }
+        Ok(Err(e)) => error_row(p.name.clone(), format!("read error: {e}")),
     };
     let leftovers = parser.finish(&mut recorded);
     FileOutcome {

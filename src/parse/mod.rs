@@ -267,6 +267,17 @@ pub trait Parser {
         sink: &mut dyn Sink,
     ) -> io::Result<Tally>;
 
+    /// [`Parser::parse`] of an input already in memory (a small file read whole while
+    /// sniffing), which a format may read in place.
+    fn parse_bytes(
+        &mut self,
+        bytes: &[u8],
+        meta: &InputMeta,
+        sink: &mut dyn Sink,
+    ) -> io::Result<Tally> {
+        self.parse(&mut io::Cursor::new(bytes), meta, sink)
+    }
+
     /// Ends the run: flushes state still open as pending deliveries.
     fn finish(&mut self, sink: &mut dyn Sink) -> Leftovers;
 }

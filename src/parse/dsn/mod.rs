@@ -758,6 +758,34 @@ impl Parser for DsnParser<'_> {
         Ok(tally)
     }
 
+    /// An email read whole (a Maildir entry) is decoded in place when it is what
+    /// [`MessageReader`] would make of it anyway: one message (not an mbox), LF line
+    /// ends, a last line end, within [`container::MAX_MESSAGE`]. Else it is read as a
+    /// stream.
+    fn parse_bytes(
+        &mut self,
+        bytes: &[u8],
+        meta: &InputMeta,
+        sink: &mut dyn Sink,
+    ) -> io::Result<Tally> {
+        let as_read = bytes.ends_with(b"\n")
+            && !bytes.starts_with(b"From ")
+            && bytes.len() <= container::MAX_MESSAGE
+            && memchr::memchr(b'\r', bytes).is_none();
+        if !as_read {
+            return self.parse(&mut io::Cursor::new(bytes), meta, sink);
+        }
+        let mut tally = Tally::new(NAME, &meta.file, "messages");
+        tally.total = 1;
+        let info = MessageInfo {
+            index: 1,
+            truncated: false,
+        };
+        let classify = !self.ctx.classify_later;
+        self.message(bytes, info, &meta.file, &mut tally, sink, classify);
+        Ok(tally)
+    }
+
     fn finish(&mut self, _sink: &mut dyn Sink) -> Leftovers {
         Leftovers::default()
     }

@@ -362,6 +362,53 @@ impl Sink for Transcript {
     }
 }
 
+/// An email read whole while sniffing is decoded in place (`Parser::parse_bytes`) as
+/// it is when streamed: every fixture as it is, with CRLF and CR line ends, without
+/// its last line end, and behind an mbox `From ` line.
+#[test]
+fn an_email_in_memory_reads_as_streamed() {
+    let classifier = Classifier::builtin();
+    let ctx = Context::new(&classifier);
+    let mut parser = DsnParser { ctx: &ctx };
+    let meta = InputMeta {
+        file: Arc::from("email.eml"),
+        mtime: None,
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dsn");
+    let mut compared = 0;
+    for entry in std::fs::read_dir(&dir).expect("fixture folder") {
+        let path = entry.expect("fixture entry").path();
+        if path.extension().is_none_or(|x| x != "eml") {
+            continue;
+        }
+        let lf = std::fs::read(&path).expect("fixture");
+        let variants = [
+            lf.clone(),
+            String::from_utf8_lossy(&lf)
+                .replace('\n', "\r\n")
+                .into_bytes(),
+            String::from_utf8_lossy(&lf)
+                .replace('\n', "\r")
+                .into_bytes(),
+            lf.trim_ascii_end().to_vec(),
+            [&b"From MAILER-DAEMON Thu Apr 29 23:34:45 2010\n"[..], &lf].concat(),
+        ];
+        for bytes in &variants {
+            let (mut in_place, mut streamed) = (Transcript::default(), Transcript::default());
+            let a = parser
+                .parse_bytes(bytes, &meta, &mut in_place)
+                .expect("in memory");
+            let b = parser
+                .parse(&mut std::io::Cursor::new(bytes), &meta, &mut streamed)
+                .expect("in memory");
+            assert_eq!(in_place.0, streamed.0, "{}", path.display());
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{}", path.display());
+            compared += 1;
+        }
+    }
+    assert!(compared >= 50, "{compared} emails compared");
+}
+
 /// A big mbox decoded on worker threads gives what one thread gives: the same events
 /// in the same order, the same counts, and the same first unrecognized samples.
 #[test]
