@@ -50,13 +50,20 @@ sync
 now() { date +%s.%N; }
 rate() { python3 -c "import sys; n, s = int(sys.argv[1]), float(sys.argv[2]); print(f'{s:8.2f} s {n / s:10.0f} emails/s')" "$@"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-# seconds CMD...: runs CMD, output discarded, and prints its wall seconds. The input
-# (the command's last argument) is read once untimed first: this machine's kernel
-# reclaims page cache that has gone cold for a few seconds (kdamond), so a folder
-# read before the other tool's 7-second run was read again from disk in the timed one.
+# seconds CMD...: runs CMD, output discarded, and prints its wall seconds. Each timed
+# run follows an untimed run of the same command (a warm-up, as hyperfine's), for
+# both tools alike:
+# - this machine's kernel reclaims page cache that has gone cold for a few seconds
+#   (kdamond), so a folder read before the other tool's 7-second run was read again
+#   from disk in the timed one;
+# - warming the cache with `cat` instead made the fresh memory of the timed run
+#   costly: zeroing new pages (clear_page) took a third of bouncex's folder run
+#   against 4% run after run (0.30-0.38 s against 0.17-0.23 s, session 10), most
+#   likely as the pages the cat processes freed went back to the hypervisor (this
+#   VM reports free pages). A warm-up run of the same command leaves one state.
 seconds() {
   local t0 t1
-  find "${!#}" -type f -print0 | xargs -0 cat >/dev/null
+  "$@" >/dev/null 2>&1 || true
   t0=$(now); "$@" >/dev/null; t1=$(now)
   python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$t0" "$t1"
 }
