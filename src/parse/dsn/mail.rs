@@ -1,6 +1,12 @@
-//! One email, parsed once for every decoder: its MIME structure (by mail-parser), the
-//! top-level headers, the human-readable text of the notice, the delivery-status parts
-//! and the returned original message.
+//! One email, parsed once for every decoder: its MIME structure, the top-level
+//! headers, the human-readable text of the notice, the delivery-status parts and the
+//! returned original message.
+//!
+//! The structure is mail-parser's reading of the message. Most bounces are plain
+//! enough that the `skeleton` walk reads every part through by itself, exactly as
+//! mail-parser would (tests compare the readings on every fixture and on generated
+//! shapes); any other message goes to mail-parser, cut down to its skeleton or
+//! whole (`Mail::parse_with`).
 //!
 //! Decoders only read a [`Mail`]; they never parse MIME themselves. Text is decoded
 //! (transfer encoding and charset) and has LF line ends only.
