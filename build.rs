@@ -49,6 +49,14 @@ fn main() {
                 )
             }
         };
+        let hir = match r.text.as_deref() {
+            None => "None".to_string(),
+            Some(p) => {
+                let mut code = Vec::new();
+                encode_hir(&parse_text(p), &mut code);
+                format!("Some(b\"{}\")", code.escape_ascii())
+            }
+        };
         let samples: Vec<String> = r
             .samples
             .iter()
@@ -71,7 +79,7 @@ fn main() {
             out,
             "Builtin {{ line: {line}, id: {:?}, reason: {:?}, bucket: {}, reply: &{:?}, \
              enhanced: &{:?}, class: {:?}, text: {}, relay: {}, domain: {}, stage: &{:?}, \
-             samples: &[{}], note: {}, literals: {literals} }},",
+             samples: &[{}], note: {}, literals: {literals}, hir: {hir} }},",
             r.id,
             r.reason,
             opt(&r.bucket),
@@ -212,6 +220,80 @@ fn literal_dfa(literals: &[(Vec<u8>, usize)]) -> Dfa {
         trans,
         match_start,
         matches,
+    }
+}
+
+/// A text pattern parsed as `rules::compile_pattern` parses the built-in table's.
+fn parse_text(pattern: &str) -> regex_syntax::hir::Hir {
+    regex_syntax::ParserBuilder::new()
+        .case_insensitive(true)
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .unwrap_or_else(|e| panic!("{RULES}: {pattern:?}: {e}"))
+}
+
+/// Writes a pattern's syntax tree in the format `classify::hir_code` reads.
+fn encode_hir(hir: &regex_syntax::hir::Hir, out: &mut Vec<u8>) {
+    use regex_syntax::hir::{Class, HirKind};
+    let len = |n: usize| u16::try_from(n).expect("fits in u16").to_le_bytes();
+    match hir.kind() {
+        HirKind::Empty => out.push(0),
+        HirKind::Literal(l) => {
+            out.push(1);
+            out.extend(len(l.0.len()));
+            out.extend(&l.0[..]);
+        }
+        HirKind::Class(Class::Bytes(c)) => {
+            out.push(2);
+            out.extend(len(c.ranges().len()));
+            for r in c.ranges() {
+                out.extend([r.start(), r.end()]);
+            }
+        }
+        HirKind::Class(Class::Unicode(c)) => {
+            out.push(3);
+            out.extend(len(c.ranges().len()));
+            for r in c.ranges() {
+                out.extend(u32::from(r.start()).to_le_bytes());
+                out.extend(u32::from(r.end()).to_le_bytes());
+            }
+        }
+        HirKind::Look(look) => {
+            out.push(4);
+            out.extend(look.as_repr().to_le_bytes());
+        }
+        HirKind::Repetition(r) => {
+            out.push(5);
+            out.extend(r.min.to_le_bytes());
+            out.extend(r.max.unwrap_or(u32::MAX).to_le_bytes());
+            out.push(r.greedy as u8);
+            encode_hir(&r.sub, out);
+        }
+        HirKind::Capture(c) => {
+            out.push(6);
+            out.extend(c.index.to_le_bytes());
+            match &c.name {
+                None => out.extend(u16::MAX.to_le_bytes()),
+                Some(name) => {
+                    out.extend(len(name.len()));
+                    out.extend(name.as_bytes());
+                }
+            }
+            encode_hir(&c.sub, out);
+        }
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
+            out.push(if matches!(hir.kind(), HirKind::Concat(_)) {
+                7
+            } else {
+                8
+            });
+            out.extend(len(subs.len()));
+            for sub in subs {
+                encode_hir(sub, out);
+            }
+        }
     }
 }
 

@@ -8,6 +8,7 @@
 mod cache;
 pub mod enhanced_meaning;
 pub mod explain;
+mod hir_code;
 mod literals;
 mod raw;
 pub mod rules;
@@ -528,10 +529,12 @@ impl Table {
         let rule = self.rules.get(i)?;
         self.text_regex
             .get(i)?
-            .get_or_init(|| {
-                rule.text
+            .get_or_init(|| match rule.text_hir {
+                Some(code) => rules::compile_builtin(code),
+                None => rule
+                    .text
                     .as_deref()
-                    .and_then(|p| rules::compile_pattern(p, rule.mode).ok())
+                    .and_then(|p| rules::compile_pattern(p, rule.mode).ok()),
             })
             .as_ref()
     }

@@ -23,6 +23,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::classify::hir_code;
 use crate::classify::literals::Required;
 pub use crate::classify::raw::RawSample;
 use crate::classify::raw::{RawRule, RawTable};
@@ -69,6 +70,8 @@ struct Builtin {
     note: Option<&'static str>,
     /// What the classifier's prefilter gates the text pattern on.
     literals: Option<BuiltinLiterals>,
+    /// The text pattern, parsed ([`hir_code`]).
+    hir: Option<&'static [u8]>,
 }
 
 // No built-in sample gives the context yet.
@@ -252,6 +255,8 @@ pub struct Rule {
     pub line: usize,
     /// How its patterns are compiled (by the table it comes from).
     pub mode: PatternMode,
+    /// The text pattern parsed at build time ([`hir_code`]), for built-in rules.
+    pub text_hir: Option<&'static [u8]>,
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
@@ -312,28 +317,47 @@ pub fn compile_pattern(pattern: &str, mode: PatternMode) -> Result<Regex, String
             pattern.len()
         ));
     }
-    Regex::builder()
-        .syntax(
-            syntax::Config::new()
-                .case_insensitive(true)
-                .unicode(mode == PatternMode::Unicode)
-                .utf8(false),
-        )
-        .configure(
-            Regex::config()
-                .match_kind(MatchKind::LeftmostFirst)
-                .utf8_empty(false)
-                .auto_prefilter(false)
-                .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
-                .onepass_size_limit(Some(REGEX_SIZE_LIMIT))
-                .hybrid_cache_capacity(REGEX_SIZE_LIMIT)
-                .dfa_size_limit(Some(REGEX_SIZE_LIMIT)),
-        )
+    regex_builder(mode)
         .build(pattern)
         .map_err(|e| match e.size_limit() {
             Some(limit) => format!("pattern compiles to more than {limit} bytes; simplify it"),
             None => format!("invalid pattern: {}", e.to_string().replace('\n', " ")),
         })
+}
+
+/// Compiles a built-in rule's text pattern from its tree parsed at build time
+/// ([`Rule::text_hir`]), as [`compile_pattern`] compiles the text in ASCII mode.
+pub fn compile_builtin(code: &[u8]) -> Option<Regex> {
+    regex_builder(PatternMode::Ascii)
+        .build_from_hir(&hir_code::decode(code)?)
+        .ok()
+}
+
+/// Parses the pattern with [`syntax_config`], compiles it with [`regex_config`].
+fn regex_builder(mode: PatternMode) -> regex_automata::meta::Builder {
+    let mut builder = Regex::builder();
+    builder
+        .syntax(syntax_config(mode))
+        .configure(regex_config());
+    builder
+}
+
+fn syntax_config(mode: PatternMode) -> syntax::Config {
+    syntax::Config::new()
+        .case_insensitive(true)
+        .unicode(mode == PatternMode::Unicode)
+        .utf8(false)
+}
+
+fn regex_config() -> regex_automata::meta::Config {
+    Regex::config()
+        .match_kind(MatchKind::LeftmostFirst)
+        .utf8_empty(false)
+        .auto_prefilter(false)
+        .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+        .onepass_size_limit(Some(REGEX_SIZE_LIMIT))
+        .hybrid_cache_capacity(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(Some(REGEX_SIZE_LIMIT))
 }
 
 /// Parses and validates a rule table. `origin` names it in errors.
@@ -346,7 +370,7 @@ pub fn parse_rules(src: &str, origin: &str) -> Result<Vec<Rule>, RuleError> {
 pub(crate) fn parse_builtin() -> Result<Vec<Rule>, RuleError> {
     validate(
         BUILTIN.len(),
-        BUILTIN.iter().map(|b| (b.line, b.to_raw())),
+        BUILTIN.iter().map(|b| (b.line, b.to_raw(), b.hir)),
         BUILTIN_NAME,
         false,
     )
@@ -367,21 +391,22 @@ fn parse_rules_with(src: &str, origin: &str, check_text: bool) -> Result<Vec<Rul
     let raws = table
         .rule
         .into_iter()
-        .map(|spanned| (lines.at(spanned.span().start), spanned.into_inner()));
+        .map(|spanned| (lines.at(spanned.span().start), spanned.into_inner(), None));
     validate(count, raws, origin, check_text)
 }
 
-/// Validates rules read from `origin`: (line, rule) in table order.
+/// Validates rules read from `origin`: (line, rule, its parsed text pattern) in table
+/// order.
 fn validate(
     count: usize,
-    raws: impl Iterator<Item = (usize, RawRule)>,
+    raws: impl Iterator<Item = (usize, RawRule, Option<&'static [u8]>)>,
     origin: &str,
     check_text: bool,
 ) -> Result<Vec<Rule>, RuleError> {
     let mode = PatternMode::of_origin(origin);
     let origin: Arc<str> = Arc::from(origin);
     let mut rules = Vec::with_capacity(count);
-    for (line, raw) in raws {
+    for (line, raw, text_hir) in raws {
         let fail = |message: String| RuleError::Invalid {
             file: origin.to_string(),
             line,
@@ -443,6 +468,7 @@ fn validate(
             origin: origin.clone(),
             line,
             mode,
+            text_hir,
         });
     }
     let mut seen = std::collections::HashMap::new();
@@ -532,6 +558,24 @@ mod tests {
                 .and_then(|p| crate::classify::literals::required_literals(p, false));
             assert_eq!(literals, expected, "{}", a.id);
         }
+    }
+
+    #[test]
+    fn builtin_trees_are_the_patterns_parsed() {
+        let config = syntax_config(PatternMode::Ascii);
+        let mut count = 0;
+        for rule in parse_builtin().unwrap() {
+            assert_eq!(rule.text.is_some(), rule.text_hir.is_some(), "{}", rule.id);
+            let (Some(text), Some(code)) = (&rule.text, rule.text_hir) else {
+                continue;
+            };
+            let parsed = syntax::parse_with(text, &config).unwrap();
+            assert_eq!(hir_code::decode(code), Some(parsed), "{}", rule.id);
+            assert!(compile_builtin(code).is_some(), "{}", rule.id);
+            count += 1;
+        }
+        assert!(count > 100);
+        assert_eq!(hir_code::decode(b"\x01\x05\x00ab"), None);
     }
 
     #[test]
