@@ -49,13 +49,9 @@ fn main() {
                 )
             }
         };
-        let hir = match r.text.as_deref() {
+        let nfa = match r.text.as_deref() {
             None => "None".to_string(),
-            Some(p) => {
-                let mut code = Vec::new();
-                encode_hir(&parse_text(p), &mut code);
-                format!("Some(b\"{}\")", code.escape_ascii())
-            }
+            Some(p) => format!("Some(b\"{}\")", encode_pattern(p).escape_ascii()),
         };
         let samples: Vec<String> = r
             .samples
@@ -79,7 +75,7 @@ fn main() {
             out,
             "Builtin {{ line: {line}, id: {:?}, reason: {:?}, bucket: {}, reply: &{:?}, \
              enhanced: &{:?}, class: {:?}, text: {}, relay: {}, domain: {}, stage: &{:?}, \
-             samples: &[{}], note: {}, literals: {literals}, hir: {hir} }},",
+             samples: &[{}], note: {}, literals: {literals}, nfa: {nfa} }},",
             r.id,
             r.reason,
             opt(&r.bucket),
@@ -223,76 +219,81 @@ fn literal_dfa(literals: &[(Vec<u8>, usize)]) -> Dfa {
     }
 }
 
-/// A text pattern parsed as `rules::compile_pattern` parses the built-in table's.
-fn parse_text(pattern: &str) -> regex_syntax::hir::Hir {
-    regex_syntax::ParserBuilder::new()
+/// A built-in text pattern's automata, forward and reverse, compiled as the
+/// regex engine compiles the pattern at run time (case-insensitive, ASCII, any
+/// bytes), written in the format `classify::builtin_nfa` reads.
+fn encode_pattern(pattern: &str) -> Vec<u8> {
+    use regex_automata::nfa::thompson::{Compiler, Config, WhichCaptures};
+    use regex_automata::util::syntax;
+    let syntax = syntax::Config::new()
         .case_insensitive(true)
         .unicode(false)
+        .utf8(false);
+    // No capture states: the lazy DFAs that search them skip those anyway.
+    let config = Config::new()
         .utf8(false)
-        .build()
-        .parse(pattern)
-        .unwrap_or_else(|e| panic!("{RULES}: {pattern:?}: {e}"))
+        .shrink(false)
+        .which_captures(WhichCaptures::None);
+    let mut out = Vec::new();
+    for reverse in [false, true] {
+        let nfa = Compiler::new()
+            .syntax(syntax)
+            .configure(config.clone().reverse(reverse))
+            .build(pattern)
+            .unwrap_or_else(|e| panic!("{RULES}: {pattern:?}: {e}"));
+        encode_nfa(&nfa, &mut out);
+    }
+    out
 }
 
-/// Writes a pattern's syntax tree in the format `classify::hir_code` reads.
-fn encode_hir(hir: &regex_syntax::hir::Hir, out: &mut Vec<u8>) {
-    use regex_syntax::hir::{Class, HirKind};
-    let len = |n: usize| u16::try_from(n).expect("fits in u16").to_le_bytes();
-    match hir.kind() {
-        HirKind::Empty => out.push(0),
-        HirKind::Literal(l) => {
-            out.push(1);
-            out.extend(len(l.0.len()));
-            out.extend(&l.0[..]);
-        }
-        HirKind::Class(Class::Bytes(c)) => {
-            out.push(2);
-            out.extend(len(c.ranges().len()));
-            for r in c.ranges() {
-                out.extend([r.start(), r.end()]);
+fn encode_nfa(nfa: &regex_automata::nfa::thompson::NFA, out: &mut Vec<u8>) {
+    use regex_automata::nfa::thompson::{State, Transition};
+    let id = |out: &mut Vec<u8>, id: regex_automata::util::primitives::StateID| {
+        out.extend(id.as_u32().to_le_bytes())
+    };
+    let count = |out: &mut Vec<u8>, n: usize| out.extend(u32::try_from(n).unwrap().to_le_bytes());
+    let transition = |out: &mut Vec<u8>, t: &Transition| {
+        out.extend([t.start, t.end]);
+        id(out, t.next);
+    };
+    assert_eq!(nfa.pattern_len(), 1);
+    id(out, nfa.start_anchored());
+    id(out, nfa.start_unanchored());
+    count(out, nfa.states().len());
+    for state in nfa.states() {
+        match state {
+            State::ByteRange { trans } => {
+                out.push(0);
+                transition(out, trans);
             }
-        }
-        HirKind::Class(Class::Unicode(c)) => {
-            out.push(3);
-            out.extend(len(c.ranges().len()));
-            for r in c.ranges() {
-                out.extend(u32::from(r.start()).to_le_bytes());
-                out.extend(u32::from(r.end()).to_le_bytes());
-            }
-        }
-        HirKind::Look(look) => {
-            out.push(4);
-            out.extend(look.as_repr().to_le_bytes());
-        }
-        HirKind::Repetition(r) => {
-            out.push(5);
-            out.extend(r.min.to_le_bytes());
-            out.extend(r.max.unwrap_or(u32::MAX).to_le_bytes());
-            out.push(r.greedy as u8);
-            encode_hir(&r.sub, out);
-        }
-        HirKind::Capture(c) => {
-            out.push(6);
-            out.extend(c.index.to_le_bytes());
-            match &c.name {
-                None => out.extend(u16::MAX.to_le_bytes()),
-                Some(name) => {
-                    out.extend(len(name.len()));
-                    out.extend(name.as_bytes());
+            State::Sparse(sparse) => {
+                out.push(1);
+                count(out, sparse.transitions.len());
+                for t in sparse.transitions.iter() {
+                    transition(out, t);
                 }
             }
-            encode_hir(&c.sub, out);
-        }
-        HirKind::Concat(subs) | HirKind::Alternation(subs) => {
-            out.push(if matches!(hir.kind(), HirKind::Concat(_)) {
-                7
-            } else {
-                8
-            });
-            out.extend(len(subs.len()));
-            for sub in subs {
-                encode_hir(sub, out);
+            State::Look { look, next } => {
+                out.push(2);
+                out.extend(look.as_repr().to_le_bytes());
+                id(out, *next);
             }
+            State::BinaryUnion { alt1, alt2 } => {
+                out.push(3);
+                count(out, 2);
+                id(out, *alt1);
+                id(out, *alt2);
+            }
+            State::Union { alternates } => {
+                out.push(3);
+                count(out, alternates.len());
+                for alt in alternates.iter() {
+                    id(out, *alt);
+                }
+            }
+            State::Fail => out.push(4),
+            State::Match { .. } => out.push(5),
+            State::Dense(_) | State::Capture { .. } => panic!("unexpected NFA state {state:?}"),
         }
     }
 }

@@ -23,7 +23,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::classify::hir_code;
+use crate::classify::builtin_nfa::BuiltinRegex;
 use crate::classify::literals::Required;
 pub use crate::classify::raw::RawSample;
 use crate::classify::raw::{RawRule, RawTable};
@@ -70,8 +70,8 @@ struct Builtin {
     note: Option<&'static str>,
     /// What the classifier's prefilter gates the text pattern on.
     literals: Option<BuiltinLiterals>,
-    /// The text pattern, parsed ([`hir_code`]).
-    hir: Option<&'static [u8]>,
+    /// The text pattern's NFAs ([`builtin_nfa`]).
+    nfa: Option<&'static [u8]>,
 }
 
 // No built-in sample gives the context yet.
@@ -255,8 +255,9 @@ pub struct Rule {
     pub line: usize,
     /// How its patterns are compiled (by the table it comes from).
     pub mode: PatternMode,
-    /// The text pattern parsed at build time ([`hir_code`]), for built-in rules.
-    pub text_hir: Option<&'static [u8]>,
+    /// The text pattern's NFAs, compiled at build time ([`builtin_nfa`]), for
+    /// built-in rules.
+    pub text_nfa: Option<&'static [u8]>,
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
@@ -317,7 +318,9 @@ pub fn compile_pattern(pattern: &str, mode: PatternMode) -> Result<Regex, String
             pattern.len()
         ));
     }
-    regex_builder(mode)
+    Regex::builder()
+        .syntax(syntax_config(mode))
+        .configure(regex_config())
         .build(pattern)
         .map_err(|e| match e.size_limit() {
             Some(limit) => format!("pattern compiles to more than {limit} bytes; simplify it"),
@@ -325,21 +328,41 @@ pub fn compile_pattern(pattern: &str, mode: PatternMode) -> Result<Regex, String
         })
 }
 
-/// Compiles a built-in rule's text pattern from its tree parsed at build time
-/// ([`Rule::text_hir`]), as [`compile_pattern`] compiles the text in ASCII mode.
-pub fn compile_builtin(code: &[u8]) -> Option<Regex> {
-    regex_builder(PatternMode::Ascii)
-        .build_from_hir(&hir_code::decode(code)?)
-        .ok()
+/// A compiled text pattern: a user's, or a built-in one from its NFAs.
+#[derive(Debug)]
+pub enum TextRegex {
+    Meta(Regex),
+    Builtin(BuiltinRegex),
 }
 
-/// Parses the pattern with [`syntax_config`], compiles it with [`regex_config`].
-fn regex_builder(mode: PatternMode) -> regex_automata::meta::Builder {
-    let mut builder = Regex::builder();
-    builder
-        .syntax(syntax_config(mode))
-        .configure(regex_config());
-    builder
+impl TextRegex {
+    /// Compiles a rule's text pattern, if it has one that compiles.
+    pub fn of_rule(rule: &Rule) -> Option<TextRegex> {
+        match rule.text_nfa {
+            Some(code) => BuiltinRegex::new(code, REGEX_SIZE_LIMIT).map(TextRegex::Builtin),
+            None => compile_pattern(rule.text.as_deref()?, rule.mode)
+                .ok()
+                .map(TextRegex::Meta),
+        }
+    }
+
+    pub fn search(&self, input: &regex_automata::Input<'_>) -> Option<regex_automata::Match> {
+        match self {
+            TextRegex::Meta(re) => re.search(input),
+            TextRegex::Builtin(re) => re.search(input),
+        }
+    }
+
+    pub fn find(&self, haystack: &[u8]) -> Option<regex_automata::Match> {
+        self.search(&regex_automata::Input::new(haystack))
+    }
+
+    pub fn is_match(&self, haystack: &[u8]) -> bool {
+        match self {
+            TextRegex::Meta(re) => re.is_match(haystack),
+            TextRegex::Builtin(re) => re.is_match(haystack),
+        }
+    }
 }
 
 fn syntax_config(mode: PatternMode) -> syntax::Config {
@@ -370,7 +393,7 @@ pub fn parse_rules(src: &str, origin: &str) -> Result<Vec<Rule>, RuleError> {
 pub(crate) fn parse_builtin() -> Result<Vec<Rule>, RuleError> {
     validate(
         BUILTIN.len(),
-        BUILTIN.iter().map(|b| (b.line, b.to_raw(), b.hir)),
+        BUILTIN.iter().map(|b| (b.line, b.to_raw(), b.nfa)),
         BUILTIN_NAME,
         false,
     )
@@ -406,7 +429,7 @@ fn validate(
     let mode = PatternMode::of_origin(origin);
     let origin: Arc<str> = Arc::from(origin);
     let mut rules = Vec::with_capacity(count);
-    for (line, raw, text_hir) in raws {
+    for (line, raw, text_nfa) in raws {
         let fail = |message: String| RuleError::Invalid {
             file: origin.to_string(),
             line,
@@ -468,7 +491,7 @@ fn validate(
             origin: origin.clone(),
             line,
             mode,
-            text_hir,
+            text_nfa,
         });
     }
     let mut seen = std::collections::HashMap::new();
@@ -502,6 +525,7 @@ pub fn load_rules_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::builtin_nfa;
 
     #[test]
     fn reply_and_enhanced_patterns() {
@@ -561,21 +585,108 @@ mod tests {
     }
 
     #[test]
-    fn builtin_trees_are_the_patterns_parsed() {
-        let config = syntax_config(PatternMode::Ascii);
+    fn builtin_nfas_are_the_patterns_compiled() {
+        use regex_automata::nfa::thompson::{Compiler, Config, WhichCaptures};
+        let compile = |text: &str, reverse| {
+            Compiler::new()
+                .syntax(syntax_config(PatternMode::Ascii))
+                .configure(
+                    Config::new()
+                        .utf8(false)
+                        .shrink(false)
+                        .which_captures(WhichCaptures::None)
+                        .reverse(reverse),
+                )
+                .build(text)
+                .unwrap()
+        };
         let mut count = 0;
         for rule in parse_builtin().unwrap() {
-            assert_eq!(rule.text.is_some(), rule.text_hir.is_some(), "{}", rule.id);
-            let (Some(text), Some(code)) = (&rule.text, rule.text_hir) else {
+            assert_eq!(rule.text.is_some(), rule.text_nfa.is_some(), "{}", rule.id);
+            let (Some(text), Some(code)) = (&rule.text, rule.text_nfa) else {
                 continue;
             };
-            let parsed = syntax::parse_with(text, &config).unwrap();
-            assert_eq!(hir_code::decode(code), Some(parsed), "{}", rule.id);
-            assert!(compile_builtin(code).is_some(), "{}", rule.id);
+            let (forward, reverse) = builtin_nfa::decode(code).unwrap();
+            for (built, expected) in [
+                (forward, compile(text, false)),
+                (reverse, compile(text, true)),
+            ] {
+                assert_eq!(format!("{built:?}"), format!("{expected:?}"), "{}", rule.id);
+                assert_eq!(
+                    (built.is_reverse(), built.is_utf8(), built.look_set_any()),
+                    (
+                        expected.is_reverse(),
+                        expected.is_utf8(),
+                        expected.look_set_any()
+                    ),
+                    "{}",
+                    rule.id
+                );
+                assert_eq!(
+                    format!("{:?}", built.byte_classes()),
+                    format!("{:?}", expected.byte_classes()),
+                    "{}",
+                    rule.id
+                );
+            }
+            assert!(TextRegex::of_rule(&rule).is_some(), "{}", rule.id);
             count += 1;
         }
         assert!(count > 100);
-        assert_eq!(hir_code::decode(b"\x01\x05\x00ab"), None);
+        assert!(builtin_nfa::decode(b"\x00\x00").is_none());
+    }
+
+    /// The lazy DFAs of the built-in patterns find what the meta regex compiled from
+    /// the text finds, at the same spans, anchored or not, on texts near their
+    /// samples and with non-ASCII letters.
+    #[test]
+    fn builtin_regexes_match_as_compiled_text() {
+        let mut compared = 0;
+        for rule in parse_builtin().unwrap() {
+            let Some(text) = &rule.text else { continue };
+            let meta = compile_pattern(text, PatternMode::Ascii).unwrap();
+            let built = TextRegex::of_rule(&rule).unwrap();
+            let mut haystacks: Vec<String> = rule
+                .samples
+                .iter()
+                .map(|s| match s {
+                    RawSample::Text(t) | RawSample::Full { text: t, .. } => t.clone(),
+                })
+                .collect();
+            let variants: Vec<String> = haystacks
+                .iter()
+                .flat_map(|h| {
+                    [
+                        h.to_uppercase(),
+                        h.replace(' ', "\u{e9} "),
+                        h.replace('e', "\u{212a}"),
+                        format!("\u{17f}x {h} \u{e9}{h}"),
+                        h.chars().rev().collect(),
+                        h[..h.len() / 2].to_string(),
+                    ]
+                })
+                .collect();
+            haystacks.extend(variants);
+            haystacks.push(String::new());
+            for h in &haystacks {
+                let b = h.as_bytes();
+                assert_eq!(built.find(b), meta.find(b), "{} on {h:?}", rule.id);
+                assert_eq!(built.is_match(b), meta.is_match(b), "{} on {h:?}", rule.id);
+                for start in (0..b.len()).step_by(3) {
+                    let input = regex_automata::Input::new(b)
+                        .range(start..)
+                        .anchored(regex_automata::Anchored::Yes);
+                    assert_eq!(
+                        built.search(&input),
+                        meta.search(&input),
+                        "{} on {h:?}",
+                        rule.id
+                    );
+                }
+                compared += 1;
+            }
+        }
+        assert!(compared > 1000, "{compared}");
     }
 
     #[test]
