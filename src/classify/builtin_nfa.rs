@@ -13,7 +13,7 @@
 //! built-in pattern's NFAs come back as the compiler builds them from the text.
 
 use std::panic::{RefUnwindSafe, UnwindSafe};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use regex_automata::hybrid::dfa;
 use regex_automata::hybrid::regex::{Cache, Regex};
@@ -21,14 +21,24 @@ use regex_automata::nfa::thompson::{Builder, NFA, Transition};
 use regex_automata::util::look::Look;
 use regex_automata::util::pool::Pool;
 use regex_automata::util::primitives::StateID;
-use regex_automata::{Input, Match, MatchKind};
+use regex_automata::{Anchored, Input, Match, MatchKind};
 
 type CacheFn = Box<dyn Fn() -> Cache + Send + Sync + UnwindSafe + RefUnwindSafe>;
 
-/// A built-in pattern's lazy DFAs, with a cache per thread.
+type DfaCacheFn = Box<dyn Fn() -> dfa::Cache + Send + Sync + UnwindSafe + RefUnwindSafe>;
+/// The forward lazy DFA, and its caches.
+type Forward = (Arc<dfa::DFA>, Pool<dfa::Cache, DfaCacheFn>);
+/// Both lazy DFAs, and their caches.
+type Both = (Arc<Regex>, Pool<Cache, CacheFn>);
+
+/// A built-in pattern's lazy DFAs, each built at first need with a cache per thread:
+/// anchored searches (the classifier's, for a pattern whose every match starts with
+/// one of its literals) and `is_match` need only the forward one.
 pub struct BuiltinRegex {
-    regex: Arc<Regex>,
-    caches: Pool<Cache, CacheFn>,
+    nfas: &'static [u8],
+    cache_capacity: usize,
+    forward: OnceLock<Option<Forward>>,
+    both: OnceLock<Option<Both>>,
 }
 
 impl std::fmt::Debug for BuiltinRegex {
@@ -38,39 +48,80 @@ impl std::fmt::Debug for BuiltinRegex {
 }
 
 impl BuiltinRegex {
-    /// The regex of the NFAs in `code`, its lazy DFAs' caches at most
-    /// `cache_capacity` bytes; None if the code is malformed.
-    pub fn new(code: &[u8], cache_capacity: usize) -> Option<BuiltinRegex> {
-        let (forward, reverse) = decode(code)?;
-        let config = dfa::Config::new()
+    /// The regex of the NFAs in `nfas`, its lazy DFAs' caches at most
+    /// `cache_capacity` bytes.
+    pub fn new(nfas: &'static [u8], cache_capacity: usize) -> BuiltinRegex {
+        BuiltinRegex {
+            nfas,
+            cache_capacity,
+            forward: OnceLock::new(),
+            both: OnceLock::new(),
+        }
+    }
+
+    fn config(&self) -> dfa::Config {
+        dfa::Config::new()
             .match_kind(MatchKind::LeftmostFirst)
-            .cache_capacity(cache_capacity);
-        let fwd = dfa::Builder::new()
-            .configure(config.clone())
-            .build_from_nfa(forward)
-            .ok()?;
-        // As the meta regex finds the start of a match: the longest match backwards.
-        let rev = dfa::Builder::new()
-            .configure(config.match_kind(MatchKind::All))
-            .build_from_nfa(reverse)
-            .ok()?;
-        let regex = Arc::new(Regex::builder().build_from_dfas(fwd, rev));
-        let shared = Arc::clone(&regex);
-        let create: CacheFn = Box::new(move || shared.create_cache());
-        Some(BuiltinRegex {
-            regex,
-            caches: Pool::new(create),
-        })
+            .cache_capacity(self.cache_capacity)
+    }
+
+    fn forward(&self) -> Option<&Forward> {
+        self.forward
+            .get_or_init(|| {
+                let nfa = Reader(self.nfas).nfa(false)?;
+                let fwd = dfa::Builder::new()
+                    .configure(self.config())
+                    .build_from_nfa(nfa)
+                    .ok()?;
+                let fwd = Arc::new(fwd);
+                let shared = Arc::clone(&fwd);
+                let create: DfaCacheFn = Box::new(move || shared.create_cache());
+                Some((fwd, Pool::new(create)))
+            })
+            .as_ref()
+    }
+
+    fn both(&self) -> Option<&Both> {
+        self.both
+            .get_or_init(|| {
+                let (forward, reverse) = decode(self.nfas)?;
+                let fwd = dfa::Builder::new()
+                    .configure(self.config())
+                    .build_from_nfa(forward)
+                    .ok()?;
+                // As the meta regex finds the start of a match: the longest match
+                // backwards.
+                let rev = dfa::Builder::new()
+                    .configure(self.config().match_kind(MatchKind::All))
+                    .build_from_nfa(reverse)
+                    .ok()?;
+                let regex = Arc::new(Regex::builder().build_from_dfas(fwd, rev));
+                let shared = Arc::clone(&regex);
+                let create: CacheFn = Box::new(move || shared.create_cache());
+                Some((regex, Pool::new(create)))
+            })
+            .as_ref()
     }
 
     /// The leftmost-first match in `input`. The lazy DFAs fail only on quit bytes
-    /// (none: no Unicode word boundary) or when they give up (never configured to).
+    /// (none: no Unicode word boundary) or when they give up (never configured to):
+    /// such a search finds nothing.
     pub fn search(&self, input: &Input<'_>) -> Option<Match> {
-        self.regex.find(&mut self.caches.get(), input.clone())
+        if input.get_anchored() == Anchored::Yes {
+            // As the meta regex's lazy DFAs search: the start is the search's.
+            let (fwd, caches) = self.forward()?;
+            let end = fwd.try_search_fwd(&mut caches.get(), input).ok()??;
+            return Some(Match::new(end.pattern(), input.start()..end.offset()));
+        }
+        let (regex, caches) = self.both()?;
+        regex.try_search(&mut caches.get(), input).ok()?
     }
 
     pub fn is_match(&self, haystack: &[u8]) -> bool {
-        self.regex.is_match(&mut self.caches.get(), haystack)
+        let input = Input::new(haystack).earliest(true);
+        self.forward().is_some_and(|(fwd, caches)| {
+            matches!(fwd.try_search_fwd(&mut caches.get(), &input), Ok(Some(_)))
+        })
     }
 }
 

@@ -339,7 +339,10 @@ impl TextRegex {
     /// Compiles a rule's text pattern, if it has one that compiles.
     pub fn of_rule(rule: &Rule) -> Option<TextRegex> {
         match rule.text_nfa {
-            Some(code) => BuiltinRegex::new(code, REGEX_SIZE_LIMIT).map(TextRegex::Builtin),
+            Some(code) => Some(TextRegex::Builtin(BuiltinRegex::new(
+                code,
+                REGEX_SIZE_LIMIT,
+            ))),
             None => compile_pattern(rule.text.as_deref()?, rule.mode)
                 .ok()
                 .map(TextRegex::Meta),
