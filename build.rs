@@ -49,6 +49,10 @@ fn main() {
                 )
             }
         };
+        let nfa = match r.text.as_deref() {
+            None => "None".to_string(),
+            Some(p) => format!("Some(b\"{}\")", encode_pattern(p).escape_ascii()),
+        };
         let samples: Vec<String> = r
             .samples
             .iter()
@@ -71,7 +75,7 @@ fn main() {
             out,
             "Builtin {{ line: {line}, id: {:?}, reason: {:?}, bucket: {}, reply: &{:?}, \
              enhanced: &{:?}, class: {:?}, text: {}, relay: {}, domain: {}, stage: &{:?}, \
-             samples: &[{}], note: {}, literals: {literals} }},",
+             samples: &[{}], note: {}, literals: {literals}, nfa: {nfa} }},",
             r.id,
             r.reason,
             opt(&r.bucket),
@@ -212,6 +216,85 @@ fn literal_dfa(literals: &[(Vec<u8>, usize)]) -> Dfa {
         trans,
         match_start,
         matches,
+    }
+}
+
+/// A built-in text pattern's automata, forward and reverse, compiled as the
+/// regex engine compiles the pattern at run time (case-insensitive, ASCII, any
+/// bytes), written in the format `classify::builtin_nfa` reads.
+fn encode_pattern(pattern: &str) -> Vec<u8> {
+    use regex_automata::nfa::thompson::{Compiler, Config, WhichCaptures};
+    use regex_automata::util::syntax;
+    let syntax = syntax::Config::new()
+        .case_insensitive(true)
+        .unicode(false)
+        .utf8(false);
+    // No capture states: the lazy DFAs that search them skip those anyway.
+    let config = Config::new()
+        .utf8(false)
+        .shrink(false)
+        .which_captures(WhichCaptures::None);
+    let mut out = Vec::new();
+    for reverse in [false, true] {
+        let nfa = Compiler::new()
+            .syntax(syntax)
+            .configure(config.clone().reverse(reverse))
+            .build(pattern)
+            .unwrap_or_else(|e| panic!("{RULES}: {pattern:?}: {e}"));
+        encode_nfa(&nfa, &mut out);
+    }
+    out
+}
+
+fn encode_nfa(nfa: &regex_automata::nfa::thompson::NFA, out: &mut Vec<u8>) {
+    use regex_automata::nfa::thompson::{State, Transition};
+    let id = |out: &mut Vec<u8>, id: regex_automata::util::primitives::StateID| {
+        out.extend(id.as_u32().to_le_bytes())
+    };
+    let count = |out: &mut Vec<u8>, n: usize| out.extend(u32::try_from(n).unwrap().to_le_bytes());
+    let transition = |out: &mut Vec<u8>, t: &Transition| {
+        out.extend([t.start, t.end]);
+        id(out, t.next);
+    };
+    assert_eq!(nfa.pattern_len(), 1);
+    id(out, nfa.start_anchored());
+    id(out, nfa.start_unanchored());
+    count(out, nfa.states().len());
+    for state in nfa.states() {
+        match state {
+            State::ByteRange { trans } => {
+                out.push(0);
+                transition(out, trans);
+            }
+            State::Sparse(sparse) => {
+                out.push(1);
+                count(out, sparse.transitions.len());
+                for t in sparse.transitions.iter() {
+                    transition(out, t);
+                }
+            }
+            State::Look { look, next } => {
+                out.push(2);
+                out.extend(look.as_repr().to_le_bytes());
+                id(out, *next);
+            }
+            State::BinaryUnion { alt1, alt2 } => {
+                out.push(3);
+                count(out, 2);
+                id(out, *alt1);
+                id(out, *alt2);
+            }
+            State::Union { alternates } => {
+                out.push(3);
+                count(out, alternates.len());
+                for alt in alternates.iter() {
+                    id(out, *alt);
+                }
+            }
+            State::Fail => out.push(4),
+            State::Match { .. } => out.push(5),
+            State::Dense(_) | State::Capture { .. } => panic!("unexpected NFA state {state:?}"),
+        }
     }
 }
 

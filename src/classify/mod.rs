@@ -5,6 +5,7 @@
 //! their text patterns behind a literal prefilter, so one scan of a reply rules out most,
 //! and then walks the table in order: the first rule whose conditions all hold wins.
 
+mod builtin_nfa;
 mod cache;
 pub mod enhanced_meaning;
 pub mod explain;
@@ -15,12 +16,11 @@ pub mod vocabulary;
 
 use std::sync::{Arc, LazyLock, OnceLock};
 
-use regex_automata::meta::Regex;
-
 use crate::codes;
 use crate::model::{Bucket, EnhancedCode, Event, ReplyCode, SmtpStage, Verdict};
 pub use cache::VerdictCache;
 use literals::{LITERAL_MAX, Required};
+use rules::TextRegex;
 pub use rules::{Rule, RuleError};
 
 /// What the classifier looks at.
@@ -448,7 +448,12 @@ fn literals_of(rule: &Rule) -> Option<Required> {
 /// The leftmost match of rule `i`'s pattern in `inner`, for a rule whose matches
 /// start with one of its literals: the first literal found (`hits`, in order) where
 /// the pattern matches, searched anchored there.
-fn search_at_hits(re: &Regex, i: usize, inner: &str, hits: &Hits) -> Option<regex_automata::Match> {
+fn search_at_hits(
+    re: &TextRegex,
+    i: usize,
+    inner: &str,
+    hits: &Hits,
+) -> Option<regex_automata::Match> {
     hits.iter()
         .filter(|(rule, _)| *rule == i)
         .find_map(|&(_, start)| {
@@ -477,7 +482,7 @@ pub struct Classifier {
 struct Table {
     rules: Vec<Rule>,
     /// Each rule's pattern, compiled the first time a reply gets that far.
-    text_regex: Vec<OnceLock<Option<Regex>>>,
+    text_regex: Vec<OnceLock<Option<TextRegex>>>,
     prefilter: Prefilter,
     /// The rules allowed by their `class` condition, as bit sets over the rules: for
     /// a failure of no class (or another), of class 2, 4 and 5.
@@ -524,15 +529,11 @@ impl Table {
     }
 
     /// The compiled pattern of rule `i`, if it has one.
-    fn regex(&self, i: usize) -> Option<&Regex> {
+    fn regex(&self, i: usize) -> Option<&TextRegex> {
         let rule = self.rules.get(i)?;
         self.text_regex
             .get(i)?
-            .get_or_init(|| {
-                rule.text
-                    .as_deref()
-                    .and_then(|p| rules::compile_pattern(p, rule.mode).ok())
-            })
+            .get_or_init(|| TextRegex::of_rule(rule))
             .as_ref()
     }
 }

@@ -23,6 +23,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::classify::builtin_nfa::BuiltinRegex;
 use crate::classify::literals::Required;
 pub use crate::classify::raw::RawSample;
 use crate::classify::raw::{RawRule, RawTable};
@@ -69,6 +70,8 @@ struct Builtin {
     note: Option<&'static str>,
     /// What the classifier's prefilter gates the text pattern on.
     literals: Option<BuiltinLiterals>,
+    /// The text pattern's NFAs ([`builtin_nfa`]).
+    nfa: Option<&'static [u8]>,
 }
 
 // No built-in sample gives the context yet.
@@ -252,6 +255,9 @@ pub struct Rule {
     pub line: usize,
     /// How its patterns are compiled (by the table it comes from).
     pub mode: PatternMode,
+    /// The text pattern's NFAs, compiled at build time ([`builtin_nfa`]), for
+    /// built-in rules.
+    pub text_nfa: Option<&'static [u8]>,
 }
 
 fn line_of(src: &str, offset: usize) -> usize {
@@ -313,27 +319,71 @@ pub fn compile_pattern(pattern: &str, mode: PatternMode) -> Result<Regex, String
         ));
     }
     Regex::builder()
-        .syntax(
-            syntax::Config::new()
-                .case_insensitive(true)
-                .unicode(mode == PatternMode::Unicode)
-                .utf8(false),
-        )
-        .configure(
-            Regex::config()
-                .match_kind(MatchKind::LeftmostFirst)
-                .utf8_empty(false)
-                .auto_prefilter(false)
-                .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
-                .onepass_size_limit(Some(REGEX_SIZE_LIMIT))
-                .hybrid_cache_capacity(REGEX_SIZE_LIMIT)
-                .dfa_size_limit(Some(REGEX_SIZE_LIMIT)),
-        )
+        .syntax(syntax_config(mode))
+        .configure(regex_config())
         .build(pattern)
         .map_err(|e| match e.size_limit() {
             Some(limit) => format!("pattern compiles to more than {limit} bytes; simplify it"),
             None => format!("invalid pattern: {}", e.to_string().replace('\n', " ")),
         })
+}
+
+/// A compiled text pattern: a user's, or a built-in one from its NFAs.
+#[derive(Debug)]
+pub enum TextRegex {
+    Meta(Regex),
+    Builtin(BuiltinRegex),
+}
+
+impl TextRegex {
+    /// Compiles a rule's text pattern, if it has one that compiles.
+    pub fn of_rule(rule: &Rule) -> Option<TextRegex> {
+        match rule.text_nfa {
+            Some(code) => Some(TextRegex::Builtin(BuiltinRegex::new(
+                code,
+                REGEX_SIZE_LIMIT,
+            ))),
+            None => compile_pattern(rule.text.as_deref()?, rule.mode)
+                .ok()
+                .map(TextRegex::Meta),
+        }
+    }
+
+    pub fn search(&self, input: &regex_automata::Input<'_>) -> Option<regex_automata::Match> {
+        match self {
+            TextRegex::Meta(re) => re.search(input),
+            TextRegex::Builtin(re) => re.search(input),
+        }
+    }
+
+    pub fn find(&self, haystack: &[u8]) -> Option<regex_automata::Match> {
+        self.search(&regex_automata::Input::new(haystack))
+    }
+
+    pub fn is_match(&self, haystack: &[u8]) -> bool {
+        match self {
+            TextRegex::Meta(re) => re.is_match(haystack),
+            TextRegex::Builtin(re) => re.is_match(haystack),
+        }
+    }
+}
+
+fn syntax_config(mode: PatternMode) -> syntax::Config {
+    syntax::Config::new()
+        .case_insensitive(true)
+        .unicode(mode == PatternMode::Unicode)
+        .utf8(false)
+}
+
+fn regex_config() -> regex_automata::meta::Config {
+    Regex::config()
+        .match_kind(MatchKind::LeftmostFirst)
+        .utf8_empty(false)
+        .auto_prefilter(false)
+        .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+        .onepass_size_limit(Some(REGEX_SIZE_LIMIT))
+        .hybrid_cache_capacity(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(Some(REGEX_SIZE_LIMIT))
 }
 
 /// Parses and validates a rule table. `origin` names it in errors.
@@ -346,7 +396,7 @@ pub fn parse_rules(src: &str, origin: &str) -> Result<Vec<Rule>, RuleError> {
 pub(crate) fn parse_builtin() -> Result<Vec<Rule>, RuleError> {
     validate(
         BUILTIN.len(),
-        BUILTIN.iter().map(|b| (b.line, b.to_raw())),
+        BUILTIN.iter().map(|b| (b.line, b.to_raw(), b.nfa)),
         BUILTIN_NAME,
         false,
     )
@@ -367,21 +417,22 @@ fn parse_rules_with(src: &str, origin: &str, check_text: bool) -> Result<Vec<Rul
     let raws = table
         .rule
         .into_iter()
-        .map(|spanned| (lines.at(spanned.span().start), spanned.into_inner()));
+        .map(|spanned| (lines.at(spanned.span().start), spanned.into_inner(), None));
     validate(count, raws, origin, check_text)
 }
 
-/// Validates rules read from `origin`: (line, rule) in table order.
+/// Validates rules read from `origin`: (line, rule, its parsed text pattern) in table
+/// order.
 fn validate(
     count: usize,
-    raws: impl Iterator<Item = (usize, RawRule)>,
+    raws: impl Iterator<Item = (usize, RawRule, Option<&'static [u8]>)>,
     origin: &str,
     check_text: bool,
 ) -> Result<Vec<Rule>, RuleError> {
     let mode = PatternMode::of_origin(origin);
     let origin: Arc<str> = Arc::from(origin);
     let mut rules = Vec::with_capacity(count);
-    for (line, raw) in raws {
+    for (line, raw, text_nfa) in raws {
         let fail = |message: String| RuleError::Invalid {
             file: origin.to_string(),
             line,
@@ -443,6 +494,7 @@ fn validate(
             origin: origin.clone(),
             line,
             mode,
+            text_nfa,
         });
     }
     let mut seen = std::collections::HashMap::new();
@@ -476,6 +528,7 @@ pub fn load_rules_file(path: &Path) -> Result<Vec<Rule>, RuleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::builtin_nfa;
 
     #[test]
     fn reply_and_enhanced_patterns() {
@@ -532,6 +585,111 @@ mod tests {
                 .and_then(|p| crate::classify::literals::required_literals(p, false));
             assert_eq!(literals, expected, "{}", a.id);
         }
+    }
+
+    #[test]
+    fn builtin_nfas_are_the_patterns_compiled() {
+        use regex_automata::nfa::thompson::{Compiler, Config, WhichCaptures};
+        let compile = |text: &str, reverse| {
+            Compiler::new()
+                .syntax(syntax_config(PatternMode::Ascii))
+                .configure(
+                    Config::new()
+                        .utf8(false)
+                        .shrink(false)
+                        .which_captures(WhichCaptures::None)
+                        .reverse(reverse),
+                )
+                .build(text)
+                .unwrap()
+        };
+        let mut count = 0;
+        for rule in parse_builtin().unwrap() {
+            assert_eq!(rule.text.is_some(), rule.text_nfa.is_some(), "{}", rule.id);
+            let (Some(text), Some(code)) = (&rule.text, rule.text_nfa) else {
+                continue;
+            };
+            let (forward, reverse) = builtin_nfa::decode(code).unwrap();
+            for (built, expected) in [
+                (forward, compile(text, false)),
+                (reverse, compile(text, true)),
+            ] {
+                assert_eq!(format!("{built:?}"), format!("{expected:?}"), "{}", rule.id);
+                assert_eq!(
+                    (built.is_reverse(), built.is_utf8(), built.look_set_any()),
+                    (
+                        expected.is_reverse(),
+                        expected.is_utf8(),
+                        expected.look_set_any()
+                    ),
+                    "{}",
+                    rule.id
+                );
+                assert_eq!(
+                    format!("{:?}", built.byte_classes()),
+                    format!("{:?}", expected.byte_classes()),
+                    "{}",
+                    rule.id
+                );
+            }
+            assert!(TextRegex::of_rule(&rule).is_some(), "{}", rule.id);
+            count += 1;
+        }
+        assert!(count > 100);
+        assert!(builtin_nfa::decode(b"\x00\x00").is_none());
+    }
+
+    /// The lazy DFAs of the built-in patterns find what the meta regex compiled from
+    /// the text finds, at the same spans, anchored or not, on texts near their
+    /// samples and with non-ASCII letters.
+    #[test]
+    fn builtin_regexes_match_as_compiled_text() {
+        let mut compared = 0;
+        for rule in parse_builtin().unwrap() {
+            let Some(text) = &rule.text else { continue };
+            let meta = compile_pattern(text, PatternMode::Ascii).unwrap();
+            let built = TextRegex::of_rule(&rule).unwrap();
+            let mut haystacks: Vec<String> = rule
+                .samples
+                .iter()
+                .map(|s| match s {
+                    RawSample::Text(t) | RawSample::Full { text: t, .. } => t.clone(),
+                })
+                .collect();
+            let variants: Vec<String> = haystacks
+                .iter()
+                .flat_map(|h| {
+                    [
+                        h.to_uppercase(),
+                        h.replace(' ', "\u{e9} "),
+                        h.replace('e', "\u{212a}"),
+                        format!("\u{17f}x {h} \u{e9}{h}"),
+                        h.chars().rev().collect(),
+                        h[..h.len() / 2].to_string(),
+                    ]
+                })
+                .collect();
+            haystacks.extend(variants);
+            haystacks.push(String::new());
+            for h in &haystacks {
+                let b = h.as_bytes();
+                assert_eq!(built.find(b), meta.find(b), "{} on {h:?}", rule.id);
+                assert_eq!(built.is_match(b), meta.is_match(b), "{} on {h:?}", rule.id);
+                for start in (0..b.len()).step_by(3) {
+                    let input = regex_automata::Input::new(b)
+                        .range(start..)
+                        .anchored(regex_automata::Anchored::Yes);
+                    assert_eq!(
+                        built.search(&input),
+                        meta.search(&input),
+                        "{} on {h:?}",
+                        rule.id
+                    );
+                }
+                compared += 1;
+            }
+        }
+        assert!(compared > 1000, "{compared}");
     }
 
     #[test]
