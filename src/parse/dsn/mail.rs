@@ -369,11 +369,14 @@ impl<'t> Gathered<'t> {
                 body.push_str(t);
             }
         }
-        if body.contains('\r') {
+        // CRs looked for by memchr: `str::contains` on a char walks the text a word at
+        // a time, and every body and report is looked at.
+        let has_cr = |text: &str| memchr::memchr(b'\r', text.as_bytes()).is_some();
+        if has_cr(&body) {
             body = body.replace("\r\n", "\n").replace('\r', "\n");
         }
         for (_, r) in &mut reports {
-            if r.contains('\r') {
+            if has_cr(r) {
                 *r = r.replace("\r\n", "\n").replace('\r', "\n");
             }
         }
@@ -929,6 +932,10 @@ pub fn html_to_text(html: &str) -> String {
         rest = &after[gt + 1..];
     }
     out.push_str(rest);
+    // Every entity decoded starts with `&`: without one, the six passes change nothing.
+    if memchr::memchr(b'&', out.as_bytes()).is_none() {
+        return out;
+    }
     out.replace("&nbsp;", " ")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
