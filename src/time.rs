@@ -67,23 +67,20 @@ impl Timestamp {
     }
 }
 
-impl fmt::Display for Timestamp {
-    /// RFC 3339 in UTC, with microseconds only when there are any.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Timestamp {
+    /// The text [`Display`](fmt::Display) writes, as bytes, when the year has four
+    /// digits (every other is written by `write!`): `bouncex events` writes a
+    /// timestamp per event, and the padded `write!` was most of the cost of writing
+    /// one.
+    pub fn rfc3339_bytes(self) -> Option<([u8; 27], usize)> {
         let secs = self.seconds();
         let micros = self.0.rem_euclid(MICROS_PER_SEC);
         let (y, mo, d) = civil_from_days(secs.div_euclid(SECS_PER_DAY));
+        if !(0..=9999).contains(&y) {
+            return None;
+        }
         let rem = secs.rem_euclid(SECS_PER_DAY);
         let (h, mi, s) = (rem / 3600, (rem / 60) % 60, rem % 60);
-        if !(0..=9999).contains(&y) {
-            write!(f, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}")?;
-            if micros != 0 {
-                write!(f, ".{micros:06}")?;
-            }
-            return f.write_str("Z");
-        }
-        // Digits put in place: `bouncex events` writes a timestamp per event, and the
-        // padded `write!` was most of the cost of writing one.
         let mut text = *b"0000-00-00T00:00:00.000000Z";
         put_digits(&mut text[0..4], y as u64);
         put_digits(&mut text[5..7], u64::from(mo));
@@ -98,7 +95,26 @@ impl fmt::Display for Timestamp {
             put_digits(&mut text[20..26], micros as u64);
             27
         };
-        f.write_str(std::str::from_utf8(&text[..end]).expect("ASCII digits"))
+        Some((text, end))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// RFC 3339 in UTC, with microseconds only when there are any.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((text, end)) = self.rfc3339_bytes() {
+            return f.write_str(std::str::from_utf8(&text[..end]).expect("ASCII digits"));
+        }
+        let secs = self.seconds();
+        let micros = self.0.rem_euclid(MICROS_PER_SEC);
+        let (y, mo, d) = civil_from_days(secs.div_euclid(SECS_PER_DAY));
+        let rem = secs.rem_euclid(SECS_PER_DAY);
+        let (h, mi, s) = (rem / 3600, (rem / 60) % 60, rem % 60);
+        write!(f, "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}")?;
+        if micros != 0 {
+            write!(f, ".{micros:06}")?;
+        }
+        f.write_str("Z")
     }
 }
 

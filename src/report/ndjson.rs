@@ -203,51 +203,38 @@ impl EventLine<'_> {
         out.extend_from_slice(b",\"file\":");
         json_str(out, &self.source.file);
         out.extend_from_slice(b",\"line\":");
-        json_display(out, self.source.line);
+        json_u64(out, self.source.line);
         out.extend_from_slice(b"},\"time\":");
-        json_opt(out, self.time, json_quoted);
+        json_opt(out, self.time, json_time);
         out.extend_from_slice(b",\"recipient\":");
         json_str(out, self.recipient);
         out.extend_from_slice(b",\"recipient_domain\":");
         json_str(out, &self.recipient_domain);
-        json_str_fields(
-            out,
-            &[
-                (&b",\"sender\":"[..], self.sender),
-                (b",\"queue_id\":", self.queue_id),
-                (b",\"message_id\":", self.message_id),
-                (b",\"relay_host\":", self.relay_host),
-                (b",\"relay_ip\":", self.relay_ip),
-            ],
-        );
+        json_str_field(out, b",\"sender\":", self.sender);
+        json_str_field(out, b",\"queue_id\":", self.queue_id);
+        json_str_field(out, b",\"message_id\":", self.message_id);
+        json_str_field(out, b",\"relay_host\":", self.relay_host);
+        json_str_field(out, b",\"relay_ip\":", self.relay_ip);
         out.extend_from_slice(b",\"action\":");
         json_str(out, self.action.as_str());
         out.extend_from_slice(b",\"reply_code\":");
-        json_opt(out, self.reply_code, |o, c| json_display(o, c.value()));
+        json_opt(out, self.reply_code, |o, c| json_u64(o, c.value().into()));
         out.extend_from_slice(b",\"enhanced_code\":");
-        json_opt(out, self.enhanced_code, json_quoted);
-        json_str_fields(
-            out,
-            &[
-                (&b",\"diagnostic\":"[..], self.diagnostic),
-                (b",\"smtp_stage\":", self.smtp_stage),
-                (b",\"agent\":", self.agent),
-                (b",\"bucket\":", self.bucket),
-                (b",\"reason\":", self.reason),
-                (b",\"rule\":", self.rule),
-                (b",\"evidence\":", self.evidence),
-            ],
-        );
+        json_opt(out, self.enhanced_code, json_enhanced_code);
+        json_str_field(out, b",\"diagnostic\":", self.diagnostic);
+        json_str_field(out, b",\"smtp_stage\":", self.smtp_stage);
+        json_str_field(out, b",\"agent\":", self.agent);
+        json_str_field(out, b",\"bucket\":", self.bucket);
+        json_str_field(out, b",\"reason\":", self.reason);
+        json_str_field(out, b",\"rule\":", self.rule);
+        json_str_field(out, b",\"evidence\":", self.evidence);
         out.extend_from_slice(b",\"hard\":");
-        json_opt(out, self.hard, json_display);
-        json_str_fields(
-            out,
-            &[
-                (&b",\"mta_host\":"[..], self.mta_host),
-                (b",\"campaign\":", self.campaign),
-                (b",\"step\":", self.step),
-            ],
-        );
+        json_opt(out, self.hard, |o, hard| {
+            o.extend_from_slice(if hard { b"true" } else { b"false" })
+        });
+        json_str_field(out, b",\"mta_host\":", self.mta_host);
+        json_str_field(out, b",\"campaign\":", self.campaign);
+        json_str_field(out, b",\"step\":", self.step);
         out.extend_from_slice(b",\"extra\":");
         json_opt(out, self.extra.as_ref(), |o, extra| {
             o.push(b'{');
@@ -265,12 +252,12 @@ impl EventLine<'_> {
     }
 }
 
-/// `,"key":` and the string or `null`, for each field.
-fn json_str_fields(out: &mut Vec<u8>, fields: &[(&[u8], Option<&str>)]) {
-    for &(key, value) in fields {
-        out.extend_from_slice(key);
-        json_opt(out, value, json_str);
-    }
+/// `,"key":` and the string or `null`. Inline: each key's length is then known where
+/// it is copied, a few moves rather than a call to memcpy.
+#[inline(always)]
+fn json_str_field(out: &mut Vec<u8>, key: &[u8], value: Option<&str>) {
+    out.extend_from_slice(key);
+    json_opt(out, value, json_str);
 }
 
 /// `null`, or the value written by `write`.
@@ -281,32 +268,73 @@ fn json_opt<T>(out: &mut Vec<u8>, value: Option<T>, write: impl FnOnce(&mut Vec<
     }
 }
 
-/// A number or `true` / `false`, as Display writes it.
-fn json_display(out: &mut Vec<u8>, value: impl std::fmt::Display) {
-    // Writing into a Vec cannot fail.
-    let _ = write!(out, "{value}");
+// Numbers, times and codes are written digit by digit, not by `write!`: its
+// formatting machinery cost more than the rest of the line's fields together.
+
+/// A number's decimal digits, as Display writes them.
+fn json_u64(out: &mut Vec<u8>, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
-/// A value's Display text as a JSON string (serde's `collect_str`), for values whose
-/// text needs no escaping: timestamps and enhanced codes are digits and punctuation.
-fn json_quoted(out: &mut Vec<u8>, value: impl std::fmt::Display) {
-    let _ = write!(out, "\"{value}\"");
+/// A timestamp as a JSON string of its Display text (serde's `collect_str`).
+fn json_time(out: &mut Vec<u8>, time: Timestamp) {
+    match time.rfc3339_bytes() {
+        Some((text, end)) => {
+            out.push(b'"');
+            out.extend_from_slice(&text[..end]);
+            out.push(b'"');
+        }
+        None => {
+            let _ = write!(out, "\"{time}\"");
+        }
+    }
+}
+
+/// An enhanced code as a JSON string of its Display text, `"5.1.1"`.
+fn json_enhanced_code(out: &mut Vec<u8>, code: EnhancedCode) {
+    out.push(b'"');
+    json_u64(out, code.class.into());
+    out.push(b'.');
+    json_u64(out, code.subject.into());
+    out.push(b'.');
+    json_u64(out, code.detail.into());
+    out.push(b'"');
 }
 
 /// A JSON string, escaped as serde_json escapes it: `"`, `\\` and control characters
 /// (the short forms `\b \t \n \f \r`, else `\u00XX`); everything else as it is.
 fn json_str(out: &mut Vec<u8>, text: &str) {
-    out.push(b'"');
     let bytes = text.as_bytes();
+    // Room for the text and its quotes: most texts need no escape.
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
-        // Eight bytes at a time while none of them needs escaping (most text).
-        if let Some(chunk) = bytes.get(i..i + 8)
-            && !needs_escape(u64::from_le_bytes(chunk.try_into().expect("eight bytes")))
+        // Eight bytes at a time while none of them needs escaping (most text), else
+        // on to the first that may. The last few are read as the word that ends the
+        // text, when it has eight bytes.
+        if let Some(word) = bytes.get(i..i + 8) {
+            let flags = escape_flags(u64::from_le_bytes(word.try_into().expect("eight")));
+            if flags == 0 {
+                i += 8;
+                continue;
+            }
+            i += (flags.trailing_zeros() / 8) as usize;
+        } else if let Some(last) = bytes.len().checked_sub(8)
+            && escape_flags(u64::from_le_bytes(bytes[last..].try_into().expect("eight"))) == 0
         {
-            i += 8;
-            continue;
+            break;
         }
         let b = bytes[i];
         i += 1;
@@ -335,16 +363,16 @@ fn json_str(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
-/// Whether any of eight bytes is a control character, `"` or `\\` (it may also say
-/// so of a word with none, when a byte of 0x80 or more borrows; the caller then looks
-/// byte by byte).
-fn needs_escape(word: u64) -> bool {
+/// The high bit of each of eight bytes (little-endian) that is a control character,
+/// `"` or `\\`: the first flagged is the first such byte; a byte after it may be
+/// flagged wrongly (a borrow), so the caller looks at each byte it stops at.
+fn escape_flags(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let below = |w: u64, n: u8| w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH;
     let quote = word ^ (ONES * u64::from(b'"'));
     let backslash = word ^ (ONES * u64::from(b'\\'));
-    (below(word, 0x20) | below(quote, 1) | below(backslash, 1)) != 0
+    below(word, 0x20) | below(quote, 1) | below(backslash, 1)
 }
 
 #[cfg(test)]
@@ -423,6 +451,42 @@ mod tests {
                 String::from_utf8_lossy(&ours),
                 String::from_utf8_lossy(&serde)
             );
+        }
+    }
+
+    /// Strings of every length up to a few words, with each kind of byte at each
+    /// place (escaped, plain, multibyte), are escaped as serde_json escapes them:
+    /// the word-at-a-time reading and its overlapping last word see every byte.
+    #[test]
+    fn strings_are_escaped_as_serde_escapes_them() {
+        let kinds = [
+            "a", "\"", "\\", "\n", "\u{1}", "\u{1f}", " ", "\u{7f}", "é", "日",
+        ];
+        let mut numbers = (Vec::new(), Vec::new());
+        for len in 0..28 {
+            for at in 0..len.max(1) {
+                for kind in kinds {
+                    let text: String = (0..len).map(|i| if i == at { kind } else { "x" }).collect();
+                    let mut ours = Vec::new();
+                    super::json_str(&mut ours, &text);
+                    assert_eq!(ours, serde_json::to_vec(&text).unwrap(), "{text:?}");
+                }
+            }
+        }
+        for n in [0, 1, 9, 10, 99, 100, 12345, u64::from(u16::MAX), u64::MAX] {
+            super::json_u64(&mut numbers.0, n);
+            numbers.0.push(b' ');
+            numbers.1.extend_from_slice(format!("{n} ").as_bytes());
+        }
+        assert_eq!(numbers.0, numbers.1);
+        for micros in [0, 1, 250_000, 999_999] {
+            // 1970, 2026, 10000-01-01 and 1 BC (years without four digits).
+            for seconds in [0, 1_795_000_000, 253_402_300_800, -62_167_219_201] {
+                let time = Timestamp(seconds * 1_000_000 + micros);
+                let mut ours = Vec::new();
+                super::json_time(&mut ours, time);
+                assert_eq!(ours, serde_json::to_vec(&time).unwrap(), "{time:?}");
+            }
         }
     }
 }

@@ -5,7 +5,7 @@
 //! a delivery-status part.
 
 use super::generic::text_family;
-use super::mail::Mail;
+use super::mail::{Header, Mail};
 use super::text::has_phrase;
 use super::{Decoder, Report};
 
@@ -24,7 +24,7 @@ fn detect(mail: &Mail<'_>) -> bool {
         )
         || has_phrase!(n, "MSEXCH:")
         || mail
-            .header("X-Mailer")
+            .header(Header::XMailer)
             .is_some_and(|m| m.contains("Internet Mail Service"))
 }
 

@@ -10,7 +10,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use memchr::memmem::Finder;
 
 use super::generic::recipients_from_text;
-use super::mail::Mail;
+use super::mail::{Header, Mail};
 use super::rfc3464;
 use super::text;
 use super::text::has_phrase;
@@ -27,7 +27,7 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
         body,
         "This message was created automatically by mail delivery software"
     ) || has_phrase!(body, "------ This is a copy of")
-        || mail.header("X-Failed-Recipients").is_some()
+        || mail.header(Header::XFailedRecipients).is_some()
             && mail.subject.starts_with("Mail delivery failed");
     if !is_exim {
         return None;
@@ -112,7 +112,7 @@ fn after_list_opener(section: &str) -> &str {
 /// indented by four or more. A line back at the margin ends the list.
 fn exim_blocks(mail: &Mail<'_>, section: &str) -> Vec<RecipientReport> {
     let failed_header: Vec<String> = mail
-        .header("X-Failed-Recipients")
+        .header(Header::XFailedRecipients)
         .map(|v| text::addresses(v).map(str::to_ascii_lowercase).collect())
         .unwrap_or_default();
     let mut out: Vec<RecipientReport> = Vec::new();

@@ -4,7 +4,7 @@
 
 use std::cell::OnceCell;
 
-use super::mail::{Mail, Original, first_address};
+use super::mail::{Header, Mail, Original, first_address};
 use super::text::{self, Block};
 use super::{Decoder, RecipientReport, Report};
 
@@ -88,8 +88,10 @@ const BOUNCE_SUBJECTS: &[&str] = &[
 /// Whether a message reads like a delivery failure notice by its envelope and headers.
 pub fn looks_like_bounce(mail: &Mail<'_>) -> bool {
     looks_like_daemon_notice(mail)
-        || mail.header("X-Failed-Recipients").is_some()
-        || mail.header("Return-Path").is_some_and(|r| r.trim() == "<>")
+        || mail.header(Header::XFailedRecipients).is_some()
+        || mail
+            .header(Header::ReturnPath)
+            .is_some_and(|r| r.trim() == "<>")
 }
 
 /// Phrases of a notice's text that only delivery failure notices use.
@@ -169,7 +171,7 @@ impl<'m> Bystanders<'m> {
         let (from, to) = self.own.get_or_init(|| {
             let to = self
                 .mail
-                .header("To")
+                .header(Header::To)
                 .and_then(first_address)
                 .unwrap_or("")
                 .to_ascii_lowercase();
@@ -189,7 +191,7 @@ impl<'m> Bystanders<'m> {
 pub fn recipients_from_text<'m>(mail: &'m Mail<'m>, section: &str) -> Vec<RecipientReport> {
     let bystanders = Bystanders::new(mail);
     let failed: Vec<String> = mail
-        .header("X-Failed-Recipients")
+        .header(Header::XFailedRecipients)
         .map(|v| text::addresses(v).map(|a| a.to_ascii_lowercase()).collect())
         .unwrap_or_default();
     let all: Vec<Block<'_>> = text::address_blocks(section);

@@ -3,7 +3,7 @@
 //! information follows :".
 
 use super::generic::text_family;
-use super::mail::Mail;
+use super::mail::{Header, Mail};
 use super::text::has_phrase;
 use super::{Decoder, Report};
 
@@ -18,7 +18,7 @@ fn detect(mail: &Mail<'_>) -> bool {
         n,
         "An email that you attempted to send to the following address"
     ) || mail
-        .header("Message-Id")
+        .header(Header::MessageId)
         .is_some_and(|m| m.contains("mimecast"))
 }
 

@@ -316,7 +316,7 @@ pub fn decode_mail(mail: &Mail<'_>) -> Option<Decoded> {
         original,
         date: mail.date(),
         notice_to: mail
-            .header("To")
+            .header(mail::Header::To)
             .and_then(mail::first_address)
             .map(|a| a.to_ascii_lowercase()),
     })

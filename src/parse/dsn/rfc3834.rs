@@ -3,7 +3,7 @@
 //! apart, with an event for the person who replied.
 
 use super::generic::looks_like_daemon_notice;
-use super::mail::{Mail, header_is};
+use super::mail::{Header, Mail, header_is};
 use super::{Decoder, Kind, RecipientReport, Report};
 
 pub const DECODER: Decoder = Decoder {
@@ -31,11 +31,13 @@ const SUBJECTS: &[&str] = &[
 ];
 
 fn decode(mail: &Mail<'_>) -> Option<Report> {
-    let evidence = if header_is(mail.header("Auto-Submitted"), &["auto-replied"]) {
+    let evidence = if header_is(mail.header(Header::AutoSubmitted), &["auto-replied"]) {
         "Auto-Submitted: auto-replied".to_string()
-    } else if mail.header("X-Autoreply").is_some() || mail.header("X-Autorespond").is_some() {
+    } else if mail.header(Header::XAutoreply).is_some()
+        || mail.header(Header::XAutorespond).is_some()
+    {
         "X-Autoreply".to_string()
-    } else if header_is(mail.header("Precedence"), &["auto_reply"]) {
+    } else if header_is(mail.header(Header::Precedence), &["auto_reply"]) {
         "Precedence: auto_reply".to_string()
     } else if SUBJECTS
         .iter()

@@ -151,34 +151,40 @@ fn says_original_marker(t: &str) -> bool {
     has_original_marker(lower)
 }
 
-/// Whether a lowercase line holds one of [`ORIGINAL_MARKERS`]. All of them but one
-/// say "message": each is compared where the line says "message", at the offset the
-/// marker says it, rather than searched for through the line one by one. The others
-/// are searched for.
+/// Whether a lowercase line holds one of [`ORIGINAL_MARKERS`]. Each says "message"
+/// or "mail" (tested): the line is read at its m's only, each marker compared where
+/// its word would stand, rather than searched for through the line.
 fn has_original_marker(lower: &[u8]) -> bool {
-    static MESSAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("message"));
-    /// The markers that say "message", with where they first do.
-    static AROUND_MESSAGE: LazyLock<Vec<(&[u8], usize)>> = LazyLock::new(|| {
+    /// The markers, with whether their word is "message" (else "mail") and where
+    /// it first stands in them.
+    static ANCHORED: LazyLock<Vec<(&[u8], bool, usize)>> = LazyLock::new(|| {
         ORIGINAL_MARKERS
             .iter()
-            .filter_map(|m| Some((m.as_bytes(), m.find("message")?)))
+            .map(|m| {
+                let word = if m.contains("message") {
+                    "message"
+                } else {
+                    "mail"
+                };
+                let at = m.find(word).expect("every marker says message or mail");
+                (m.as_bytes(), word == "message", at)
+            })
             .collect()
     });
-    static OTHERS: LazyLock<Vec<Finder<'static>>> = LazyLock::new(|| {
-        ORIGINAL_MARKERS
-            .iter()
-            .filter(|m| !m.contains("message"))
-            .map(Finder::new)
-            .collect()
-    });
-    let marker_around = |at: usize| {
-        AROUND_MESSAGE.iter().any(|&(marker, offset)| {
-            at.checked_sub(offset)
-                .and_then(|start| lower.get(start..start + marker.len()))
-                == Some(marker)
+    memchr::memchr_iter(b'm', lower).any(|at| {
+        let rest = &lower[at..];
+        let message = rest.starts_with(b"message");
+        if !message && !rest.starts_with(b"mail") {
+            return false;
+        }
+        ANCHORED.iter().any(|&(marker, says_message, offset)| {
+            says_message == message
+                && at
+                    .checked_sub(offset)
+                    .and_then(|start| lower.get(start..start + marker.len()))
+                    == Some(marker)
         })
-    };
-    MESSAGE.find_iter(lower).any(marker_around) || OTHERS.iter().any(|f| f.find(lower).is_some())
+    })
 }
 
 /// The notice's own text: everything before the returned message.
@@ -996,6 +1002,27 @@ mod tests {
             "mail follows",
         ] {
             assert!(!has_original_marker(line.as_bytes()), "{line}");
+        }
+        // As the plain search says, on every cut of every marker next to others, and
+        // on every line of the fixtures.
+        let plain = |line: &str| ORIGINAL_MARKERS.iter().any(|m| line.contains(m));
+        let mut lines = Vec::new();
+        for (i, marker) in ORIGINAL_MARKERS.iter().enumerate() {
+            let next = ORIGINAL_MARKERS[(i + 1) % ORIGINAL_MARKERS.len()];
+            for cut in 0..=marker.len() {
+                lines.push(format!("{}{next}", &marker[..cut]));
+                lines.push(format!("m {} mail", &marker[cut..]));
+            }
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dsn");
+        for entry in std::fs::read_dir(dir).expect("fixtures") {
+            if let Ok(bytes) = std::fs::read(entry.expect("entry").path()) {
+                let text = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
+                lines.extend(text.lines().map(str::to_string));
+            }
+        }
+        for line in &lines {
+            assert_eq!(has_original_marker(line.as_bytes()), plain(line), "{line}");
         }
     }
 
