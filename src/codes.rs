@@ -255,6 +255,26 @@ fn reply_with_enhanced_anywhere(b: &[u8]) -> Option<Codes> {
     None
 }
 
+/// `count` reproducible texts of up to 15 bytes drawn from `alphabet` (a linear
+/// congruential generator from `seed`), for tests that compare a fast scanner with a
+/// plain one.
+#[cfg(test)]
+pub(crate) fn short_texts(
+    alphabet: &[u8],
+    mut seed: u64,
+    count: usize,
+) -> impl Iterator<Item = Vec<u8>> + '_ {
+    (0..count).map(move |_| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let len = (seed >> 60) as usize;
+        (0..len)
+            .map(|k| alphabet[((seed >> (4 * k % 56)) % alphabet.len() as u64) as usize])
+            .collect()
+    })
+}
+
 fn starts_token(b: &[u8], i: usize) -> bool {
     i == 0 || !matches!(b[i - 1], b'0'..=b'9' | b'.' | b'a'..=b'z' | b'A'..=b'Z' | b'_')
 }
@@ -463,16 +483,7 @@ mod tests {
                     .map(|(code, _)| code)
             })
         }
-        let alphabet = b"5.2 1<-#a";
-        let mut seed = 1u64;
-        for _ in 0..200_000 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let len = (seed >> 60) as usize;
-            let text: Vec<u8> = (0..len)
-                .map(|k| alphabet[((seed >> (4 * k % 56)) % alphabet.len() as u64) as usize])
-                .collect();
+        for text in short_texts(b"5.2 1<-#a", 1, 200_000) {
             assert_eq!(
                 reply_with_enhanced_anywhere(&text),
                 reply_scan(&text),

@@ -1153,18 +1153,8 @@ mod tests {
                 crate::codes::EnhancedCode::parse(text[i..end].trim_end_matches('.'))
             })
         }
-        let alphabet = b"5.4 1:;#a\n";
-        let mut seed = 7u64;
-        for _ in 0..200_000 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let len = (seed >> 60) as usize;
-            let text: String = (0..len)
-                .map(|k| {
-                    alphabet[((seed >> (4 * k % 56)) % alphabet.len() as u64) as usize] as char
-                })
-                .collect();
+        for text in crate::codes::short_texts(b"5.4 1:;#a\n", 7, 200_000) {
+            let text = String::from_utf8(text).expect("an ASCII alphabet");
             assert_eq!(
                 reply_code_in(&text),
                 reply_scan(text.as_bytes()),
