@@ -546,8 +546,8 @@ impl Walk<'_> {
                     // `Skeleton::returned_headers`).
                     let nested_end = nested_header_end(message, body);
                     // A header block running past the next delimiter is cut there by
-                    // mail-parser.
-                    match find(body) {
+                    // mail-parser. Else that delimiter is the first after the block.
+                    match next {
                         Some(delimiter) if delimiter < nested_end => return Err(Unusual),
                         Some(_) => {}
                         None => self.read_through = false,
@@ -556,7 +556,7 @@ impl Walk<'_> {
                     self.emptied.push((self.out.len(), kind));
                     self.returned.push((self.out.len(), body..nested_end));
                     self.out.extend_from_slice(RETURNED_STAND_IN);
-                    find(nested_end)
+                    next
                 }
                 Body::Multipart {
                     boundary: inner,
