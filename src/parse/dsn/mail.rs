@@ -1156,6 +1156,14 @@ mod tests {
             );
         }
         assert_eq!(plain_subject(b"Subject: =?UTF-8?B?w6k=?=\n"), None);
+        // A byte that is not UTF-8 (Latin-1), replaced as mail-parser replaces it.
+        let parsed = PARSER
+            .parse(b"Subject: caf\xe9  x\n\nbody")
+            .expect("parsed");
+        assert_eq!(
+            plain_subject(b"Subject: caf\xe9  x\n").as_deref(),
+            parsed.subject()
+        );
     }
 
     /// mail-parser's reading of a date, as `parse_date` took it before

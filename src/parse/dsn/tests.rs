@@ -407,6 +407,24 @@ fn an_email_in_memory_reads_as_streamed() {
         }
     }
     assert!(compared >= 50, "{compared} emails compared");
+    // Inputs no fixture is: empty, a lone line end, bytes that are not UTF-8.
+    let odd: [&[u8]; 4] = [
+        b"",
+        b"\n",
+        b"Subject: caf\xe9\nContent-Type: text/plain\n\nr\xe9sum\xe9\n",
+        b"Content-Type: text/plain; charset=\"\xe9\"\n\n\xff\n",
+    ];
+    for bytes in odd {
+        let (mut in_place, mut streamed) = (Transcript::default(), Transcript::default());
+        let a = parser
+            .parse_bytes(bytes, &meta, &mut in_place)
+            .expect("in memory");
+        let b = parser
+            .parse(&mut std::io::Cursor::new(bytes), &meta, &mut streamed)
+            .expect("in memory");
+        assert_eq!(in_place.0, streamed.0, "{bytes:?}");
+        assert_eq!(format!("{a:?}"), format!("{b:?}"), "{bytes:?}");
+    }
 }
 
 /// A big mbox decoded on worker threads gives what one thread gives: the same events
