@@ -427,11 +427,8 @@ impl Walk<'_> {
             return Err(Unusual);
         }
         let message = self.message;
-        let mut delimiter = Vec::with_capacity(boundary.len() + 2);
-        delimiter.extend_from_slice(b"--");
-        delimiter.extend_from_slice(boundary);
-        let finder = memmem::Finder::new(&delimiter);
-        let find = |from: usize| finder.find(&message[from..]).map(|p| from + p);
+        let delimiter = Delimiter::new(boundary);
+        let find = |from: usize| delimiter.find(&message[from..]).map(|p| from + p);
         // The preamble, as it is.
         let Some(mut at) = find(pos) else {
             // No part at all: mail-parser reads the multipart as text.
@@ -445,7 +442,7 @@ impl Walk<'_> {
             // A delimiter within a line ends the part before as mail-parser ends
             // it, but what follows is its own reading.
             self.read_through &= at == pos || message[at - 1] == b'\n';
-            let after = at + delimiter.len();
+            let after = at + delimiter.bytes.len();
             match message.get(after) {
                 None => {
                     self.read_through = false;
@@ -838,6 +835,58 @@ fn read_as_text(kind: &str, in_digest: bool) -> bool {
     kind.split('/').next() == Some("text") || kind.is_empty() && !in_digest
 }
 
+/// A multipart's boundary delimiter, `--boundary`, found wherever it stands (as
+/// mail-parser ends a part). Built for every multipart: a `memmem::Finder` costs more
+/// to build than the few searches it serves (for a needle over 32 bytes, most
+/// delimiters, it builds Two-Way tables), where AVX2's packed pair search needs only
+/// the needle's two rarest bytes.
+struct Delimiter {
+    bytes: Vec<u8>,
+    search: DelimiterSearch,
+}
+
+enum DelimiterSearch {
+    #[cfg(target_arch = "x86_64")]
+    PackedPair(memchr::arch::x86_64::avx2::packedpair::Finder),
+    Memmem(memmem::Finder<'static>),
+}
+
+impl Delimiter {
+    fn new(boundary: &[u8]) -> Delimiter {
+        let mut bytes = Vec::with_capacity(boundary.len() + 2);
+        bytes.extend_from_slice(b"--");
+        bytes.extend_from_slice(boundary);
+        #[cfg(target_arch = "x86_64")]
+        {
+            use memchr::arch::{all::packedpair::Pair, x86_64::avx2::packedpair::Finder};
+            if let Some(finder) = Pair::new(&bytes).and_then(|pair| Finder::with_pair(&bytes, pair))
+            {
+                return Delimiter {
+                    bytes,
+                    search: DelimiterSearch::PackedPair(finder),
+                };
+            }
+        }
+        let search = DelimiterSearch::Memmem(memmem::Finder::new(&bytes).into_owned());
+        Delimiter { bytes, search }
+    }
+
+    /// Where the delimiter first stands in `haystack`.
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        match &self.search {
+            // A haystack too short for the vectors is searched by memmem's own
+            // short-haystack path.
+            #[cfg(target_arch = "x86_64")]
+            DelimiterSearch::PackedPair(finder) if haystack.len() >= finder.min_haystack_len() => {
+                finder.find(haystack, &self.bytes)
+            }
+            #[cfg(target_arch = "x86_64")]
+            DelimiterSearch::PackedPair(_) => memmem::find(haystack, &self.bytes),
+            DelimiterSearch::Memmem(finder) => finder.find(haystack),
+        }
+    }
+}
+
 /// The end of a returned message's header block starting at `pos`: after the first
 /// empty line, as the original's fields are read (a line end at `pos` itself does not
 /// end it), or the message's end.
@@ -1034,4 +1083,51 @@ fn is_token_byte(b: u8) -> bool {
 /// The end of the line starting at `pos`, after its line feed.
 fn line_end(message: &[u8], pos: usize) -> usize {
     memchr::memchr(b'\n', &message[pos..]).map_or(message.len(), |i| pos + i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The delimiter search finds what memmem finds: short and long boundaries (the
+    /// packed pair search and memmem's short-haystack path), runs of dashes, near
+    /// misses, a delimiter at either end or nowhere.
+    #[test]
+    fn delimiters_are_found_where_memmem_finds_them() {
+        let long = "----=_NextPart_000_0012_01D9A1B2.C3D4E5F6_long_enough_for_two_way";
+        let boundaries = ["b", "b1", "==x==", "----=_Part_1_2.3", long];
+        for boundary in boundaries {
+            let delimiter = format!("--{boundary}");
+            let near = &delimiter[..delimiter.len() - 1];
+            let mut haystacks = vec![
+                String::new(),
+                delimiter.clone(),
+                near.to_string(),
+                format!("x{delimiter}"),
+                format!("{near}-{delimiter}"),
+                "-".repeat(300),
+                format!("{}{delimiter}", "-".repeat(300)),
+            ];
+            for filler in [1, 15, 16, 31, 32, 33, 63, 64, 65, 100, 1000] {
+                let text = "a-b\n--".repeat(filler);
+                haystacks.push(text.clone());
+                haystacks.push(format!("{text}{delimiter}"));
+                haystacks.push(format!("{text}\n{near}\n{delimiter}--\n{text}"));
+                haystacks.push(format!("{delimiter}{text}"));
+            }
+            let search = Delimiter::new(boundary.as_bytes());
+            for haystack in &haystacks {
+                let haystack = haystack.as_bytes();
+                for start in [0, 1, 7] {
+                    let rest = haystack.get(start..).unwrap_or_default();
+                    assert_eq!(
+                        search.find(rest),
+                        memmem::find(rest, delimiter.as_bytes()),
+                        "{boundary:?} in {:?}",
+                        String::from_utf8_lossy(rest)
+                    );
+                }
+            }
+        }
+    }
 }
