@@ -16,6 +16,7 @@ use std::sync::LazyLock;
 
 use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
+use memchr::memmem::Finder;
 
 use super::skeleton::{Skeleton, params, skeleton, type_of};
 use crate::model::Timestamp;
@@ -532,9 +533,22 @@ pub(super) fn part_type(part: &MessagePart<'_>) -> String {
 /// into a notice) is a delivery notice itself: a multipart/report, or mail from a
 /// mailer daemon. It is then decoded when the notice around it is not.
 pub(super) fn is_returned_notice(head: &[u8]) -> bool {
+    // Built once: this runs on every returned message.
+    static MARKS: LazyLock<[Finder<'static>; 2]> = LazyLock::new(|| {
+        [
+            Finder::new("multipart/report"),
+            Finder::new("mailer-daemon"),
+        ]
+    });
     let lower = head.to_ascii_lowercase();
-    memchr::memmem::find(&lower, b"multipart/report").is_some()
-        || memchr::memmem::find(&lower, b"mailer-daemon").is_some()
+    MARKS.iter().any(|mark| mark.find(&lower).is_some())
+}
+
+/// Where the first blank line (`\n\n`) starts in `bytes`, by a searcher built once:
+/// every message, part and returned message has its header block ended so.
+pub(super) fn find_blank_line(bytes: &[u8]) -> Option<usize> {
+    static BLANK_LINE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("\n\n"));
+    BLANK_LINE.find(bytes)
 }
 
 /// The header block of a nested message part, from the bytes mail-parser read (`raw`)
@@ -563,7 +577,7 @@ fn nested_bytes(raw: &[u8], part: &MessagePart<'_>, m: &mail_parser::Message<'_>
 
 /// The bytes up to the first blank line, as text.
 fn header_text(bytes: &[u8]) -> String {
-    let end = memchr::memmem::find(bytes, b"\n\n").map_or(bytes.len(), |p| p + 1);
+    let end = find_blank_line(bytes).map_or(bytes.len(), |p| p + 1);
     lossy(&bytes[..end]).into_owned()
 }
 
@@ -668,7 +682,7 @@ pub fn header_block(raw: &[u8]) -> Headers<'_> {
     let end = if raw.starts_with(b"\n") {
         0
     } else {
-        memchr::memmem::find(raw, b"\n\n").map_or(raw.len(), |p| p + 1)
+        find_blank_line(raw).map_or(raw.len(), |p| p + 1)
     };
     let block = &raw[..end];
     match std::str::from_utf8(block) {

@@ -44,7 +44,7 @@ use std::ops::Range;
 use mail_parser::{Encoding, HeaderName, MessagePart, MimeHeaders, PartType};
 use memchr::memmem;
 
-use super::mail::{is_returned_notice, part_type};
+use super::mail::{find_blank_line, is_returned_notice, part_type};
 use super::qp;
 use crate::parse::trim_line_end;
 
@@ -891,7 +891,7 @@ impl Delimiter {
 /// empty line, as the original's fields are read (a line end at `pos` itself does not
 /// end it), or the message's end.
 fn nested_header_end(message: &[u8], pos: usize) -> usize {
-    memmem::find(&message[pos..], b"\n\n").map_or(message.len(), |p| pos + p + 2)
+    find_blank_line(&message[pos..]).map_or(message.len(), |p| pos + p + 2)
 }
 
 /// `type/subtype` of a Content-Type value, lowercased.
