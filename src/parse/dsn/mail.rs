@@ -456,7 +456,7 @@ fn plain_subject(field: &[u8]) -> Option<String> {
 /// `String::from_utf8_lossy`, with valid UTF-8 (nearly every part) checked by
 /// `str::from_utf8`, whose ASCII fast path is many times quicker than the lossy
 /// decoder's byte-by-byte walk.
-fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+pub(super) fn lossy(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(bytes),

@@ -44,7 +44,7 @@ use std::ops::Range;
 use mail_parser::{Encoding, HeaderName, MessagePart, MimeHeaders, PartType};
 use memchr::memmem;
 
-use super::mail::{find_blank_line, is_returned_notice, part_type};
+use super::mail::{find_blank_line, is_returned_notice, lossy, part_type};
 use super::qp;
 use crate::parse::trim_line_end;
 
@@ -761,7 +761,7 @@ impl ContentType {
             HeaderLine::Field { name, value } => {
                 self.open = name.eq_ignore_ascii_case(b"content-type");
                 if self.open {
-                    self.value = Some(String::from_utf8_lossy(value).trim_ascii().to_string());
+                    self.value = Some(lossy(value).trim_ascii().to_string());
                     self.folded_within = false;
                 }
             }
@@ -771,7 +771,7 @@ impl ContentType {
                 {
                     self.folded_within |= !v.ends_with(';');
                     v.push(' ');
-                    v.push_str(String::from_utf8_lossy(text).trim_ascii());
+                    v.push_str(lossy(text).trim_ascii());
                 }
             }
             HeaderLine::Blank | HeaderLine::Other => self.open = false,
