@@ -952,16 +952,43 @@ pub fn html_to_text(html: &str) -> String {
         rest = &after[gt + 1..];
     }
     out.push_str(rest);
-    // Every entity decoded starts with `&`: without one, the six passes change nothing.
-    if memchr::memchr(b'&', out.as_bytes()).is_none() {
-        return out;
+    decode_entities(out)
+}
+
+/// The common HTML entities, decoded. Each starts with the only `&` it holds, and no
+/// text it decodes to holds one: the entities of a text never overlap, and one pass
+/// from `&` to `&` decodes what a `replace` per entity (`&amp;` last) would.
+fn decode_entities(text: String) -> String {
+    const ENTITIES: [(&str, &str); 6] = [
+        ("&nbsp;", " "),
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", "\""),
+        ("&#39;", "'"),
+        ("&amp;", "&"),
+    ];
+    let Some(first) = memchr::memchr(b'&', text.as_bytes()) else {
+        return text;
+    };
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..first]);
+    let mut rest = &text[first..];
+    while let Some(amp) = memchr::memchr(b'&', rest.as_bytes()) {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        match ENTITIES.iter().find(|(entity, _)| rest.starts_with(entity)) {
+            Some((entity, decoded)) => {
+                out.push_str(decoded);
+                rest = &rest[entity.len()..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
     }
-    out.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
+    out.push_str(rest);
+    out
 }
 
 /// The name of a tag (the text between `<` and `>`): its leading ASCII letters and
@@ -1412,6 +1439,31 @@ mod tests {
         // Only an unwanted field before a blank line: the reading goes on.
         let o = Original::from_headers("Date: x\n\nFrom: a@b.org\n\nTo: c@d.org\n");
         assert_eq!((o.from.as_deref(), o.to), (Some("a@b.org"), None));
+    }
+
+    /// One pass decodes what the chain of replacements decoded, `&amp;` last.
+    #[test]
+    fn entities_decode_as_the_chained_replacements_did() {
+        let chained = |t: &str| {
+            t.replace("&nbsp;", " ")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&")
+        };
+        for text in [
+            "",
+            "plain",
+            "&",
+            "&&",
+            "a &lt;b&gt; &amp;nbsp; &amp;amp; &&lt;; &nbsp",
+            "&quot;x&quot; &#39;y&#39; &#39 &#3 &amp;&amp;lt; &nbsp;&nbsp;",
+            "caf\u{e9} &amp; \u{1f600}&lt;&",
+            "&&amp;&lt&lt;;&;",
+        ] {
+            assert_eq!(decode_entities(text.to_string()), chained(text), "{text:?}");
+        }
     }
 
     #[test]

@@ -938,10 +938,9 @@ fn boundary_of(content_type: &str) -> Option<Vec<u8>> {
                 Some(quoted) => (quoted.strip_suffix('"')?, true),
                 None => (value, false),
             };
-            if value.is_empty()
-                || value.contains(['"', '\\'])
-                || !quoted && value.contains([' ', '('])
-            {
+            // Byte tests, not a char pattern's walk over every char of a long value.
+            let odd = |b: &u8| matches!(b, b'"' | b'\\') || !quoted && matches!(b, b' ' | b'(');
+            if value.is_empty() || value.as_bytes().iter().any(odd) {
                 return None;
             }
             found = Some(value.as_bytes().to_vec());
