@@ -540,11 +540,15 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
         | (Kind::AutoReply | Kind::Feedback, _) => Action::Delivered,
         (Kind::Bounce, Some(DsnAction::Failed) | None) => {
             let is_expiry = |e: EnhancedCode| e.class == 4 && e.subject == 4 && e.detail == 7;
-            let expired = rcpt.expired
-                || enhanced_code.is_some_and(is_expiry)
-                || rcpt.status.is_some_and(is_expiry)
-                || diagnostic.is_some() && text::says_expired_lower(lower());
-            if expired && class.is_none_or(|c| c == 4) {
+            let expired = || {
+                rcpt.expired
+                    || enhanced_code.is_some_and(is_expiry)
+                    || rcpt.status.is_some_and(is_expiry)
+                    || diagnostic.is_some() && text::says_expired_lower(lower())
+            };
+            // A permanent failure is no expiry, whatever its text says: the text is
+            // searched for the phrases only when the class leaves the question open.
+            if class.is_none_or(|c| c == 4) && expired() {
                 Action::Expired
             } else {
                 Action::Bounced
