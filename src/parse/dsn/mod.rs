@@ -436,7 +436,7 @@ impl DsnParser<'_> {
         let keep = self.ctx.keep_unrecognized;
         // Decoders are written not to panic on any input; should one still do, the
         // message is counted as unrecognized and the run goes on.
-        let decoded = match std::panic::catch_unwind(|| decode(raw)) {
+        let mut decoded = match std::panic::catch_unwind(|| decode(raw)) {
             Ok(Ok(d)) => d,
             Ok(Err(why)) => {
                 tally.unrecognized(info.index, why.reason(), first_line(raw), keep);
@@ -453,7 +453,9 @@ impl DsnParser<'_> {
             line: info.index,
         };
         let mut failures = 0;
-        for rcpt in &decoded.report.recipients {
+        // Each recipient's strings are moved into its event rather than copied.
+        let recipients = std::mem::take(&mut decoded.report.recipients);
+        for rcpt in recipients {
             let mut event = to_event(&decoded, rcpt, source.clone());
             if event.action.is_failure() {
                 failures += 1;
@@ -490,7 +492,7 @@ fn first_line(raw: &[u8]) -> &[u8] {
 }
 
 /// Builds the event of one recipient block.
-pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Event {
+pub fn to_event(decoded: &Decoded, rcpt: RecipientReport, source: Source) -> Event {
     let report = &decoded.report;
     let diagnostic = rcpt.diagnostic.as_deref().filter(|d| !d.is_empty());
     let mut found = diagnostic.map(codes::extract).unwrap_or_default();
@@ -569,17 +571,18 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
         }
         _ => None,
     };
-    let recipient: Arc<str> = Arc::from(rcpt.address.to_ascii_lowercase());
+    let mut recipient = rcpt.address;
+    recipient.make_ascii_lowercase();
     Event {
         time: rcpt.last_attempt.or(report.arrival_date).or(decoded.date),
         source,
-        recipient,
+        recipient: Arc::from(recipient),
         sender: report
             .sender
-            .clone()
-            .or_else(|| decoded.original.from.clone())
-            .or_else(|| decoded.original.return_path.clone())
-            .or_else(|| decoded.notice_to.clone())
+            .as_deref()
+            .or(decoded.original.from.as_deref())
+            .or(decoded.original.return_path.as_deref())
+            .or(decoded.notice_to.as_deref())
             .map(Arc::from),
         queue_id: report.queue_id.as_deref().map(Arc::from),
         message_id: decoded.original.message_id.as_deref().map(Arc::from),
@@ -592,7 +595,7 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
             reply_code
         },
         enhanced_code,
-        diagnostic: diagnostic.map(str::to_string),
+        diagnostic: rcpt.diagnostic.filter(|d| !d.is_empty()),
         smtp_stage: stage,
         agent: Some(agent(report.decoder)),
         verdict,
