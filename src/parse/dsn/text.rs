@@ -329,7 +329,7 @@ const EXPIRED_PHRASES: &[&str] = &[
 /// pass for all of them instead of a search per phrase. Leftmost-first, so that it
 /// skips ahead with a SIMD prefilter (a case-insensitive or overlapping automaton
 /// steps through every byte).
-fn phrase_automaton(phrases: &[&str]) -> AhoCorasick {
+pub fn phrase_automaton(phrases: &[&str]) -> AhoCorasick {
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostFirst)
         .build(phrases)
