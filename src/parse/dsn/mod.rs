@@ -254,8 +254,10 @@ pub struct Decoded {
     pub original: Original,
     /// Date of the notice itself.
     pub date: Option<Timestamp>,
-    /// Address the notice was sent to (the original sender, usually).
-    pub notice_to: Option<String>,
+    /// The original message's sender: the report's, else the returned message's From
+    /// or Return-Path, else the address the notice was sent to (bounces go back to
+    /// the sender).
+    pub sender: Option<String>,
 }
 
 /// Why a message could not be decoded.
@@ -311,14 +313,22 @@ pub fn decode_mail(mail: &Mail<'_>) -> Option<Decoded> {
             .map(Original::from_headers)
             .unwrap_or_default(),
     };
+    // The notice's To is read only when nothing else names the sender.
+    let sender = report
+        .sender
+        .clone()
+        .or_else(|| original.from.clone())
+        .or_else(|| original.return_path.clone())
+        .or_else(|| {
+            mail.header(mail::Header::To)
+                .and_then(mail::first_address)
+                .map(|a| a.to_ascii_lowercase())
+        });
     Some(Decoded {
         report,
         original,
         date: mail.date(),
-        notice_to: mail
-            .header(mail::Header::To)
-            .and_then(mail::first_address)
-            .map(|a| a.to_ascii_lowercase()),
+        sender,
     })
 }
 
@@ -577,13 +587,7 @@ pub fn to_event(decoded: &Decoded, rcpt: RecipientReport, source: Source) -> Eve
         time: rcpt.last_attempt.or(report.arrival_date).or(decoded.date),
         source,
         recipient: Arc::from(recipient),
-        sender: report
-            .sender
-            .as_deref()
-            .or(decoded.original.from.as_deref())
-            .or(decoded.original.return_path.as_deref())
-            .or(decoded.notice_to.as_deref())
-            .map(Arc::from),
+        sender: decoded.sender.as_deref().map(Arc::from),
         queue_id: report.queue_id.as_deref().map(Arc::from),
         message_id: decoded.original.message_id.as_deref().map(Arc::from),
         relay_host: rcpt.remote_mta.as_deref().map(Arc::from),
