@@ -252,8 +252,9 @@ pub fn clean_address(value: &str) -> String {
 pub struct Decoded {
     pub report: Report,
     pub original: Original,
-    /// Date of the notice itself.
-    pub date: Option<Timestamp>,
+    /// When the recipients without a Last-Attempt-Date failed: the report's
+    /// Arrival-Date, else the notice's own Date.
+    pub time: Option<Timestamp>,
     /// The original message's sender: the report's, else the returned message's From
     /// or Return-Path, else the address the notice was sent to (bounces go back to
     /// the sender).
@@ -324,10 +325,19 @@ pub fn decode_mail(mail: &Mail<'_>) -> Option<Decoded> {
                 .and_then(mail::first_address)
                 .map(|a| a.to_ascii_lowercase())
         });
+    // The notice's Date is parsed only when a recipient is left without a time.
+    let time = report.arrival_date.or_else(|| {
+        report
+            .recipients
+            .iter()
+            .any(|r| r.last_attempt.is_none())
+            .then(|| mail.date())
+            .flatten()
+    });
     Some(Decoded {
         report,
         original,
-        date: mail.date(),
+        time,
         sender,
     })
 }
@@ -584,7 +594,7 @@ pub fn to_event(decoded: &Decoded, rcpt: RecipientReport, source: Source) -> Eve
     let mut recipient = rcpt.address;
     recipient.make_ascii_lowercase();
     Event {
-        time: rcpt.last_attempt.or(report.arrival_date).or(decoded.date),
+        time: rcpt.last_attempt.or(decoded.time),
         source,
         recipient: Arc::from(recipient),
         sender: decoded.sender.as_deref().map(Arc::from),
