@@ -6,7 +6,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::AhoCorasick;
 use memchr::memmem::Finder;
 
 use super::generic::recipients_from_text;
@@ -88,17 +88,13 @@ const LIST_OPENERS: &[&str] = &[
 ];
 
 /// The text after the first line that holds one of [`LIST_OPENERS`] (in any case),
-/// empty when none does. One search of the whole text: lowercasing each line and
-/// searching it for each opener cost more than the rest of the decoder.
+/// empty when none does. One search of the whole text lowercased (a copy): lowercasing
+/// each line and searching it for each opener cost more than the rest of the decoder,
+/// and a case-insensitive automaton steps through every byte.
 fn after_list_opener(section: &str) -> &str {
-    static OPENERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(LIST_OPENERS)
-            .expect("fixed phrases build an automaton")
-    });
-    let Some(m) = OPENERS.find(section) else {
+    static OPENERS: LazyLock<AhoCorasick> = LazyLock::new(|| text::phrase_automaton(LIST_OPENERS));
+    // ASCII lowercasing keeps every byte where it was: offsets hold in `section`.
+    let Some(m) = OPENERS.find(&section.to_ascii_lowercase()) else {
         return "";
     };
     match memchr::memchr(b'\n', &section.as_bytes()[m.end()..]) {

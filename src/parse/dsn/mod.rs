@@ -252,10 +252,13 @@ pub fn clean_address(value: &str) -> String {
 pub struct Decoded {
     pub report: Report,
     pub original: Original,
-    /// Date of the notice itself.
-    pub date: Option<Timestamp>,
-    /// Address the notice was sent to (the original sender, usually).
-    pub notice_to: Option<String>,
+    /// When the recipients without a Last-Attempt-Date failed: the report's
+    /// Arrival-Date, else the notice's own Date.
+    pub time: Option<Timestamp>,
+    /// The original message's sender: the report's, else the returned message's From
+    /// or Return-Path, else the address the notice was sent to (bounces go back to
+    /// the sender).
+    pub sender: Option<String>,
 }
 
 /// Why a message could not be decoded.
@@ -311,14 +314,31 @@ pub fn decode_mail(mail: &Mail<'_>) -> Option<Decoded> {
             .map(Original::from_headers)
             .unwrap_or_default(),
     };
+    // The notice's To is read only when nothing else names the sender.
+    let sender = report
+        .sender
+        .clone()
+        .or_else(|| original.from.clone())
+        .or_else(|| original.return_path.clone())
+        .or_else(|| {
+            mail.header(mail::Header::To)
+                .and_then(mail::first_address)
+                .map(|a| a.to_ascii_lowercase())
+        });
+    // The notice's Date is parsed only when a recipient is left without a time.
+    let time = report.arrival_date.or_else(|| {
+        report
+            .recipients
+            .iter()
+            .any(|r| r.last_attempt.is_none())
+            .then(|| mail.date())
+            .flatten()
+    });
     Some(Decoded {
         report,
         original,
-        date: mail.date(),
-        notice_to: mail
-            .header(mail::Header::To)
-            .and_then(mail::first_address)
-            .map(|a| a.to_ascii_lowercase()),
+        time,
+        sender,
     })
 }
 
@@ -436,7 +456,7 @@ impl DsnParser<'_> {
         let keep = self.ctx.keep_unrecognized;
         // Decoders are written not to panic on any input; should one still do, the
         // message is counted as unrecognized and the run goes on.
-        let decoded = match std::panic::catch_unwind(|| decode(raw)) {
+        let mut decoded = match std::panic::catch_unwind(|| decode(raw)) {
             Ok(Ok(d)) => d,
             Ok(Err(why)) => {
                 tally.unrecognized(info.index, why.reason(), first_line(raw), keep);
@@ -453,7 +473,9 @@ impl DsnParser<'_> {
             line: info.index,
         };
         let mut failures = 0;
-        for rcpt in &decoded.report.recipients {
+        // Each recipient's strings are moved into its event rather than copied.
+        let recipients = std::mem::take(&mut decoded.report.recipients);
+        for rcpt in recipients {
             let mut event = to_event(&decoded, rcpt, source.clone());
             if event.action.is_failure() {
                 failures += 1;
@@ -490,7 +512,7 @@ fn first_line(raw: &[u8]) -> &[u8] {
 }
 
 /// Builds the event of one recipient block.
-pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Event {
+pub fn to_event(decoded: &Decoded, rcpt: RecipientReport, source: Source) -> Event {
     let report = &decoded.report;
     let diagnostic = rcpt.diagnostic.as_deref().filter(|d| !d.is_empty());
     let mut found = diagnostic.map(codes::extract).unwrap_or_default();
@@ -540,11 +562,15 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
         | (Kind::AutoReply | Kind::Feedback, _) => Action::Delivered,
         (Kind::Bounce, Some(DsnAction::Failed) | None) => {
             let is_expiry = |e: EnhancedCode| e.class == 4 && e.subject == 4 && e.detail == 7;
-            let expired = rcpt.expired
-                || enhanced_code.is_some_and(is_expiry)
-                || rcpt.status.is_some_and(is_expiry)
-                || diagnostic.is_some() && text::says_expired_lower(lower());
-            if expired && class.is_none_or(|c| c == 4) {
+            let expired = || {
+                rcpt.expired
+                    || enhanced_code.is_some_and(is_expiry)
+                    || rcpt.status.is_some_and(is_expiry)
+                    || diagnostic.is_some() && text::says_expired_lower(lower())
+            };
+            // A permanent failure is no expiry, whatever its text says: the text is
+            // searched for the phrases only when the class leaves the question open.
+            if class.is_none_or(|c| c == 4) && expired() {
                 Action::Expired
             } else {
                 Action::Bounced
@@ -565,18 +591,13 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
         }
         _ => None,
     };
-    let recipient: Arc<str> = Arc::from(rcpt.address.to_ascii_lowercase());
+    let mut recipient = rcpt.address;
+    recipient.make_ascii_lowercase();
     Event {
-        time: rcpt.last_attempt.or(report.arrival_date).or(decoded.date),
+        time: rcpt.last_attempt.or(decoded.time),
         source,
-        recipient,
-        sender: report
-            .sender
-            .clone()
-            .or_else(|| decoded.original.from.clone())
-            .or_else(|| decoded.original.return_path.clone())
-            .or_else(|| decoded.notice_to.clone())
-            .map(Arc::from),
+        recipient: Arc::from(recipient),
+        sender: decoded.sender.as_deref().map(Arc::from),
         queue_id: report.queue_id.as_deref().map(Arc::from),
         message_id: decoded.original.message_id.as_deref().map(Arc::from),
         relay_host: rcpt.remote_mta.as_deref().map(Arc::from),
@@ -588,7 +609,7 @@ pub fn to_event(decoded: &Decoded, rcpt: &RecipientReport, source: Source) -> Ev
             reply_code
         },
         enhanced_code,
-        diagnostic: diagnostic.map(str::to_string),
+        diagnostic: rcpt.diagnostic.filter(|d| !d.is_empty()),
         smtp_stage: stage,
         agent: Some(agent(report.decoder)),
         verdict,

@@ -329,7 +329,7 @@ const EXPIRED_PHRASES: &[&str] = &[
 /// pass for all of them instead of a search per phrase. Leftmost-first, so that it
 /// skips ahead with a SIMD prefilter (a case-insensitive or overlapping automaton
 /// steps through every byte).
-fn phrase_automaton(phrases: &[&str]) -> AhoCorasick {
+pub fn phrase_automaton(phrases: &[&str]) -> AhoCorasick {
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostFirst)
         .build(phrases)
@@ -434,6 +434,9 @@ pub fn leading_address(line: &str) -> Option<(&str, &str)> {
 /// [`leading_address`], plus the reply code that led the line (Sendmail transcripts:
 /// `554 <a@b>... Remote protocol error`).
 pub fn leading_address_coded(line: &str) -> Option<(&str, &str, Option<crate::codes::ReplyCode>)> {
+    if !has_at(line) {
+        return None;
+    }
     let mut t = line.trim_start();
     if t.as_bytes()
         .first()
@@ -477,6 +480,12 @@ pub fn leading_address_coded(line: &str) -> Option<(&str, &str, Option<crate::co
     };
     let candidate = candidate.strip_prefix("mailto:").unwrap_or(candidate);
     is_address(candidate).then_some((candidate, rest, code))
+}
+
+/// Whether a line holds an `@`: a line without one, as most are, names no address
+/// ([`is_address`] wants one), and is ruled out before it is taken apart.
+fn has_at(line: &str) -> bool {
+    memchr::memchr(b'@', line.as_bytes()).is_some()
 }
 
 /// Where the address token a text starts with ends: at whitespace or `,;>()[]`.
@@ -694,6 +703,9 @@ fn is_rule_line(line: &str) -> bool {
 /// The address a line ends with (`User mailbox exceeds allowed size: a@b`, `Could not
 /// be delivered to: <a@b>`, `undeliverable to a@b`) and the text before it.
 pub fn trailing_address(line: &str) -> Option<(&str, &str)> {
+    if !has_at(line) {
+        return None;
+    }
     let t = line.trim_end().trim_end_matches(['.', ':']);
     let (start, sep) = t
         .char_indices()

@@ -3,6 +3,7 @@
 
 use super::generic::text_family;
 use super::mail::Mail;
+use super::text::has_phrase;
 use super::{Decoder, Report};
 
 pub const DECODER: Decoder = Decoder {
@@ -11,8 +12,10 @@ pub const DECODER: Decoder = Decoder {
 };
 
 fn detect(mail: &Mail<'_>) -> bool {
-    mail.notice()
-        .contains("Sorry, we were unable to deliver your message to the following address")
+    has_phrase!(
+        mail.notice(),
+        "Sorry, we were unable to deliver your message to the following address"
+    )
 }
 
 fn decode(mail: &Mail<'_>) -> Option<Report> {
