@@ -284,24 +284,19 @@ impl Prefilter {
     /// lookups, and two independent chains keep the core busier. The second half
     /// starts `LITERAL_MAX - 1` bytes early, so a literal that ends in it lies in it
     /// whole; a literal seen by both halves marks its rule twice, which is harmless,
-    /// and is listed once in `hits`.
+    /// and is listed once in `hits`. Out of line, so the loops have the registers to
+    /// themselves.
+    #[inline(never)]
     fn walk<L: LiteralWalk>(&self, ac: &L, text: &str, bits: &mut [u64], hits: &mut Hits) {
         let Some(start) = ac.start() else { return };
-        // `end`: just past the byte that led to `state`.
-        let mut mark = |state, end: usize| {
-            ac.ending(state, |rule, len| {
-                bits[rule / 64] |= 1 << (rule % 64);
-                if self.anchored[rule] {
-                    hits.push((rule, end - len));
-                }
-            });
-        };
         let bytes = text.as_bytes();
         if bytes.len() < 4 * LITERAL_MAX {
             let mut state = start;
             for (at, &byte) in bytes.iter().enumerate() {
                 state = ac.next(state, byte);
-                mark(state, at + 1);
+                if ac.ends_literal(state) {
+                    self.mark(ac, state, at + 1, bits, hits);
+                }
             }
         } else {
             let mid = bytes.len() / 2;
@@ -312,14 +307,40 @@ impl Prefilter {
             for (at, (&x, &y)) in first.iter().zip(second).enumerate() {
                 a = ac.next(a, x);
                 b = ac.next(b, y);
-                mark(a, at + 1);
-                mark(b, offset + at + 1);
+                if ac.ends_literal(a) {
+                    self.mark(ac, a, at + 1, bits, hits);
+                }
+                if ac.ends_literal(b) {
+                    self.mark(ac, b, offset + at + 1, bits, hits);
+                }
             }
             for (at, &y) in second.iter().enumerate().skip(first.len()) {
                 b = ac.next(b, y);
-                mark(b, offset + at + 1);
+                if ac.ends_literal(b) {
+                    self.mark(ac, b, offset + at + 1, bits, hits);
+                }
             }
         }
+    }
+
+    /// Marks the rules of the literals that end in `state`, `end` just past the byte
+    /// that led to it. Out of line: few bytes end a literal, and the walk's loop keeps
+    /// its registers for the states.
+    #[inline(never)]
+    fn mark<L: LiteralWalk>(
+        &self,
+        ac: &L,
+        state: L::State,
+        end: usize,
+        bits: &mut [u64],
+        hits: &mut Hits,
+    ) {
+        ac.ending(state, |rule, len| {
+            bits[rule / 64] |= 1 << (rule % 64);
+            if self.anchored[rule] {
+                hits.push((rule, end - len));
+            }
+        });
     }
 
     /// Words of the bit set over all rules.
@@ -343,6 +364,8 @@ trait LiteralWalk {
     type State: Copy;
     fn start(&self) -> Option<Self::State>;
     fn next(&self, state: Self::State, byte: u8) -> Self::State;
+    /// Whether some literal ends in `state`.
+    fn ends_literal(&self, state: Self::State) -> bool;
     /// Calls `found(rule, length)` for each literal that ends in `state`.
     fn ending(&self, state: Self::State, found: impl FnMut(usize, usize));
 }
@@ -361,10 +384,15 @@ impl LiteralWalk for (&aho_corasick::nfa::contiguous::NFA, &[usize]) {
         self.0.next_state(aho_corasick::Anchored::No, state, lower)
     }
 
+    fn ends_literal(&self, state: Self::State) -> bool {
+        use aho_corasick::automaton::Automaton;
+        self.0.is_special(state) && self.0.is_match(state)
+    }
+
     fn ending(&self, state: Self::State, mut found: impl FnMut(usize, usize)) {
         use aho_corasick::automaton::Automaton;
         let (ac, literal_rule) = *self;
-        if ac.is_special(state) && ac.is_match(state) {
+        if self.ends_literal(state) {
             for i in 0..ac.match_len(state) {
                 let pattern = ac.match_pattern(state, i);
                 found(literal_rule[pattern.as_usize()], ac.pattern_len(pattern));
@@ -374,7 +402,8 @@ impl LiteralWalk for (&aho_corasick::nfa::contiguous::NFA, &[usize]) {
 }
 
 /// The built-in table's literal DFA, made by `build.rs` (`literal_dfa`, which
-/// describes the parts): states are u16, the start state 0.
+/// describes the parts): states are u16, the start state 0, and those where a
+/// literal ends numbered from [`BuiltinDfa::FIRST_MATCH`] on.
 struct BuiltinDfa;
 
 macro_rules! dfa_part {
@@ -399,6 +428,10 @@ impl BuiltinDfa {
         }
         max as usize + 1
     };
+    /// The first state where a literal ends: all after it are such states, one
+    /// entry each in `MATCH_START`, which has one more past the last.
+    const FIRST_MATCH: usize =
+        Self::TRANS.len() / 2 / Self::STRIDE - (Self::MATCH_START.len() / 4 - 1);
 
     /// The little-endian u32 at index `i` of `part`.
     #[inline(always)]
@@ -410,27 +443,31 @@ impl BuiltinDfa {
 }
 
 impl LiteralWalk for BuiltinDfa {
-    type State = u16;
+    type State = usize;
 
-    fn start(&self) -> Option<u16> {
+    fn start(&self) -> Option<usize> {
         Some(0)
     }
 
     #[inline(always)]
-    fn next(&self, state: u16, byte: u8) -> u16 {
-        let at = 2 * (state as usize * Self::STRIDE + Self::CLASSES[byte as usize] as usize);
-        Self::TRANS
-            .get(at..at + 2)
-            .and_then(|b| b.try_into().ok())
-            .map_or(0, u16::from_le_bytes)
+    fn next(&self, state: usize, byte: u8) -> usize {
+        let at = 2 * (state * Self::STRIDE + Self::CLASSES[byte as usize] as usize);
+        // The table's states lead to states of its own: out of bounds is a bug.
+        let next = &Self::TRANS[at..at + 2];
+        u16::from_le_bytes([next[0], next[1]]).into()
     }
 
-    // Inlined, as the walk reads it after every byte and most states have no match:
-    // a call per byte was a third of the walk.
     #[inline(always)]
-    fn ending(&self, state: u16, mut found: impl FnMut(usize, usize)) {
-        let from = Self::u32_at(Self::MATCH_START, state as usize);
-        let to = Self::u32_at(Self::MATCH_START, state as usize + 1);
+    fn ends_literal(&self, state: usize) -> bool {
+        state >= Self::FIRST_MATCH
+    }
+
+    fn ending(&self, state: usize, mut found: impl FnMut(usize, usize)) {
+        let Some(matching) = state.checked_sub(Self::FIRST_MATCH) else {
+            return;
+        };
+        let from = Self::u32_at(Self::MATCH_START, matching);
+        let to = Self::u32_at(Self::MATCH_START, matching + 1);
         for i in from..to {
             let m = Self::u32_at(Self::MATCHES, i as usize);
             found((m >> 8) as usize, (m & 0xff) as usize);
