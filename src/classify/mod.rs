@@ -524,6 +524,7 @@ struct Table {
     /// The rules allowed by their `class` condition, as bit sets over the rules: for
     /// a failure of no class (or another), of class 2, 4 and 5.
     class_masks: [Vec<u64>; 4],
+    enhanced_index: EnhancedIndex,
     /// Whether any rule tests the relay or the recipient domain: when none does, a
     /// verdict does not depend on them (the verdict memo leaves them out of its key).
     uses_relay: bool,
@@ -545,6 +546,7 @@ impl Table {
             }
             mask
         });
+        let enhanced_index = EnhancedIndex::new(&rules, words);
         let uses_relay = rules.iter().any(|r| r.relay.is_some());
         let uses_domain = rules.iter().any(|r| r.domain.is_some());
         Table {
@@ -552,6 +554,7 @@ impl Table {
             text_regex,
             prefilter,
             class_masks,
+            enhanced_index,
             uses_relay,
             uses_domain,
         }
@@ -697,12 +700,14 @@ impl Classifier {
             Some(5) => 3,
             _ => 0,
         }];
-        for ((word, ungated), allowed) in candidates
+        let enhanced = table.enhanced_index.allowed(d.enhanced_code);
+        for (i, ((word, ungated), allowed)) in candidates
             .iter_mut()
             .zip(&table.prefilter.ungated)
             .zip(mask)
+            .enumerate()
         {
-            *word = (*word | ungated) & allowed;
+            *word = (*word | ungated) & allowed & enhanced(i);
         }
         let candidates = &*candidates;
         let set_bits = candidates.iter().enumerate().flat_map(|(w, &bits)| {
@@ -822,6 +827,57 @@ impl Classifier {
             parts.push(format!("domain {domain}"));
         }
         parts.join(", ")
+    }
+}
+
+/// The rules an enhanced code can satisfy, by its class and subject: most rules test
+/// the enhanced code alone, and one bit-set AND rules out those of other subjects,
+/// which the walk over the rules would otherwise visit one by one. It only rules out:
+/// [`conditions_hold`] still tests the survivors.
+struct EnhancedIndex {
+    /// The rules with an `enhanced` condition, as a bit set.
+    conditional: Vec<u64>,
+    /// (class, subject) -> the rules with a pattern that may match a code of that
+    /// class and subject.
+    by_subject: rustc_hash::FxHashMap<(u8, u16), Vec<u64>>,
+}
+
+impl EnhancedIndex {
+    fn new(rules: &[Rule], words: usize) -> EnhancedIndex {
+        use rules::EnhancedPattern;
+        let mut conditional = vec![0u64; words];
+        let mut by_subject = rustc_hash::FxHashMap::default();
+        for (i, rule) in rules.iter().enumerate() {
+            for pattern in &rule.enhanced {
+                conditional[i / 64] |= 1 << (i % 64);
+                let (class, subject) = match *pattern {
+                    EnhancedPattern::Exact(class, subject, _)
+                    | EnhancedPattern::Subject(class, subject) => (class, subject),
+                    EnhancedPattern::Range(lo, _) => (Some(lo.class), lo.subject),
+                };
+                // No class: any of the three.
+                for class in [2, 4, 5]
+                    .into_iter()
+                    .filter(|c| class.is_none_or(|k| k == *c))
+                {
+                    let mask = by_subject
+                        .entry((class, subject))
+                        .or_insert_with(|| vec![0u64; words]);
+                    mask[i / 64] |= 1 << (i % 64);
+                }
+            }
+        }
+        EnhancedIndex {
+            conditional,
+            by_subject,
+        }
+    }
+
+    /// Word `i` of the bit set of rules a failure with `code` may satisfy: those of
+    /// its class and subject, and those with no `enhanced` condition.
+    fn allowed(&self, code: Option<EnhancedCode>) -> impl Fn(usize) -> u64 {
+        let subject = code.and_then(|e| self.by_subject.get(&(e.class, e.subject)));
+        move |i| !self.conditional[i] | subject.map_or(0, |mask| mask[i])
     }
 }
 

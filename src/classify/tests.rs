@@ -546,3 +546,29 @@ fn builtin_literal_dfa_finds_what_the_nfa_finds() {
     }
     assert!(found > 1000, "{found}");
 }
+
+/// The enhanced-code index rules out a rule only when no pattern of its `enhanced`
+/// condition matches the code: for every code of subjects 0 to 9, with or without a
+/// code, each rule whose condition holds is kept.
+#[test]
+fn the_enhanced_index_keeps_every_rule_whose_condition_holds() {
+    let c = Classifier::builtin();
+    let table = c.table();
+    let kept = |allowed: &dyn Fn(usize) -> u64, i: usize| allowed(i / 64) >> (i % 64) & 1 == 1;
+    let mut ruled_out = 0;
+    let codes = [2, 4, 5].into_iter().flat_map(|class| {
+        (0..10).flat_map(move |subject| {
+            (0..1000).map(move |detail| EnhancedCode::new(class, subject, detail))
+        })
+    });
+    for code in codes.chain([None]) {
+        let allowed = table.enhanced_index.allowed(code);
+        for (i, rule) in table.rules.iter().enumerate() {
+            let holds = rule.enhanced.is_empty()
+                || code.is_some_and(|e| rule.enhanced.iter().any(|p| p.matches(e)));
+            assert!(!holds || kept(&allowed, i), "{} on {code:?}", rule.id);
+            ruled_out += usize::from(!kept(&allowed, i));
+        }
+    }
+    assert!(ruled_out > 1_000_000, "{ruled_out}");
+}
