@@ -572,3 +572,48 @@ fn the_enhanced_index_keeps_every_rule_whose_condition_holds() {
     }
     assert!(ruled_out > 1_000_000, "{ruled_out}");
 }
+
+/// `detect_stage` and `inner_reply` search a text only when one scan for all their
+/// needles finds one: each needle alone is still found, at the start and at the end of
+/// texts from a few bytes (too short for the SIMD scan) to a few hundred.
+#[test]
+fn one_scan_for_all_needles_misses_none() {
+    let stages = [
+        ("in reply to ", "RCPT TO command", Some(SmtpStage::Rcpt)),
+        ("mail server after ", "MAIL FROM", Some(SmtpStage::Mail)),
+        (">>> ", "DATA", Some(SmtpStage::Data)),
+        ("refused to talk to me", "", Some(SmtpStage::Connect)),
+        ("initial server greeting", "", Some(SmtpStage::Connect)),
+        ("after initial connection", "", Some(SmtpStage::Connect)),
+        ("does not like recipient", "", Some(SmtpStage::Rcpt)),
+        ("does not like sender", "", Some(SmtpStage::Mail)),
+        ("sender was rejected", "", Some(SmtpStage::Mail)),
+        ("my name was rejected", "", Some(SmtpStage::Helo)),
+        ("failed after I sent the message", "", Some(SmtpStage::Data)),
+        ("In Reply To ", "RCPT", None),
+    ];
+    // (text, inner reply, whether the inner reply keeps what comes before the text)
+    let wrappers = [
+        ("host a said: 550 x", "550 x", false),
+        ("host a refused to talk to me: 554 no", "554 no", false),
+        ("Remote server returned x -> 550 y", "550 y", false),
+        ("550 x (in reply to RCPT TO command)", "550 x", true),
+        ("550 x -(in reply to", "550 x -(in reply to", true),
+    ];
+    for pad in [0, 1, 5, 16, 33, 100, 300] {
+        let before = "x".repeat(pad);
+        for (needle, command, want) in stages {
+            let text = format!("{before}{needle}{command}");
+            assert_eq!(detect_stage(&text), want, "{text}");
+        }
+        for (text, want, kept) in wrappers {
+            let text = format!("{before}-{text}");
+            let want = if kept {
+                format!("{before}-{want}")
+            } else {
+                want.into()
+            };
+            assert_eq!(inner_reply(&text), want, "{text}");
+        }
+    }
+}
