@@ -125,9 +125,11 @@ struct Dfa {
     /// lower case's, and all other bytes class 0.
     classes: [u8; 256],
     /// State * classes + class -> next state. States are numbered breadth first, so
-    /// the states a walk stays in most (near the root, 0) share a few pages.
+    /// the states a walk stays in most (near the root, 0) share a few pages; those
+    /// where a literal ends come after all others.
     trans: Vec<u16>,
-    /// Per state and one past the last: where its matches start in `matches`.
+    /// Per state where a literal ends, in order, and one past the last: where its
+    /// matches start in `matches`.
     match_start: Vec<u32>,
     /// Each literal that ends in a state, as rule << 8 | length.
     matches: Vec<u32>,
@@ -195,6 +197,11 @@ fn literal_dfa(literals: &[(Vec<u8>, usize)]) -> Dfa {
             }
         }
     }
+    // The states with matches last, so the walk tells them by number alone.
+    let (plain, matching): (Vec<usize>, Vec<usize>) =
+        order.into_iter().partition(|&s| own[s].is_empty());
+    assert_eq!(plain.first(), Some(&0), "the root has no match");
+    let order = [plain, matching].concat();
     let mut number = vec![0u16; states];
     for (new, &old) in order.iter().enumerate() {
         number[old] = new as u16;
@@ -208,8 +215,10 @@ fn literal_dfa(literals: &[(Vec<u8>, usize)]) -> Dfa {
                 .iter()
                 .map(|&t| number[t as usize]),
         );
-        matches.extend(&own[old]);
-        match_start.push(matches.len() as u32);
+        if !own[old].is_empty() {
+            matches.extend(&own[old]);
+            match_start.push(matches.len() as u32);
+        }
     }
     Dfa {
         classes,

@@ -16,6 +16,8 @@ pub mod vocabulary;
 
 use std::sync::{Arc, LazyLock, OnceLock};
 
+use aho_corasick::packed::Searcher;
+
 use crate::codes;
 use crate::model::{Bucket, EnhancedCode, Event, ReplyCode, SmtpStage, Verdict};
 pub use cache::VerdictCache;
@@ -63,9 +65,9 @@ impl<'a> Diagnosis<'a> {
 /// or a failure at the greeting ("refused to talk to me", "initial server greeting").
 pub fn detect_stage(text: &str) -> Option<SmtpStage> {
     use memchr::memmem::Finder;
-    static IN_REPLY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("in reply to "));
-    static EXIM: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("mail server after "));
-    static SENDMAIL: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(">>> "));
+    const IN_REPLY: &str = "in reply to ";
+    const EXIM: &str = "mail server after ";
+    const SENDMAIL: &str = ">>> ";
     /// Phrases that name the stage outright (qmail, connection failures).
     const PHRASES: &[(&str, SmtpStage)] = &[
         ("refused to talk to me", SmtpStage::Connect),
@@ -77,36 +79,29 @@ pub fn detect_stage(text: &str) -> Option<SmtpStage> {
         ("my name was rejected", SmtpStage::Helo),
         ("failed after I sent the message", SmtpStage::Data),
     ];
+    static ANY: LazyLock<Option<Searcher>> = LazyLock::new(|| {
+        let needles = [IN_REPLY, EXIM, SENDMAIL].into_iter();
+        Searcher::new(needles.chain(PHRASES.iter().map(|(p, _)| *p)))
+    });
+    static FINDERS: LazyLock<[Finder<'static>; 3]> =
+        LazyLock::new(|| [IN_REPLY, EXIM, SENDMAIL].map(Finder::new));
     static PHRASE_FINDERS: LazyLock<Vec<Finder<'static>>> =
         LazyLock::new(|| PHRASES.iter().map(|(p, _)| Finder::new(p)).collect());
     let b = text.as_bytes();
-    let command_at = |rest: &[u8]| {
-        let word = |w: &[u8]| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w);
-        if word(b"RCPT") {
-            Some(SmtpStage::Rcpt)
-        } else if word(b"MAIL") {
-            Some(SmtpStage::Mail)
-        } else if word(b"end of DATA") || word(b"DATA") || word(b"BDAT") || word(b"pipelined DATA")
-        {
-            Some(SmtpStage::Data)
-        } else if word(b"HELO") || word(b"EHLO") || word(b"LHLO") || word(b"STARTTLS") {
-            Some(SmtpStage::Helo)
-        } else if word(b"initial connection") {
-            Some(SmtpStage::Connect)
-        } else {
-            None
-        }
-    };
-    if let Some(pos) = last_match(&IN_REPLY, b) {
-        return command_at(&b[pos + 12..]);
+    if holds_none(&ANY, b) {
+        return None;
     }
-    if let Some(pos) = EXIM.find(b)
-        && let Some(stage) = command_at(&b[pos + 18..])
+    let [in_reply, exim, sendmail] = &*FINDERS;
+    if let Some(pos) = last_match(in_reply, b) {
+        return command_at(&b[pos + IN_REPLY.len()..]);
+    }
+    if let Some(pos) = exim.find(b)
+        && let Some(stage) = command_at(&b[pos + EXIM.len()..])
     {
         return Some(stage);
     }
-    if let Some(pos) = last_match(&SENDMAIL, b)
-        && let Some(stage) = command_at(&b[pos + 4..])
+    if let Some(pos) = last_match(sendmail, b)
+        && let Some(stage) = command_at(&b[pos + SENDMAIL.len()..])
     {
         return Some(stage);
     }
@@ -115,6 +110,31 @@ pub fn detect_stage(text: &str) -> Option<SmtpStage> {
         .zip(PHRASE_FINDERS.iter())
         .find(|(_, finder)| finder.find(b).is_some())
         .map(|((_, stage), _)| *stage)
+}
+
+/// The stage of the SMTP command `rest` starts with (any case).
+fn command_at(rest: &[u8]) -> Option<SmtpStage> {
+    let word = |w: &[u8]| rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w);
+    if word(b"RCPT") {
+        Some(SmtpStage::Rcpt)
+    } else if word(b"MAIL") {
+        Some(SmtpStage::Mail)
+    } else if word(b"end of DATA") || word(b"DATA") || word(b"BDAT") || word(b"pipelined DATA") {
+        Some(SmtpStage::Data)
+    } else if word(b"HELO") || word(b"EHLO") || word(b"LHLO") || word(b"STARTTLS") {
+        Some(SmtpStage::Helo)
+    } else if word(b"initial connection") {
+        Some(SmtpStage::Connect)
+    } else {
+        None
+    }
+}
+
+/// Whether `any`, a scan for a few needles at once, finds none in `haystack`: most
+/// replies hold none of the markers sought, and one SIMD scan for all of them costs a
+/// fraction of a search for each. Without one (no SIMD here): not known, false.
+fn holds_none(any: &Option<Searcher>, haystack: &[u8]) -> bool {
+    any.as_ref().is_some_and(|any| any.find(haystack).is_none())
 }
 
 /// Where the last match of a needle starts, as `FinderRev::rfind` finds it, by
@@ -138,14 +158,20 @@ pub fn inner_reply(text: &str) -> &str {
     use memchr::memmem::Finder;
     // Built once: `str::find` with a string pattern sets up a searcher on every call,
     // which showed in profiles of the classifier.
-    static SAID: LazyLock<[Finder<'static>; 2]> = LazyLock::new(|| {
-        [
-            Finder::new(" said: "),
-            Finder::new("refused to talk to me: "),
-        ]
-    });
-    static IN_REPLY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(" (in reply to "));
-    static ARROW: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(" -> "));
+    const MARKERS: [&str; 4] = [
+        " said: ",
+        "refused to talk to me: ",
+        " (in reply to ",
+        " -> ",
+    ];
+    static ANY: LazyLock<Option<Searcher>> = LazyLock::new(|| Searcher::new(MARKERS));
+    static SAID: LazyLock<[Finder<'static>; 2]> =
+        LazyLock::new(|| [Finder::new(MARKERS[0]), Finder::new(MARKERS[1])]);
+    static IN_REPLY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(MARKERS[2]));
+    static ARROW: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(MARKERS[3]));
+    if holds_none(&ANY, text.as_bytes()) {
+        return text.trim();
+    }
     let mut inner = text;
     for marker in SAID.iter() {
         if let Some(pos) = marker.find(inner.as_bytes()) {
@@ -284,24 +310,19 @@ impl Prefilter {
     /// lookups, and two independent chains keep the core busier. The second half
     /// starts `LITERAL_MAX - 1` bytes early, so a literal that ends in it lies in it
     /// whole; a literal seen by both halves marks its rule twice, which is harmless,
-    /// and is listed once in `hits`.
+    /// and is listed once in `hits`. Out of line, so the loops have the registers to
+    /// themselves.
+    #[inline(never)]
     fn walk<L: LiteralWalk>(&self, ac: &L, text: &str, bits: &mut [u64], hits: &mut Hits) {
         let Some(start) = ac.start() else { return };
-        // `end`: just past the byte that led to `state`.
-        let mut mark = |state, end: usize| {
-            ac.ending(state, |rule, len| {
-                bits[rule / 64] |= 1 << (rule % 64);
-                if self.anchored[rule] {
-                    hits.push((rule, end - len));
-                }
-            });
-        };
         let bytes = text.as_bytes();
         if bytes.len() < 4 * LITERAL_MAX {
             let mut state = start;
             for (at, &byte) in bytes.iter().enumerate() {
                 state = ac.next(state, byte);
-                mark(state, at + 1);
+                if ac.ends_literal(state) {
+                    self.mark(ac, state, at + 1, bits, hits);
+                }
             }
         } else {
             let mid = bytes.len() / 2;
@@ -312,14 +333,40 @@ impl Prefilter {
             for (at, (&x, &y)) in first.iter().zip(second).enumerate() {
                 a = ac.next(a, x);
                 b = ac.next(b, y);
-                mark(a, at + 1);
-                mark(b, offset + at + 1);
+                if ac.ends_literal(a) {
+                    self.mark(ac, a, at + 1, bits, hits);
+                }
+                if ac.ends_literal(b) {
+                    self.mark(ac, b, offset + at + 1, bits, hits);
+                }
             }
             for (at, &y) in second.iter().enumerate().skip(first.len()) {
                 b = ac.next(b, y);
-                mark(b, offset + at + 1);
+                if ac.ends_literal(b) {
+                    self.mark(ac, b, offset + at + 1, bits, hits);
+                }
             }
         }
+    }
+
+    /// Marks the rules of the literals that end in `state`, `end` just past the byte
+    /// that led to it. Out of line: few bytes end a literal, and the walk's loop keeps
+    /// its registers for the states.
+    #[inline(never)]
+    fn mark<L: LiteralWalk>(
+        &self,
+        ac: &L,
+        state: L::State,
+        end: usize,
+        bits: &mut [u64],
+        hits: &mut Hits,
+    ) {
+        ac.ending(state, |rule, len| {
+            bits[rule / 64] |= 1 << (rule % 64);
+            if self.anchored[rule] {
+                hits.push((rule, end - len));
+            }
+        });
     }
 
     /// Words of the bit set over all rules.
@@ -343,6 +390,8 @@ trait LiteralWalk {
     type State: Copy;
     fn start(&self) -> Option<Self::State>;
     fn next(&self, state: Self::State, byte: u8) -> Self::State;
+    /// Whether some literal ends in `state`.
+    fn ends_literal(&self, state: Self::State) -> bool;
     /// Calls `found(rule, length)` for each literal that ends in `state`.
     fn ending(&self, state: Self::State, found: impl FnMut(usize, usize));
 }
@@ -361,10 +410,15 @@ impl LiteralWalk for (&aho_corasick::nfa::contiguous::NFA, &[usize]) {
         self.0.next_state(aho_corasick::Anchored::No, state, lower)
     }
 
+    fn ends_literal(&self, state: Self::State) -> bool {
+        use aho_corasick::automaton::Automaton;
+        self.0.is_special(state) && self.0.is_match(state)
+    }
+
     fn ending(&self, state: Self::State, mut found: impl FnMut(usize, usize)) {
         use aho_corasick::automaton::Automaton;
         let (ac, literal_rule) = *self;
-        if ac.is_special(state) && ac.is_match(state) {
+        if self.ends_literal(state) {
             for i in 0..ac.match_len(state) {
                 let pattern = ac.match_pattern(state, i);
                 found(literal_rule[pattern.as_usize()], ac.pattern_len(pattern));
@@ -374,7 +428,8 @@ impl LiteralWalk for (&aho_corasick::nfa::contiguous::NFA, &[usize]) {
 }
 
 /// The built-in table's literal DFA, made by `build.rs` (`literal_dfa`, which
-/// describes the parts): states are u16, the start state 0.
+/// describes the parts): states are u16, the start state 0, and those where a
+/// literal ends numbered from [`BuiltinDfa::FIRST_MATCH`] on.
 struct BuiltinDfa;
 
 macro_rules! dfa_part {
@@ -399,6 +454,10 @@ impl BuiltinDfa {
         }
         max as usize + 1
     };
+    /// The first state where a literal ends: all after it are such states, one
+    /// entry each in `MATCH_START`, which has one more past the last.
+    const FIRST_MATCH: usize =
+        Self::TRANS.len() / 2 / Self::STRIDE - (Self::MATCH_START.len() / 4 - 1);
 
     /// The little-endian u32 at index `i` of `part`.
     #[inline(always)]
@@ -410,27 +469,31 @@ impl BuiltinDfa {
 }
 
 impl LiteralWalk for BuiltinDfa {
-    type State = u16;
+    type State = usize;
 
-    fn start(&self) -> Option<u16> {
+    fn start(&self) -> Option<usize> {
         Some(0)
     }
 
     #[inline(always)]
-    fn next(&self, state: u16, byte: u8) -> u16 {
-        let at = 2 * (state as usize * Self::STRIDE + Self::CLASSES[byte as usize] as usize);
-        Self::TRANS
-            .get(at..at + 2)
-            .and_then(|b| b.try_into().ok())
-            .map_or(0, u16::from_le_bytes)
+    fn next(&self, state: usize, byte: u8) -> usize {
+        let at = 2 * (state * Self::STRIDE + Self::CLASSES[byte as usize] as usize);
+        // The table's states lead to states of its own: out of bounds is a bug.
+        let next = &Self::TRANS[at..at + 2];
+        u16::from_le_bytes([next[0], next[1]]).into()
     }
 
-    // Inlined, as the walk reads it after every byte and most states have no match:
-    // a call per byte was a third of the walk.
     #[inline(always)]
-    fn ending(&self, state: u16, mut found: impl FnMut(usize, usize)) {
-        let from = Self::u32_at(Self::MATCH_START, state as usize);
-        let to = Self::u32_at(Self::MATCH_START, state as usize + 1);
+    fn ends_literal(&self, state: usize) -> bool {
+        state >= Self::FIRST_MATCH
+    }
+
+    fn ending(&self, state: usize, mut found: impl FnMut(usize, usize)) {
+        let Some(matching) = state.checked_sub(Self::FIRST_MATCH) else {
+            return;
+        };
+        let from = Self::u32_at(Self::MATCH_START, matching);
+        let to = Self::u32_at(Self::MATCH_START, matching + 1);
         for i in from..to {
             let m = Self::u32_at(Self::MATCHES, i as usize);
             found((m >> 8) as usize, (m & 0xff) as usize);
@@ -487,6 +550,7 @@ struct Table {
     /// The rules allowed by their `class` condition, as bit sets over the rules: for
     /// a failure of no class (or another), of class 2, 4 and 5.
     class_masks: [Vec<u64>; 4],
+    enhanced_index: EnhancedIndex,
     /// Whether any rule tests the relay or the recipient domain: when none does, a
     /// verdict does not depend on them (the verdict memo leaves them out of its key).
     uses_relay: bool,
@@ -508,6 +572,7 @@ impl Table {
             }
             mask
         });
+        let enhanced_index = EnhancedIndex::new(&rules, words);
         let uses_relay = rules.iter().any(|r| r.relay.is_some());
         let uses_domain = rules.iter().any(|r| r.domain.is_some());
         Table {
@@ -515,6 +580,7 @@ impl Table {
             text_regex,
             prefilter,
             class_masks,
+            enhanced_index,
             uses_relay,
             uses_domain,
         }
@@ -660,12 +726,14 @@ impl Classifier {
             Some(5) => 3,
             _ => 0,
         }];
-        for ((word, ungated), allowed) in candidates
+        let enhanced = table.enhanced_index.allowed(d.enhanced_code);
+        for (i, ((word, ungated), allowed)) in candidates
             .iter_mut()
             .zip(&table.prefilter.ungated)
             .zip(mask)
+            .enumerate()
         {
-            *word = (*word | ungated) & allowed;
+            *word = (*word | ungated) & allowed & enhanced(i);
         }
         let candidates = &*candidates;
         let set_bits = candidates.iter().enumerate().flat_map(|(w, &bits)| {
@@ -785,6 +853,57 @@ impl Classifier {
             parts.push(format!("domain {domain}"));
         }
         parts.join(", ")
+    }
+}
+
+/// The rules an enhanced code can satisfy, by its class and subject: most rules test
+/// the enhanced code alone, and one bit-set AND rules out those of other subjects,
+/// which the walk over the rules would otherwise visit one by one. It only rules out:
+/// [`conditions_hold`] still tests the survivors.
+struct EnhancedIndex {
+    /// The rules with an `enhanced` condition, as a bit set.
+    conditional: Vec<u64>,
+    /// (class, subject) -> the rules with a pattern that may match a code of that
+    /// class and subject.
+    by_subject: rustc_hash::FxHashMap<(u8, u16), Vec<u64>>,
+}
+
+impl EnhancedIndex {
+    fn new(rules: &[Rule], words: usize) -> EnhancedIndex {
+        use rules::EnhancedPattern;
+        let mut conditional = vec![0u64; words];
+        let mut by_subject = rustc_hash::FxHashMap::default();
+        for (i, rule) in rules.iter().enumerate() {
+            for pattern in &rule.enhanced {
+                conditional[i / 64] |= 1 << (i % 64);
+                let (class, subject) = match *pattern {
+                    EnhancedPattern::Exact(class, subject, _)
+                    | EnhancedPattern::Subject(class, subject) => (class, subject),
+                    EnhancedPattern::Range(lo, _) => (Some(lo.class), lo.subject),
+                };
+                // No class: any of the three.
+                for class in [2, 4, 5]
+                    .into_iter()
+                    .filter(|c| class.is_none_or(|k| k == *c))
+                {
+                    let mask = by_subject
+                        .entry((class, subject))
+                        .or_insert_with(|| vec![0u64; words]);
+                    mask[i / 64] |= 1 << (i % 64);
+                }
+            }
+        }
+        EnhancedIndex {
+            conditional,
+            by_subject,
+        }
+    }
+
+    /// Word `i` of the bit set of rules a failure with `code` may satisfy: those of
+    /// its class and subject, and those with no `enhanced` condition.
+    fn allowed(&self, code: Option<EnhancedCode>) -> impl Fn(usize) -> u64 {
+        let subject = code.and_then(|e| self.by_subject.get(&(e.class, e.subject)));
+        move |i| !self.conditional[i] | subject.map_or(0, |mask| mask[i])
     }
 }
 

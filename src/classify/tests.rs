@@ -546,3 +546,74 @@ fn builtin_literal_dfa_finds_what_the_nfa_finds() {
     }
     assert!(found > 1000, "{found}");
 }
+
+/// The enhanced-code index rules out a rule only when no pattern of its `enhanced`
+/// condition matches the code: for every code of subjects 0 to 9, with or without a
+/// code, each rule whose condition holds is kept.
+#[test]
+fn the_enhanced_index_keeps_every_rule_whose_condition_holds() {
+    let c = Classifier::builtin();
+    let table = c.table();
+    let kept = |allowed: &dyn Fn(usize) -> u64, i: usize| allowed(i / 64) >> (i % 64) & 1 == 1;
+    let mut ruled_out = 0;
+    let codes = [2, 4, 5].into_iter().flat_map(|class| {
+        (0..10).flat_map(move |subject| {
+            (0..1000).map(move |detail| EnhancedCode::new(class, subject, detail))
+        })
+    });
+    for code in codes.chain([None]) {
+        let allowed = table.enhanced_index.allowed(code);
+        for (i, rule) in table.rules.iter().enumerate() {
+            let holds = rule.enhanced.is_empty()
+                || code.is_some_and(|e| rule.enhanced.iter().any(|p| p.matches(e)));
+            assert!(!holds || kept(&allowed, i), "{} on {code:?}", rule.id);
+            ruled_out += usize::from(!kept(&allowed, i));
+        }
+    }
+    assert!(ruled_out > 1_000_000, "{ruled_out}");
+}
+
+/// `detect_stage` and `inner_reply` search a text only when one scan for all their
+/// needles finds one: each needle alone is still found, at the start and at the end of
+/// texts from a few bytes (too short for the SIMD scan) to a few hundred.
+#[test]
+fn one_scan_for_all_needles_misses_none() {
+    let stages = [
+        ("in reply to ", "RCPT TO command", Some(SmtpStage::Rcpt)),
+        ("mail server after ", "MAIL FROM", Some(SmtpStage::Mail)),
+        (">>> ", "DATA", Some(SmtpStage::Data)),
+        ("refused to talk to me", "", Some(SmtpStage::Connect)),
+        ("initial server greeting", "", Some(SmtpStage::Connect)),
+        ("after initial connection", "", Some(SmtpStage::Connect)),
+        ("does not like recipient", "", Some(SmtpStage::Rcpt)),
+        ("does not like sender", "", Some(SmtpStage::Mail)),
+        ("sender was rejected", "", Some(SmtpStage::Mail)),
+        ("my name was rejected", "", Some(SmtpStage::Helo)),
+        ("failed after I sent the message", "", Some(SmtpStage::Data)),
+        ("In Reply To ", "RCPT", None),
+    ];
+    // (text, inner reply, whether the inner reply keeps what comes before the text)
+    let wrappers = [
+        ("host a said: 550 x", "550 x", false),
+        ("host a refused to talk to me: 554 no", "554 no", false),
+        ("Remote server returned x -> 550 y", "550 y", false),
+        ("550 x (in reply to RCPT TO command)", "550 x", true),
+        ("550 x -(in reply to", "550 x -(in reply to", true),
+    ];
+    for pad in [0, 1, 5, 16, 33, 100, 300] {
+        let before = "x".repeat(pad);
+        for (needle, command, want) in stages {
+            let text = format!("{before}{needle}{command}");
+            assert_eq!(detect_stage(&text), want, "{text}");
+        }
+        for (text, want, kept) in wrappers {
+            let text = format!("{before}-{text}");
+            let want = if kept {
+                format!("{before}-{want}")
+            } else {
+                want.into()
+            };
+            assert_eq!(inner_reply(&text), want, "{text}");
+        }
+    }
+}
