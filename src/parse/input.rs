@@ -49,11 +49,11 @@ impl Opened {
 
 /// Opens a path (or `-`), transparently decompressing gzip.
 pub fn open(path: &Path) -> io::Result<Opened> {
-    let is_stdin = path == Path::new("-");
+    let is_stdin = is_stdin(path);
     let name = if is_stdin {
         "<stdin>".to_string()
     } else {
-        path.display().to_string()
+        display_name(path)
     };
     let stdin: Box<dyn Read + Send> = Box::new(io::stdin());
     let (raw, mtime, size) = if is_stdin {
@@ -121,6 +121,18 @@ pub fn open(path: &Path) -> io::Result<Opened> {
         compressed,
         size,
     })
+}
+
+/// Whether the path names standard input: `-` (as paths compare, so `-/` too).
+fn is_stdin(path: &Path) -> bool {
+    // Comparing by components walks the path; only one that starts as `-` can match.
+    path.as_os_str().as_encoded_bytes().starts_with(b"-") && path == Path::new("-")
+}
+
+/// The path as `Path::display` shows it, without the formatting machinery (which
+/// walked every path twice, counting its characters for padding).
+fn display_name(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
 }
 
 /// Copies up to `n` bytes from the front of the reader without consuming them; when
@@ -230,7 +242,7 @@ fn year_month_of(time: std::time::SystemTime) -> Option<(i32, u32)> {
 pub fn expand(paths: &[PathBuf]) -> Vec<io::Result<PathBuf>> {
     let mut out = Vec::new();
     for path in paths {
-        if path != Path::new("-") && path.is_dir() {
+        if !is_stdin(path) && path.is_dir() {
             walk(path, &mut out);
         } else {
             out.push(Ok(path.clone()));
@@ -291,6 +303,31 @@ mod tests {
         let mut out = Vec::new();
         opened.into_reader().read_to_end(&mut out).unwrap();
         out
+    }
+
+    #[test]
+    fn names_and_stdin_as_paths_show_and_compare() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        use std::path::Path;
+        for raw in [
+            &b"-"[..],
+            b"-/",
+            b"./-",
+            b"-x",
+            b"/tmp/a.eml",
+            b"caf\xc3\xa9",
+            b"bad\xff\xfeend",
+            b"\xe2\x82",
+        ] {
+            let path = Path::new(OsStr::from_bytes(raw));
+            assert_eq!(
+                super::display_name(path),
+                path.display().to_string(),
+                "{raw:?}"
+            );
+            assert_eq!(super::is_stdin(path), path == Path::new("-"), "{raw:?}");
+        }
     }
 
     /// Small files are read whole into the head; compressed and big ones are read on
