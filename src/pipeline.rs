@@ -87,9 +87,10 @@ pub fn run(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunR
 fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunResult {
     let mut inputs = Vec::new();
     let mut input_errors = 0;
-    let mut planned = Vec::new();
-    let mut paths = Vec::new();
-    for path in input::expand(&options.paths) {
+    let expanded = input::expand(&options.paths);
+    let mut planned = Vec::with_capacity(expanded.len());
+    let mut paths = Vec::with_capacity(expanded.len());
+    for path in expanded {
         match path {
             Ok(path) => paths.push(path),
             Err(e) => {
