@@ -384,10 +384,13 @@ fn plan(
             }
         }
     };
-    let first_time = if format.name() == postfix::NAME {
-        first_timestamp(&opened)
+    // Only a Postfix log's year-less times need the file's (which takes a date
+    // computation per file of a folder of emails otherwise).
+    let (mtime, first_time) = if format.name() == postfix::NAME {
+        let mtime = opened.year_month();
+        (mtime, first_timestamp(&opened.head, mtime))
     } else {
-        None
+        (None, None)
     };
     // Standard input or a pipe is read once: it stays open from sniffing.
     let read_once = opened.size.is_none();
@@ -414,16 +417,16 @@ fn plan(
         path: path.to_path_buf(),
         format,
         first_time,
-        mtime: opened.mtime,
+        mtime,
         kept: read_once.then_some(opened),
         content,
         pooled,
     })
 }
 
-fn first_timestamp(opened: &Opened) -> Option<Timestamp> {
-    let mut years = postfix::line::YearGuess::infer(opened.mtime);
-    parse::split_lf(&opened.head).take(100).find_map(|raw| {
+fn first_timestamp(head: &[u8], mtime: Option<(i32, u32)>) -> Option<Timestamp> {
+    let mut years = postfix::line::YearGuess::infer(mtime);
+    parse::split_lf(head).take(100).find_map(|raw| {
         postfix::parse_syslog_line(parse::trim_line_end(raw), &mut years)
             .and_then(|l: LogLine<'_>| l.time)
     })

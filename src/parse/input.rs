@@ -28,8 +28,8 @@ pub struct Opened {
     pub head: Vec<u8>,
     /// `head` is the whole content: a small uncompressed file, read at once.
     whole: bool,
-    /// (year, month) of the file's modification time, for syslog years.
-    pub mtime: Option<(i32, u32)>,
+    /// The file's modification time, which a syslog's year-less times may need.
+    modified: Option<std::time::SystemTime>,
     pub compressed: bool,
     /// Size on disk; `None` for standard input, pipes and devices, which cannot be
     /// opened a second time.
@@ -37,6 +37,11 @@ pub struct Opened {
 }
 
 impl Opened {
+    /// (year, month) of the file's modification time, for syslog years.
+    pub fn year_month(&self) -> Option<(i32, u32)> {
+        self.modified.and_then(year_month_of)
+    }
+
     /// The content from its start.
     pub fn into_reader(self) -> Box<dyn BufRead + Send> {
         if self.whole {
@@ -56,7 +61,7 @@ pub fn open(path: &Path) -> io::Result<Opened> {
         display_name(path)
     };
     let stdin: Box<dyn Read + Send> = Box::new(io::stdin());
-    let (raw, mtime, size) = if is_stdin {
+    let (raw, modified, size) = if is_stdin {
         (stdin, None, None)
     } else {
         let file = File::open(path)?;
@@ -67,7 +72,7 @@ pub fn open(path: &Path) -> io::Result<Opened> {
                 "is a directory",
             ));
         }
-        let mtime = meta.modified().ok().and_then(year_month_of);
+        let modified = meta.modified().ok();
         // Progress only for inputs big enough to take a while.
         let raw: Box<dyn Read + Send> = if meta.len() > BUFFER as u64 && show_progress() {
             Box::new(Progress::new(file, name.clone(), meta.len()))
@@ -75,7 +80,7 @@ pub fn open(path: &Path) -> io::Result<Opened> {
             Box::new(file)
         };
         // A pipe or device (`<(zcat log.gz)`) has no size and cannot be read twice.
-        (raw, mtime, meta.is_file().then_some(meta.len()))
+        (raw, modified, meta.is_file().then_some(meta.len()))
     };
     // A small file (an email in a folder) is read whole, straight into the head: no
     // buffer to fill and copy out of, one allocation and one read per file. As many
@@ -91,7 +96,7 @@ pub fn open(path: &Path) -> io::Result<Opened> {
                 reader: Box::new(io::empty()),
                 head: bytes,
                 whole: true,
-                mtime,
+                modified,
                 compressed: false,
                 size,
             });
@@ -117,7 +122,7 @@ pub fn open(path: &Path) -> io::Result<Opened> {
         reader,
         head,
         whole: false,
-        mtime,
+        modified,
         compressed,
         size,
     })
@@ -130,9 +135,13 @@ fn is_stdin(path: &Path) -> bool {
 }
 
 /// The path as `Path::display` shows it, without the formatting machinery (which
-/// walked every path twice, counting its characters for padding).
+/// walked every path twice, counting its characters for padding); a UTF-8 path (the
+/// usual) is checked by `str::from_utf8`, quicker than the lossy walk.
 fn display_name(path: &Path) -> String {
-    path.to_string_lossy().into_owned()
+    match path.to_str() {
+        Some(name) => name.to_owned(),
+        None => path.to_string_lossy().into_owned(),
+    }
 }
 
 /// Copies up to `n` bytes from the front of the reader without consuming them; when
