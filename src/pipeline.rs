@@ -367,12 +367,12 @@ fn plan(
     let format = match options.format {
         Some(f) => f,
         None => {
-            if opened.head.is_empty() {
+            if opened.sniff_head().is_empty() {
                 // An empty file holds nothing to mis-detect; read it as the first format
                 // so it is still listed with zero lines.
                 parse::FORMATS[0]
             } else {
-                parse::detect(&opened.head).ok_or_else(|| {
+                parse::detect(opened.sniff_head()).ok_or_else(|| {
                     (
                         name.clone(),
                         format!(
@@ -388,14 +388,14 @@ fn plan(
     // computation per file of a folder of emails otherwise).
     let (mtime, first_time) = if format.name() == postfix::NAME {
         let mtime = opened.year_month();
-        (mtime, first_timestamp(&opened.head, mtime))
+        (mtime, first_timestamp(opened.sniff_head(), mtime))
     } else {
         (None, None)
     };
     // Standard input or a pipe is read once: it stays open from sniffing.
     let read_once = opened.size.is_none();
-    // A head shorter than the sniffing window is the whole (decompressed) file.
-    let small = !read_once && opened.head.len() < input::SNIFF_BYTES;
+    // A file whose head is all of it is small enough to keep, or to pool.
+    let small = !read_once && opened.head_is_all();
     let pooled = if small {
         Some(opened.head.len())
     } else {

@@ -25,8 +25,10 @@ pub struct Opened {
     pub name: String,
     /// The content from its start, unless `whole` (see [`Opened::into_reader`]).
     reader: Box<dyn BufRead + Send>,
+    /// The content's first [`SNIFF_BYTES`], or all of it when `whole`.
     pub head: Vec<u8>,
-    /// `head` is the whole content: a small uncompressed file, read at once.
+    /// `head` is the whole content: an uncompressed file of up to [`BUFFER`] bytes,
+    /// read at once.
     whole: bool,
     /// The file's modification time, which a syslog's year-less times may need.
     modified: Option<std::time::SystemTime>,
@@ -40,6 +42,17 @@ impl Opened {
     /// (year, month) of the file's modification time, for syslog years.
     pub fn year_month(&self) -> Option<(i32, u32)> {
         self.modified.and_then(year_month_of)
+    }
+
+    /// The bytes formats are detected by: the head's first [`SNIFF_BYTES`].
+    pub fn sniff_head(&self) -> &[u8] {
+        &self.head[..self.head.len().min(SNIFF_BYTES)]
+    }
+
+    /// Whether `head` holds the whole (decompressed) content: a file read at once, or
+    /// one that ended within the sniffing window.
+    pub fn head_is_all(&self) -> bool {
+        self.whole || self.head.len() < SNIFF_BYTES
     }
 
     /// The content from its start.
@@ -82,12 +95,13 @@ pub fn open(path: &Path) -> io::Result<Opened> {
         // A pipe or device (`<(zcat log.gz)`) has no size and cannot be read twice.
         (raw, modified, meta.is_file().then_some(meta.len()))
     };
-    // A small file (an email in a folder) is read whole, straight into the head: no
-    // buffer to fill and copy out of, one allocation and one read per file. As many
+    // A file that fits a read buffer (an email in a folder, or one with a big
+    // attachment) is read whole, straight into the head: no buffer to fill and copy
+    // out of, one allocation and one read per file, and none again to parse it. As many
     // bytes as it had when opened: one growing meanwhile is read up to there. A size
     // of 0 may be a pseudo-file with content (/proc): read as any other.
     let mut raw = raw;
-    if let Some(n) = size.filter(|&n| n > 0 && n < SNIFF_BYTES as u64) {
+    if let Some(n) = size.filter(|&n| n > 0 && n <= BUFFER as u64) {
         let mut bytes = Vec::with_capacity(n as usize);
         raw.by_ref().take(n).read_to_end(&mut bytes)?;
         if !bytes.starts_with(&GZIP_MAGIC) {
@@ -313,7 +327,7 @@ fn file_name_bytes(path: &Path) -> &[u8] {
 mod tests {
     use std::io::{Read, Write};
 
-    use super::{SNIFF_BYTES, open};
+    use super::{BUFFER, SNIFF_BYTES, open};
 
     fn read_all(opened: super::Opened) -> Vec<u8> {
         let mut out = Vec::new();
@@ -346,20 +360,31 @@ mod tests {
         }
     }
 
-    /// Small files are read whole into the head; compressed and big ones are read on
-    /// from where sniffing stopped. Either way the reader gives the whole content.
+    /// Files of up to a read buffer are read whole into the head; compressed and bigger
+    /// ones are read on from where sniffing stopped. Either way the reader gives the whole content.
     #[test]
     fn the_head_and_the_reader_give_the_content() {
         let dir = std::env::temp_dir().join(format!("bouncex-input-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let small = b"Subject: x\n\nbody\n".to_vec();
         let big: Vec<u8> = (0..SNIFF_BYTES * 3).map(|i| b"abcdefgh\n"[i % 9]).collect();
+        let huge: Vec<u8> = (0..BUFFER + 9).map(|i| b"abcdefgh\n"[i % 9]).collect();
         let empty = Vec::new();
-        for (name, content) in [("small.eml", &small), ("big.log", &big), ("empty", &empty)] {
+        let files = [
+            ("small.eml", &small),
+            ("big.log", &big),
+            ("huge.log", &huge),
+            ("empty", &empty),
+        ];
+        for (name, content) in files {
             let path = dir.join(name);
             std::fs::write(&path, content).unwrap();
             let opened = open(&path).unwrap();
-            assert_eq!(opened.head, content[..content.len().min(SNIFF_BYTES)]);
+            assert_eq!(
+                opened.sniff_head(),
+                &content[..content.len().min(SNIFF_BYTES)]
+            );
+            assert_eq!(opened.head_is_all(), content.len() <= BUFFER, "{name}");
             assert!(!opened.compressed);
             assert_eq!(&read_all(opened), content, "{name}");
             let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -368,7 +393,15 @@ mod tests {
             std::fs::write(&path, gz.finish().unwrap()).unwrap();
             let opened = open(&path).unwrap();
             assert!(opened.compressed, "{name}.gz");
-            assert_eq!(opened.head, content[..content.len().min(SNIFF_BYTES)]);
+            assert_eq!(
+                opened.sniff_head(),
+                &content[..content.len().min(SNIFF_BYTES)]
+            );
+            assert_eq!(
+                opened.head_is_all(),
+                content.len() < SNIFF_BYTES,
+                "{name}.gz"
+            );
             assert_eq!(&read_all(opened), content, "{name}.gz");
         }
         std::fs::remove_dir_all(&dir).unwrap();
