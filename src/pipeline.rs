@@ -49,7 +49,8 @@ struct Planned {
     first_time: Option<Timestamp>,
     mtime: Option<(i32, u32)>,
     /// Standard input or a pipe cannot be reopened: it stays open from sniffing.
-    kept: Option<Opened>,
+    /// Boxed: the plans of a folder of files are many, their open inputs none.
+    kept: Option<Box<Opened>>,
     /// A small file of a stateless format read whole while sniffing, so it is not
     /// opened and read a second time (a Maildir of thousands of bounces).
     content: Option<Vec<u8>>,
@@ -85,9 +86,11 @@ pub fn run(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunR
 }
 
 fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunResult {
-    let mut inputs = Vec::new();
     let mut input_errors = 0;
     let expanded = input::expand(&options.paths);
+    // Every path gets its row. Lists of ten thousand files' rows and plans are sized
+    // up front: grown by doubling, each copy lands in fresh memory.
+    let mut inputs = Vec::with_capacity(expanded.len());
     let mut planned = Vec::with_capacity(expanded.len());
     let mut paths = Vec::with_capacity(expanded.len());
     for path in expanded {
@@ -134,7 +137,8 @@ fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> Ru
             // results are passed on in input order. A big file (an mbox, a large
             // export), or one alone, is streamed straight into the sink below, using
             // the threads itself where its format can.
-            let mut jobs = vec![FileJob::from(p)];
+            let mut jobs = Vec::with_capacity(planned.len() + 1);
+            jobs.push(FileJob::from(p));
             while let Some(next) = planned.next_if(pooled) {
                 jobs.push(FileJob::from(next));
             }
@@ -418,7 +422,7 @@ fn plan(
         format,
         first_time,
         mtime,
-        kept: read_once.then_some(opened),
+        kept: read_once.then(|| Box::new(opened)),
         content,
         pooled,
     })
