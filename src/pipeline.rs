@@ -49,7 +49,8 @@ struct Planned {
     first_time: Option<Timestamp>,
     mtime: Option<(i32, u32)>,
     /// Standard input or a pipe cannot be reopened: it stays open from sniffing.
-    kept: Option<Opened>,
+    /// Boxed: the plans of a folder of files are many, their open inputs none.
+    kept: Option<Box<Opened>>,
     /// A small file of a stateless format read whole while sniffing, so it is not
     /// opened and read a second time (a Maildir of thousands of bounces).
     content: Option<Vec<u8>>,
@@ -85,11 +86,14 @@ pub fn run(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunR
 }
 
 fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> RunResult {
-    let mut inputs = Vec::new();
     let mut input_errors = 0;
-    let mut planned = Vec::new();
-    let mut paths = Vec::new();
-    for path in input::expand(&options.paths) {
+    let expanded = input::expand(&options.paths);
+    // Every path gets its row. Lists of ten thousand files' rows and plans are sized
+    // up front: grown by doubling, each copy lands in fresh memory.
+    let mut inputs = Vec::with_capacity(expanded.len());
+    let mut planned = Vec::with_capacity(expanded.len());
+    let mut paths = Vec::with_capacity(expanded.len());
+    for path in expanded {
         match path {
             Ok(path) => paths.push(path),
             Err(e) => {
@@ -133,7 +137,8 @@ fn run_inner(options: &RunOptions, ctx: &Context<'_>, sink: &mut dyn Sink) -> Ru
             // results are passed on in input order. A big file (an mbox, a large
             // export), or one alone, is streamed straight into the sink below, using
             // the threads itself where its format can.
-            let mut jobs = vec![FileJob::from(p)];
+            let mut jobs = Vec::with_capacity(planned.len() + 1);
+            jobs.push(FileJob::from(p));
             while let Some(next) = planned.next_if(pooled) {
                 jobs.push(FileJob::from(next));
             }
@@ -366,12 +371,12 @@ fn plan(
     let format = match options.format {
         Some(f) => f,
         None => {
-            if opened.head.is_empty() {
+            if opened.sniff_head().is_empty() {
                 // An empty file holds nothing to mis-detect; read it as the first format
                 // so it is still listed with zero lines.
                 parse::FORMATS[0]
             } else {
-                parse::detect(&opened.head).ok_or_else(|| {
+                parse::detect(opened.sniff_head()).ok_or_else(|| {
                     (
                         name.clone(),
                         format!(
@@ -383,15 +388,18 @@ fn plan(
             }
         }
     };
-    let first_time = if format.name() == postfix::NAME {
-        first_timestamp(&opened)
+    // Only a Postfix log's year-less times need the file's (which takes a date
+    // computation per file of a folder of emails otherwise).
+    let (mtime, first_time) = if format.name() == postfix::NAME {
+        let mtime = opened.year_month();
+        (mtime, first_timestamp(opened.sniff_head(), mtime))
     } else {
-        None
+        (None, None)
     };
     // Standard input or a pipe is read once: it stays open from sniffing.
     let read_once = opened.size.is_none();
-    // A head shorter than the sniffing window is the whole (decompressed) file.
-    let small = !read_once && opened.head.len() < input::SNIFF_BYTES;
+    // A file whose head is all of it is small enough to keep, or to pool.
+    let small = !read_once && opened.head_is_all();
     let pooled = if small {
         Some(opened.head.len())
     } else {
@@ -413,16 +421,16 @@ fn plan(
         path: path.to_path_buf(),
         format,
         first_time,
-        mtime: opened.mtime,
-        kept: read_once.then_some(opened),
+        mtime,
+        kept: read_once.then(|| Box::new(opened)),
         content,
         pooled,
     })
 }
 
-fn first_timestamp(opened: &Opened) -> Option<Timestamp> {
-    let mut years = postfix::line::YearGuess::infer(opened.mtime);
-    parse::split_lf(&opened.head).take(100).find_map(|raw| {
+fn first_timestamp(head: &[u8], mtime: Option<(i32, u32)>) -> Option<Timestamp> {
+    let mut years = postfix::line::YearGuess::infer(mtime);
+    parse::split_lf(head).take(100).find_map(|raw| {
         postfix::parse_syslog_line(parse::trim_line_end(raw), &mut years)
             .and_then(|l: LogLine<'_>| l.time)
     })

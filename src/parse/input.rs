@@ -25,11 +25,13 @@ pub struct Opened {
     pub name: String,
     /// The content from its start, unless `whole` (see [`Opened::into_reader`]).
     reader: Box<dyn BufRead + Send>,
+    /// The content's first [`SNIFF_BYTES`], or all of it when `whole`.
     pub head: Vec<u8>,
-    /// `head` is the whole content: a small uncompressed file, read at once.
+    /// `head` is the whole content: an uncompressed file of up to [`BUFFER`] bytes,
+    /// read at once.
     whole: bool,
-    /// (year, month) of the file's modification time, for syslog years.
-    pub mtime: Option<(i32, u32)>,
+    /// The file's modification time, which a syslog's year-less times may need.
+    modified: Option<std::time::SystemTime>,
     pub compressed: bool,
     /// Size on disk; `None` for standard input, pipes and devices, which cannot be
     /// opened a second time.
@@ -37,6 +39,22 @@ pub struct Opened {
 }
 
 impl Opened {
+    /// (year, month) of the file's modification time, for syslog years.
+    pub fn year_month(&self) -> Option<(i32, u32)> {
+        self.modified.and_then(year_month_of)
+    }
+
+    /// The bytes formats are detected by: the head's first [`SNIFF_BYTES`].
+    pub fn sniff_head(&self) -> &[u8] {
+        &self.head[..self.head.len().min(SNIFF_BYTES)]
+    }
+
+    /// Whether `head` holds the whole (decompressed) content: a file read at once, or
+    /// one that ended within the sniffing window.
+    pub fn head_is_all(&self) -> bool {
+        self.whole || self.head.len() < SNIFF_BYTES
+    }
+
     /// The content from its start.
     pub fn into_reader(self) -> Box<dyn BufRead + Send> {
         if self.whole {
@@ -49,14 +67,14 @@ impl Opened {
 
 /// Opens a path (or `-`), transparently decompressing gzip.
 pub fn open(path: &Path) -> io::Result<Opened> {
-    let is_stdin = path == Path::new("-");
+    let is_stdin = is_stdin(path);
     let name = if is_stdin {
         "<stdin>".to_string()
     } else {
-        path.display().to_string()
+        display_name(path)
     };
     let stdin: Box<dyn Read + Send> = Box::new(io::stdin());
-    let (raw, mtime, size) = if is_stdin {
+    let (raw, modified, size) = if is_stdin {
         (stdin, None, None)
     } else {
         let file = File::open(path)?;
@@ -67,7 +85,7 @@ pub fn open(path: &Path) -> io::Result<Opened> {
                 "is a directory",
             ));
         }
-        let mtime = meta.modified().ok().and_then(year_month_of);
+        let modified = meta.modified().ok();
         // Progress only for inputs big enough to take a while.
         let raw: Box<dyn Read + Send> = if meta.len() > BUFFER as u64 && show_progress() {
             Box::new(Progress::new(file, name.clone(), meta.len()))
@@ -75,14 +93,15 @@ pub fn open(path: &Path) -> io::Result<Opened> {
             Box::new(file)
         };
         // A pipe or device (`<(zcat log.gz)`) has no size and cannot be read twice.
-        (raw, mtime, meta.is_file().then_some(meta.len()))
+        (raw, modified, meta.is_file().then_some(meta.len()))
     };
-    // A small file (an email in a folder) is read whole, straight into the head: no
-    // buffer to fill and copy out of, one allocation and one read per file. As many
+    // A file that fits a read buffer (an email in a folder, or one with a big
+    // attachment) is read whole, straight into the head: no buffer to fill and copy
+    // out of, one allocation and one read per file, and none again to parse it. As many
     // bytes as it had when opened: one growing meanwhile is read up to there. A size
     // of 0 may be a pseudo-file with content (/proc): read as any other.
     let mut raw = raw;
-    if let Some(n) = size.filter(|&n| n > 0 && n < SNIFF_BYTES as u64) {
+    if let Some(n) = size.filter(|&n| n > 0 && n <= BUFFER as u64) {
         let mut bytes = Vec::with_capacity(n as usize);
         raw.by_ref().take(n).read_to_end(&mut bytes)?;
         if !bytes.starts_with(&GZIP_MAGIC) {
@@ -91,7 +110,7 @@ pub fn open(path: &Path) -> io::Result<Opened> {
                 reader: Box::new(io::empty()),
                 head: bytes,
                 whole: true,
-                mtime,
+                modified,
                 compressed: false,
                 size,
             });
@@ -117,10 +136,26 @@ pub fn open(path: &Path) -> io::Result<Opened> {
         reader,
         head,
         whole: false,
-        mtime,
+        modified,
         compressed,
         size,
     })
+}
+
+/// Whether the path names standard input: `-` (as paths compare, so `-/` too).
+fn is_stdin(path: &Path) -> bool {
+    // Comparing by components walks the path; only one that starts as `-` can match.
+    path.as_os_str().as_encoded_bytes().starts_with(b"-") && path == Path::new("-")
+}
+
+/// The path as `Path::display` shows it, without the formatting machinery (which
+/// walked every path twice, counting its characters for padding); a UTF-8 path (the
+/// usual) is checked by `str::from_utf8`, quicker than the lossy walk.
+fn display_name(path: &Path) -> String {
+    match path.to_str() {
+        Some(name) => name.to_owned(),
+        None => path.to_string_lossy().into_owned(),
+    }
 }
 
 /// Copies up to `n` bytes from the front of the reader without consuming them; when
@@ -230,7 +265,7 @@ fn year_month_of(time: std::time::SystemTime) -> Option<(i32, u32)> {
 pub fn expand(paths: &[PathBuf]) -> Vec<io::Result<PathBuf>> {
     let mut out = Vec::new();
     for path in paths {
-        if path != Path::new("-") && path.is_dir() {
+        if !is_stdin(path) && path.is_dir() {
             walk(path, &mut out);
         } else {
             out.push(Ok(path.clone()));
@@ -251,28 +286,28 @@ fn walk(dir: &Path, out: &mut Vec<io::Result<PathBuf>>) {
         }
     };
     // The entry's type comes with the listing: no stat per file, except for a
-    // symbolic link, which is followed. Its name does too: entries of one folder are
-    // sorted by it, sparing `Path::file_name` (a walk over the path's components) in
-    // every comparison, which in a Maildir of ten thousand emails took longer than
-    // listing it.
-    let mut paths: Vec<(std::ffi::OsString, PathBuf, bool)> = entries
+    // symbolic link, which is followed. Entries are sorted by their paths' bytes: they
+    // all start with the folder's, so that orders them by name, with no name of their
+    // own to allocate and no walk over the paths' components in every comparison
+    // (which in a Maildir of ten thousand emails took longer than listing it).
+    let mut paths: Vec<(PathBuf, bool)> = entries
         .filter_map(|e| {
             let e = e.ok()?;
-            let name = e.file_name();
-            if name.as_encoded_bytes().starts_with(b".") {
+            let path = e.path();
+            if file_name_bytes(&path).starts_with(b".") {
                 return None;
             }
-            let path = e.path();
             let is_dir = match e.file_type() {
                 Ok(t) if t.is_symlink() => path.is_dir(),
                 Ok(t) => t.is_dir(),
                 Err(_) => path.is_dir(),
             };
-            Some((name, path, is_dir))
+            Some((path, is_dir))
         })
         .collect();
-    paths.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    for (_, path, is_dir) in paths {
+    paths.sort_unstable_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
+    out.reserve(paths.len());
+    for (path, is_dir) in paths {
         if is_dir {
             walk(&path, out);
         } else {
@@ -281,11 +316,18 @@ fn walk(dir: &Path, out: &mut Vec<io::Result<PathBuf>>) {
     }
 }
 
+/// The last component of a folder entry's path, its name: the bytes after the last
+/// slash (a name has none), without `Path::file_name`'s walk over the components.
+fn file_name_bytes(path: &Path) -> &[u8] {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    memchr::memrchr(b'/', bytes).map_or(bytes, |slash| &bytes[slash + 1..])
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::{Read, Write};
 
-    use super::{SNIFF_BYTES, open};
+    use super::{BUFFER, SNIFF_BYTES, open};
 
     fn read_all(opened: super::Opened) -> Vec<u8> {
         let mut out = Vec::new();
@@ -293,20 +335,56 @@ mod tests {
         out
     }
 
-    /// Small files are read whole into the head; compressed and big ones are read on
-    /// from where sniffing stopped. Either way the reader gives the whole content.
+    #[test]
+    fn names_and_stdin_as_paths_show_and_compare() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        use std::path::Path;
+        for raw in [
+            &b"-"[..],
+            b"-/",
+            b"./-",
+            b"-x",
+            b"/tmp/a.eml",
+            b"caf\xc3\xa9",
+            b"bad\xff\xfeend",
+            b"\xe2\x82",
+        ] {
+            let path = Path::new(OsStr::from_bytes(raw));
+            assert_eq!(
+                super::display_name(path),
+                path.display().to_string(),
+                "{raw:?}"
+            );
+            assert_eq!(super::is_stdin(path), path == Path::new("-"), "{raw:?}");
+        }
+    }
+
+    /// Files of up to a read buffer are read whole into the head; compressed and bigger
+    /// ones are read on from where sniffing stopped. Either way the reader gives the whole content.
     #[test]
     fn the_head_and_the_reader_give_the_content() {
         let dir = std::env::temp_dir().join(format!("bouncex-input-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let small = b"Subject: x\n\nbody\n".to_vec();
         let big: Vec<u8> = (0..SNIFF_BYTES * 3).map(|i| b"abcdefgh\n"[i % 9]).collect();
+        let huge: Vec<u8> = (0..BUFFER + 9).map(|i| b"abcdefgh\n"[i % 9]).collect();
         let empty = Vec::new();
-        for (name, content) in [("small.eml", &small), ("big.log", &big), ("empty", &empty)] {
+        let files = [
+            ("small.eml", &small),
+            ("big.log", &big),
+            ("huge.log", &huge),
+            ("empty", &empty),
+        ];
+        for (name, content) in files {
             let path = dir.join(name);
             std::fs::write(&path, content).unwrap();
             let opened = open(&path).unwrap();
-            assert_eq!(opened.head, content[..content.len().min(SNIFF_BYTES)]);
+            assert_eq!(
+                opened.sniff_head(),
+                &content[..content.len().min(SNIFF_BYTES)]
+            );
+            assert_eq!(opened.head_is_all(), content.len() <= BUFFER, "{name}");
             assert!(!opened.compressed);
             assert_eq!(&read_all(opened), content, "{name}");
             let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -315,7 +393,15 @@ mod tests {
             std::fs::write(&path, gz.finish().unwrap()).unwrap();
             let opened = open(&path).unwrap();
             assert!(opened.compressed, "{name}.gz");
-            assert_eq!(opened.head, content[..content.len().min(SNIFF_BYTES)]);
+            assert_eq!(
+                opened.sniff_head(),
+                &content[..content.len().min(SNIFF_BYTES)]
+            );
+            assert_eq!(
+                opened.head_is_all(),
+                content.len() < SNIFF_BYTES,
+                "{name}.gz"
+            );
             assert_eq!(&read_all(opened), content, "{name}.gz");
         }
         std::fs::remove_dir_all(&dir).unwrap();

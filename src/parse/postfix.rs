@@ -44,7 +44,10 @@ impl Format for PostfixFormat {
                 continue;
             }
             seen += 1;
-            if let Some((line, _)) = line::parse_syslog_line_raw(raw) {
+            if let Some((line, _)) = line::may_be_syslog(raw)
+                .then(|| line::parse_syslog_line_raw(raw))
+                .flatten()
+            {
                 syslog += 1;
                 postfix += usize::from(line.is_postfix());
             } else if seen == 10 && syslog == 0 {

@@ -368,6 +368,20 @@ const MAIL_HEADERS: &[&str] = &[
     "auto-submitted",
 ];
 
+/// The pieces of `bytes` between line ends, CR or LF, as `bytes.split` on either cuts
+/// them, found by memchr: sniffing splits the head of every email of a folder, where
+/// a test per byte cost more than the rest of the sniff.
+fn split_cr_lf(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut ends = memchr::memchr2_iter(b'\n', b'\r', bytes);
+    let mut start = Some(0);
+    std::iter::from_fn(move || {
+        let from = start?;
+        let end = ends.next();
+        start = end.map(|end| end + 1);
+        Some(&bytes[from..end.unwrap_or(bytes.len())])
+    })
+}
+
 impl Format for DsnFormat {
     fn name(&self) -> &'static str {
         NAME
@@ -376,10 +390,7 @@ impl Format for DsnFormat {
     /// An email (RFC 5322 header fields from the first line on, one of them a field
     /// only mail has) or an mbox (a `From ` line, then such fields).
     fn sniff(&self, head: &[u8]) -> bool {
-        let mut lines = head
-            .split(|&b| b == b'\n' || b == b'\r')
-            .filter(|l| !l.is_empty())
-            .peekable();
+        let mut lines = split_cr_lf(head).filter(|l| !l.is_empty()).peekable();
         if lines.peek().is_some_and(|l| l.starts_with(b"From ")) {
             lines.next();
             // The message's own envelope line, escaped when it was stored in an mbox.

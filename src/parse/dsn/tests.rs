@@ -131,6 +131,25 @@ fn sniffs_emails_and_mboxes_only() {
 }
 
 #[test]
+fn split_cr_lf_gives_the_pieces_split_gives() {
+    let cases: [&[u8]; 9] = [
+        b"",
+        b"\r",
+        b"\r\n",
+        b"one",
+        b"one\r\n",
+        b"one\rtwo\n\nthree",
+        b"\n\rlead\r\r\ntrail",
+        b"a\r\n\r\nb\r",
+        b"no end\n\n",
+    ];
+    for case in cases {
+        let expected: Vec<&[u8]> = case.split(|&b| b == b'\n' || b == b'\r').collect();
+        assert_eq!(split_cr_lf(case).collect::<Vec<_>>(), expected, "{case:?}");
+    }
+}
+
+#[test]
 fn addresses_are_cleaned() {
     let cases = [
         ("rfc822; <Kim@Example.org>", "Kim@Example.org"),

@@ -245,6 +245,20 @@ pub fn parse_syslog_line<'a>(line: &'a [u8], years: &mut YearGuess) -> Option<Lo
     Some(parsed)
 }
 
+/// Whether a line can be a syslog line at all, by its first bytes: a priority (`<22>`),
+/// a date (`2026-...`) or a month (`Nov ...`). Cheap enough for sniffing the header
+/// lines of every email in a folder; [`parse_syslog_line_raw`] of a line it turns
+/// down is `None`.
+#[inline]
+pub fn may_be_syslog(line: &[u8]) -> bool {
+    match line.first() {
+        Some(b'<' | b'0'..=b'9') => true,
+        // `Nov 22`: the space first, which header fields (`Date:`) do not have.
+        Some(_) => line.get(3) == Some(&b' ') && crate::time::month_from_abbrev(line).is_some(),
+        None => false,
+    }
+}
+
 /// Parses a syslog line; `None` when it does not have the shape. The returned
 /// `LogLine::time` is set only for timestamps that carry a year; the raw form is
 /// returned beside it.

@@ -944,6 +944,40 @@ fn sniffing() {
     assert_eq!(f.name(), "postfix");
 }
 
+/// The sniffing prefilter turns down no line the syslog parser takes.
+#[test]
+fn may_be_syslog_turns_down_only_lines_that_do_not_parse() {
+    let lines: [&[u8]; 16] = [
+        FROM.as_bytes(),
+        b"<22>Nov 22 10:00:00 mta1 postfix/smtp[1]: x",
+        b"<22>",
+        b"2026-11-22T10:00:00Z mta1 postfix/smtp[1]: x",
+        b"2026-11-22 10:00:00 mta1 postfix/qmgr[2]: x",
+        b"nov 22 10:00:00 mta1 postfix/smtp[1]: x",
+        b"NOV  2 10:00:00 mta1 postfix/smtp[1]: x",
+        b"Dec 2 10:00:00 h p: m",
+        b"Date: Thu, 29 Apr 2009 00:00:00 GMT",
+        b"Message-ID: <a@b>",
+        b"Received: from a",
+        b"  by example.com with SMTP",
+        b"\tfolded",
+        b"No",
+        b"N",
+        b"\xffov 22 10:00:00 h p: m",
+    ];
+    for raw in lines {
+        if line::parse_syslog_line_raw(raw).is_some() {
+            assert!(
+                line::may_be_syslog(raw),
+                "{:?}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+    }
+    assert!(!line::may_be_syslog(b"Received: from a"));
+    assert!(!line::may_be_syslog(b""));
+}
+
 /// A line longer than a chunk grows the chunk; the result must not depend on where
 /// the reads happened to end.
 #[test]
