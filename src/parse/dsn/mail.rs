@@ -18,7 +18,7 @@ use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
 use memchr::memmem::Finder;
 
-use super::skeleton::{Skeleton, params, skeleton, type_of};
+use super::skeleton::{Skeleton, params, skeleton_and_fields, type_of};
 use crate::model::Timestamp;
 
 /// The MIME parser, built once: MIME headers and Subject decoded, the rest left raw
@@ -35,7 +35,7 @@ pub(super) static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
 pub(super) enum Reading {
     /// mail-parser parses the whole message.
     Whole,
-    /// mail-parser parses the message's [`skeleton`] (compared in tests; the walk
+    /// mail-parser parses the message's [`skeleton_and_fields`] (compared in tests; the walk
     /// gives way to it).
     #[cfg(test)]
     Skeleton,
@@ -88,17 +88,20 @@ impl<'a> Mail<'a> {
 
     /// [`Mail::parse`] by one [`Reading`] (tests compare them). Each gives way to the
     /// next when it cannot read the message: the walk alone to mail-parser on the
-    /// [`skeleton`], that to mail-parser on the whole message (a skeleton mail-parser
-    /// reads otherwise than the walk that made it, or one whose left-out HTML turns
-    /// out to be the only text).
+    /// skeleton ([`skeleton_and_fields`]), that to mail-parser on the whole message (a
+    /// skeleton mail-parser reads otherwise than the walk that made it, or one whose
+    /// left-out HTML turns out to be the only text).
     pub(super) fn parse_with(raw: &'a [u8], reading: Reading) -> Option<Mail<'a>> {
-        let headers = header_block(raw);
+        let (cut, headers) = if reading == Reading::Whole {
+            (None, None)
+        } else {
+            skeleton_and_fields(raw)
+        };
+        let headers = headers.unwrap_or_else(|| header_block(raw));
         if headers.is_empty() {
             return None;
         }
-        if reading != Reading::Whole
-            && let Some(cut) = skeleton(raw)
-        {
+        if let Some(cut) = cut {
             let headers = match cut.leaves() {
                 Some(_) if reading == Reading::Walk => {
                     if let Some(mail) = Mail::from_walk(raw, headers, &cut) {
@@ -615,7 +618,7 @@ static HEADER_NAMES: FieldNames<11> = FieldNames::new([
 /// The top-level fields named by [`Header`], unfolded. Only these are kept: most of a
 /// header block is Received, DKIM and ARC fields that nobody reads, whose folds
 /// were copied together for nothing.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Headers<'a> {
     values: [Option<Cow<'a, str>>; 11],
     /// Whether the block has a field at all, read or not.
@@ -679,46 +682,69 @@ impl<const N: usize> FieldNames<N> {
 /// Top-level header fields of a raw message, unfolded, up to the first blank line.
 /// Borrowed from the message unless folded or not UTF-8.
 pub fn header_block(raw: &[u8]) -> Headers<'_> {
-    let end = if raw.starts_with(b"\n") {
-        0
-    } else {
-        find_blank_line(raw).map_or(raw.len(), |p| p + 1)
-    };
-    let block = &raw[..end];
+    let block = top_block(raw);
     match std::str::from_utf8(block) {
         Ok(text) => fields_of(text),
         Err(_) => fields_of(&String::from_utf8_lossy(block)).into_owned(),
     }
 }
 
+/// The bytes [`header_block`] reads: up to and including the line feed before the
+/// first blank line (`\n\n`), or the whole message without one.
+pub(super) fn top_block(raw: &[u8]) -> &[u8] {
+    let end = if raw.starts_with(b"\n") {
+        0
+    } else {
+        find_blank_line(raw).map_or(raw.len(), |p| p + 1)
+    };
+    &raw[..end]
+}
+
 /// The fields of a header block that [`Headers`] keeps, unfolded.
 fn fields_of(text: &str) -> Headers<'_> {
-    let mut headers = Headers::default();
-    // The slot of the last field line when it is kept, for its folds.
-    let mut folding_into = None;
+    let mut fields = FieldsReader::default();
     for line in super::text::split_lf(text) {
         if line.is_empty() {
             break;
         }
+        fields.line(line);
+    }
+    fields.headers
+}
+
+/// Reads the lines of a header block into the [`Headers`] it keeps: [`fields_of`],
+/// and the skeleton walk on the lines it splits anyway (`skeleton::TopFields`).
+#[derive(Default)]
+pub(super) struct FieldsReader<'a> {
+    pub headers: Headers<'a>,
+    /// The slot of the last field line when it is kept, for its folds.
+    folding_into: Option<usize>,
+}
+
+impl<'a> FieldsReader<'a> {
+    /// One line of the block, without its line feed; not empty (a blank line ends
+    /// the block).
+    pub fn line(&mut self, line: &'a str) {
+        let headers = &mut self.headers;
         if line.starts_with([' ', '\t']) {
-            if let Some(slot) = folding_into
+            if let Some(slot) = self.folding_into
                 && let Some(value) = &mut headers.values[slot]
             {
                 push_folded(value, super::text::trim(line));
             }
-            continue;
+            return;
         }
         // Whether the line is a field at all matters to the first field (a block
         // without one is no mail) and after a kept field (a line that is no field, an
         // mbox `From ` line or a stray line, passes its folds on). Elsewhere neither
         // such a line nor a field not kept leaves anything to fold into.
-        if !headers.any || folding_into.is_some() {
+        if !headers.any || self.folding_into.is_some() {
             if field_name_len(line.as_bytes()).is_none() {
-                continue;
+                return;
             }
             headers.any = true;
         }
-        folding_into = match HEADER_NAMES.field(line) {
+        self.folding_into = match HEADER_NAMES.field(line) {
             Some((slot, value)) if headers.values[slot].is_none() => {
                 headers.values[slot] = Some(Cow::Borrowed(super::text::trim(value)));
                 Some(slot)
@@ -726,7 +752,6 @@ fn fields_of(text: &str) -> Headers<'_> {
             _ => None,
         };
     }
-    headers
 }
 
 /// Where the colon ending a line's field name stands, when the name before it is

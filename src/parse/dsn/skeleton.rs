@@ -44,7 +44,9 @@ use std::ops::Range;
 use mail_parser::{Encoding, HeaderName, MessagePart, MimeHeaders, PartType};
 use memchr::memmem;
 
-use super::mail::{find_blank_line, is_returned_notice, lossy, part_type};
+use super::mail::{
+    FieldsReader, Headers, find_blank_line, is_returned_notice, lossy, part_type, top_block,
+};
 use super::qp;
 use crate::parse::trim_line_end;
 
@@ -115,8 +117,10 @@ struct Decoded {
 struct Unusual;
 
 /// The skeleton of a message, or `None` when nothing can be left out or the message
-/// has a shape mail-parser reads its own way (then it gets the message as it is).
-pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
+/// has a shape mail-parser reads its own way (then it gets the message as it is);
+/// and its top-level fields as `mail::header_block` reads them, read off the walk's
+/// lines of the header block where they are the lines it reads (else `None`).
+pub(super) fn skeleton_and_fields(message: &[u8]) -> (Option<Skeleton>, Option<Headers<'_>>) {
     let mut walk = Walk {
         message,
         out: Vec::with_capacity(message.len()),
@@ -131,62 +135,79 @@ pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
         read_through: true,
         subject: None,
     };
-    let TopHead {
-        body,
-        content_type,
-        encoded,
-        quoted_printable: qp_field,
-        kept_every_field,
-        plainly_typed,
-    } = walk.top_header_block()?;
-    walk.read_through &= plainly_typed;
-    // A message without a body is read as mail-parser reads it.
-    walk.read_through &= body < message.len();
-    if body < message.len() {
-        let kind = type_of(&content_type);
-        if kind.starts_with("multipart/") {
-            let boundary = boundary_of(&content_type)?;
-            walk.boundaries.push(boundary.clone());
-            let end = walk
-                .multipart(body, &boundary, kind == "multipart/digest", 0)
-                .ok()?;
-            // The epilogue, as it is.
-            walk.out.extend_from_slice(&message[end..]);
-        } else if let Some(field) = qp_field.filter(|_| read_as_text(&kind, false))
-            // Read to the end, with no boundary: whatever it decodes to is read 8bit.
-            && let Some(text) = qp::decode(&message[body..], false)
-        {
-            // The field was copied whole, where `field` says.
-            walk.out.splice(field.value, *b" 8bit");
-            walk.leaf(&kind, &content_type);
-            walk.decoded.push(Decoded {
-                field: field.start,
-                body: walk.out.len(),
-                text,
-            });
-        } else if !encoded && !is_message(&kind) {
-            // Without a boundary, the body runs to the message's end.
-            walk.leave_plain(kind, &content_type, body..message.len());
-        } else {
-            walk.read_through = false;
-            walk.out.extend_from_slice(&message[body..]);
+    match walk.top_header_block() {
+        Some((head, fields)) => (walk.skeleton(head), fields),
+        None => (None, None),
+    }
+}
+
+/// The skeleton of a message (see [`skeleton_and_fields`]).
+#[cfg(test)]
+pub(super) fn skeleton(message: &[u8]) -> Option<Skeleton> {
+    skeleton_and_fields(message).0
+}
+
+impl Walk<'_> {
+    /// The skeleton of the message whose top-level header block the walk has read.
+    fn skeleton(mut self, head: TopHead) -> Option<Skeleton> {
+        let message = self.message;
+        let TopHead {
+            body,
+            content_type,
+            encoded,
+            quoted_printable: qp_field,
+            kept_every_field,
+            plainly_typed,
+        } = head;
+        self.read_through &= plainly_typed;
+        // A message without a body is read as mail-parser reads it.
+        self.read_through &= body < message.len();
+        if body < message.len() {
+            let kind = type_of(&content_type);
+            if kind.starts_with("multipart/") {
+                let boundary = boundary_of(&content_type)?;
+                self.boundaries.push(boundary.clone());
+                let end = self
+                    .multipart(body, &boundary, kind == "multipart/digest", 0)
+                    .ok()?;
+                // The epilogue, as it is.
+                self.out.extend_from_slice(&message[end..]);
+            } else if let Some(field) = qp_field.filter(|_| read_as_text(&kind, false))
+                // Read to the end, with no boundary: whatever it decodes to is read 8bit.
+                && let Some(text) = qp::decode(&message[body..], false)
+            {
+                // The field was copied whole, where `field` says.
+                self.out.splice(field.value, *b" 8bit");
+                self.leaf(&kind, &content_type);
+                self.decoded.push(Decoded {
+                    field: field.start,
+                    body: self.out.len(),
+                    text,
+                });
+            } else if !encoded && !is_message(&kind) {
+                // Without a boundary, the body runs to the message's end.
+                self.leave_plain(kind, &content_type, body..message.len());
+            } else {
+                self.read_through = false;
+                self.out.extend_from_slice(&message[body..]);
+            }
         }
+        if kept_every_field && self.emptied.is_empty() && self.decoded.is_empty() {
+            return None;
+        }
+        Some(Skeleton {
+            bytes: self.out,
+            emptied: self.emptied,
+            boundaries: self.boundaries,
+            returned: self.returned,
+            plain: self.plain,
+            decoded: self.decoded,
+            html_emptied: self.html_emptied,
+            leaves: self.read_through.then_some(self.leaves),
+            subject: self.subject,
+            content_type,
+        })
     }
-    if kept_every_field && walk.emptied.is_empty() && walk.decoded.is_empty() {
-        return None;
-    }
-    Some(Skeleton {
-        bytes: walk.out,
-        emptied: walk.emptied,
-        boundaries: walk.boundaries,
-        returned: walk.returned,
-        plain: walk.plain,
-        decoded: walk.decoded,
-        html_emptied: walk.html_emptied,
-        leaves: walk.read_through.then_some(walk.leaves),
-        subject: walk.subject,
-        content_type,
-    })
 }
 
 /// The header block mail-parser reads in place of a returned message's: one field (a
@@ -344,13 +365,15 @@ enum Body {
     Returned,
 }
 
-impl Walk<'_> {
-    /// Copies the top-level header block cut down to [`SKELETON_FIELDS`] and reads it.
-    /// `None` when a line of the block is neither a plain `name: value` field nor a
-    /// fold with text, since mail-parser has its own reading of those, or when no field
-    /// is kept (a message needs one).
-    fn top_header_block(&mut self) -> Option<TopHead> {
+impl<'m> Walk<'m> {
+    /// Copies the top-level header block cut down to [`SKELETON_FIELDS`] and reads it,
+    /// with the fields `mail::header_block` reads (see [`TopFields`]). `None` when a
+    /// line of the block is neither a plain `name: value` field nor a fold with text,
+    /// since mail-parser has its own reading of those, or when no field is kept (a
+    /// message needs one).
+    fn top_header_block(&mut self) -> Option<(TopHead, Option<Headers<'m>>)> {
         let message = self.message;
+        let mut fields = TopFields::new(message);
         let mut keep = false;
         let mut kept_any = false;
         let mut kept_every_field = true;
@@ -358,6 +381,9 @@ impl Walk<'_> {
         let mut transfer_encoding = TransferEncoding::default();
         let mut body = message.len();
         for (line, kind) in header_lines(message, 0) {
+            if let Some(fields) = &mut fields {
+                fields.read(line.clone(), matches!(kind, HeaderLine::Blank));
+            }
             content_type.read(&kind);
             // The field and its folds are kept: copied from here on.
             transfer_encoding.read(self.out.len(), &kind);
@@ -400,14 +426,15 @@ impl Walk<'_> {
                 self.out.extend_from_slice(&message[line]);
             }
         }
-        kept_any.then_some(TopHead {
+        let head = TopHead {
             body,
             plainly_typed: content_type.is_plain(),
             content_type: content_type.value.unwrap_or_default(),
             encoded: transfer_encoding.encoded,
             quoted_printable: transfer_encoding.quoted_printable,
             kept_every_field,
-        })
+        };
+        kept_any.then(|| (head, fields.and_then(TopFields::headers)))
     }
 
     /// Walks the body of a multipart part from `pos`: every part up to and including
@@ -645,6 +672,45 @@ struct TopHead {
     kept_every_field: bool,
     /// Its Content-Type reads the same by a plain split as by mail-parser.
     plainly_typed: bool,
+}
+
+/// The top-level fields `mail::header_block` keeps, read off the walk's lines of the
+/// top header block: not split into lines again. They are its lines when the block
+/// is UTF-8 and the walk's blank line is a bare line feed: it reads on past a blank
+/// line that ends in a CR, or is given a message without a blank line.
+struct TopFields<'m> {
+    /// The bytes `mail::header_block` reads, as text.
+    block: &'m str,
+    reader: FieldsReader<'m>,
+    /// The walk reached the blank line where `block` ends.
+    ended: bool,
+}
+
+impl<'m> TopFields<'m> {
+    /// `None` when the block is not UTF-8 (`mail::header_block` reads it lossily).
+    fn new(message: &'m [u8]) -> Option<TopFields<'m>> {
+        Some(TopFields {
+            block: std::str::from_utf8(top_block(message)).ok()?,
+            reader: FieldsReader::default(),
+            ended: false,
+        })
+    }
+
+    /// One line of the walk (line end included), and whether it is the blank line.
+    /// A blank line where `block` ends comes after every line of the block, each read
+    /// here; a line that runs past it means the walk's block is not `block`.
+    fn read(&mut self, line: Range<usize>, blank: bool) {
+        if blank {
+            self.ended = line.start == self.block.len();
+        } else if let Some(text) = self.block.get(line) {
+            self.reader.line(text.strip_suffix('\n').unwrap_or(text));
+        }
+    }
+
+    /// The fields, when the walk's block was `block`.
+    fn headers(self) -> Option<Headers<'m>> {
+        self.ended.then_some(self.reader.headers)
+    }
 }
 
 /// What the walk reads of a part's header block.
@@ -1095,7 +1161,62 @@ fn line_end(message: &[u8], pos: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::super::mail::header_block;
     use super::*;
+
+    /// The fields read off the walk's lines are `header_block`'s, wherever the walk
+    /// gives them: header blocks of every few lines of tricky shapes (folds, an mbox
+    /// `From ` line, a stray line, names in any case and named twice, CRs, bytes that
+    /// are not UTF-8), ended by a bare blank line, a CR LF one, a blank line with
+    /// spaces, or none.
+    #[test]
+    fn fields_read_by_the_walk_are_header_blocks() {
+        let lines: [&[u8]; 15] = [
+            b"From MAILER-DAEMON Thu Apr 29\n",
+            b"Date:  Mon, 1 Jan 2024\n",
+            b" folded\n",
+            b"\tfolded  again \n",
+            b"TO: a@b.example\n",
+            b"to:c@d.example\r\n",
+            b"Received: from x\n",
+            b"Subject: s\n",
+            b"Content-Type: multipart/report; boundary=b\n",
+            b"not a field\n",
+            b"X-Mailer: caf\xc3\xa9\n",
+            b"X-Failed-Recipients: \xe9t\xe9\n",
+            b"Return-Path:\n",
+            b"\r\n",
+            b"\n",
+        ];
+        let ends: [&[u8]; 4] = [b"\n", b"\r\n", b" \n", b""];
+        let body = b"--b\nContent-Type: text/plain\n\nFrom: x\n\nTo: y\n--b--\n";
+        let mut read_off_the_walk = 0;
+        let mut messages = 0;
+        for a in &lines {
+            for b in &lines {
+                for c in &lines {
+                    for end in &ends {
+                        let raw = [a, b, c, end, &body[..]].concat();
+                        messages += 1;
+                        if let (_, Some(fields)) = skeleton_and_fields(&raw) {
+                            read_off_the_walk += 1;
+                            assert_eq!(
+                                fields,
+                                header_block(&raw),
+                                "{:?}",
+                                String::from_utf8_lossy(&raw)
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        // Most shapes are not walked (a stray line, a fold first) or not read off it.
+        assert!(
+            read_off_the_walk >= 600,
+            "{read_off_the_walk} of {messages}"
+        );
+    }
 
     /// The delimiter search finds what memmem finds: short and long boundaries (the
     /// packed pair search and memmem's short-haystack path), runs of dashes, near
