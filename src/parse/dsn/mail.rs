@@ -653,6 +653,12 @@ impl<const N: usize> FieldNames<N> {
         let mut by_first = [0u32; 32];
         let mut i = 0;
         while i < N {
+            // Lowercase: a line's name is compared lowercased.
+            let mut b = 0;
+            while b < names[i].len() {
+                assert!(!names[i].as_bytes()[b].is_ascii_uppercase());
+                b += 1;
+            }
             by_first[(names[i].as_bytes()[0] & 31) as usize] |= 1 << i;
             i += 1;
         }
@@ -669,7 +675,10 @@ impl<const N: usize> FieldNames<N> {
             let name = self.names[i].as_bytes();
             // No name has a colon: the line's name is this one when its colon follows.
             if bytes.get(name.len()) == Some(&b':')
-                && bytes[..name.len()].eq_ignore_ascii_case(name)
+                && bytes[..name.len()]
+                    .iter()
+                    .zip(name)
+                    .all(|(b, n)| b.to_ascii_lowercase() == *n)
             {
                 return Some((i, &line[name.len() + 1..]));
             }
