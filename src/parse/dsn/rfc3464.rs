@@ -162,15 +162,21 @@ pub fn read_fields(body: &str, report: &mut Report) {
             }
             continue;
         }
-        if let Some((name, value)) = split_at_colon(line)
-            && !name.is_empty()
-            && !name.as_bytes().contains(&b' ')
-        {
-            fields.push((
-                Field::of(text::trim(name)),
-                Cow::Borrowed(text::trim(value)),
-            ));
-        }
+        let Some((name, value)) = split_at_colon(line) else {
+            continue;
+        };
+        let field = match Field::of(name) {
+            // A name with a space is no field's; blanks of other kinds around one are
+            // trimmed. A known name as it stands has neither.
+            Field::Blank | Field::Other => {
+                if name.is_empty() || name.as_bytes().contains(&b' ') {
+                    continue;
+                }
+                Field::of(text::trim(name))
+            }
+            known => known,
+        };
+        fields.push((field, Cow::Borrowed(text::trim(value))));
     }
     for (field, value) in fields {
         match field {
