@@ -112,6 +112,26 @@ impl Field {
     /// The field a name (trimmed) stands for, ignoring case; an empty name is `Blank`,
     /// as a blank line is.
     fn of(name: &str) -> Field {
+        // The usual spellings first, compared as they stand: lowercasing a copy of
+        // each name cost more than the rest of reading its line.
+        match name {
+            "Status" => Field::Status,
+            "Action" => Field::Action,
+            "Reporting-MTA" => Field::ReportingMta,
+            "Final-Recipient" => Field::FinalRecipient,
+            "Diagnostic-Code" => Field::DiagnosticCode,
+            "Arrival-Date" => Field::ArrivalDate,
+            "Remote-MTA" => Field::RemoteMta,
+            "Original-Recipient" => Field::OriginalRecipient,
+            "Last-Attempt-Date" => Field::LastAttemptDate,
+            "X-Postfix-Sender" => Field::Sender,
+            "X-Postfix-Queue-ID" => Field::QueueId,
+            _ => Field::of_any_case(name),
+        }
+    }
+
+    /// [`Field::of`] for any spelling.
+    fn of_any_case(name: &str) -> Field {
         // Lowercased in a small buffer: no known name is longer.
         let mut buf = [0u8; 24];
         let Some(lower) = buf.get_mut(..name.len()) else {
@@ -162,15 +182,21 @@ pub fn read_fields(body: &str, report: &mut Report) {
             }
             continue;
         }
-        if let Some((name, value)) = split_at_colon(line)
-            && !name.is_empty()
-            && !name.as_bytes().contains(&b' ')
-        {
-            fields.push((
-                Field::of(text::trim(name)),
-                Cow::Borrowed(text::trim(value)),
-            ));
-        }
+        let Some((name, value)) = split_at_colon(line) else {
+            continue;
+        };
+        let field = match Field::of(name) {
+            // A name with a space is no field's; blanks of other kinds around one are
+            // trimmed. A known name as it stands has neither.
+            Field::Blank | Field::Other => {
+                if name.is_empty() || name.as_bytes().contains(&b' ') {
+                    continue;
+                }
+                Field::of(text::trim(name))
+            }
+            known => known,
+        };
+        fields.push((field, Cow::Borrowed(text::trim(value))));
     }
     for (field, value) in fields {
         match field {
@@ -336,6 +362,45 @@ fn fill_from_text(mail: &Mail<'_>, report: &mut Report) {
         }
         if let Some(found) = text::error_near(body, &r.address, single) {
             r.diagnostic = Some(found);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Field;
+
+    #[test]
+    fn usual_spellings_read_as_any_spelling_does() {
+        let known = [
+            "Status",
+            "Action",
+            "Reporting-MTA",
+            "Final-Recipient",
+            "Diagnostic-Code",
+            "Arrival-Date",
+            "Remote-MTA",
+            "Original-Recipient",
+            "Last-Attempt-Date",
+            "X-Postfix-Sender",
+            "X-Postfix-Queue-ID",
+            "Will-Retry-Until",
+        ];
+        for name in known {
+            assert_ne!(Field::of(name), Field::Other, "{name}");
+        }
+        for name in known.into_iter().chain(["X-Unknown", ""]) {
+            for spelling in [
+                name.to_string(),
+                name.to_ascii_lowercase(),
+                name.to_ascii_uppercase(),
+            ] {
+                assert_eq!(
+                    Field::of(&spelling),
+                    Field::of_any_case(&spelling),
+                    "{spelling}"
+                );
+            }
         }
     }
 }

@@ -39,10 +39,7 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
         "X-Autoreply".to_string()
     } else if header_is(mail.header(Header::Precedence), &["auto_reply"]) {
         "Precedence: auto_reply".to_string()
-    } else if SUBJECTS
-        .iter()
-        .any(|s| mail.subject.to_lowercase().starts_with(s))
-    {
+    } else if starts_like_auto_reply(&mail.subject) {
         format!("Subject: {}", mail.subject)
     } else {
         return None;
@@ -59,4 +56,11 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
         report.recipients.push(RecipientReport::new(&from));
     }
     Some(report)
+}
+
+/// Whether a subject starts with one of [`SUBJECTS`], in any case: lowercased once,
+/// not once per prefix.
+fn starts_like_auto_reply(subject: &str) -> bool {
+    let lower = subject.to_lowercase();
+    SUBJECTS.iter().any(|s| lower.starts_with(s))
 }
