@@ -360,6 +360,45 @@ mod tests {
         }
     }
 
+    /// A folder expands to its files below it in name order, its subfolders (a
+    /// Maildir's cur/ and new/) walked where they sort, hidden entries left out, names
+    /// that are not UTF-8 included.
+    #[test]
+    fn folders_expand_sorted_without_hidden_entries() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let dir = std::env::temp_dir().join(format!("bouncex-expand-{}", std::process::id()));
+        for sub in ["cur", "new", ".trash"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        let names: [&[u8]; 7] = [
+            b"b.eml",
+            b"a.eml",
+            b".hidden",
+            b"cur/2",
+            b"new/1",
+            b".trash/x",
+            b"\xff.eml",
+        ];
+        for name in names {
+            std::fs::write(dir.join(OsStr::from_bytes(name)), b"x").unwrap();
+        }
+        let listed: Vec<Vec<u8>> = super::expand(std::slice::from_ref(&dir))
+            .into_iter()
+            .map(|p| {
+                let p = p.unwrap();
+                p.strip_prefix(&dir)
+                    .unwrap()
+                    .as_os_str()
+                    .as_bytes()
+                    .to_vec()
+            })
+            .collect();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let expected: [&[u8]; 5] = [b"a.eml", b"b.eml", b"cur/2", b"new/1", b"\xff.eml"];
+        assert_eq!(listed, expected.map(<[u8]>::to_vec));
+    }
+
     /// Files of up to a read buffer are read whole into the head; compressed and bigger
     /// ones are read on from where sniffing stopped. Either way the reader gives the whole content.
     #[test]
