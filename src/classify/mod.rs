@@ -165,32 +165,30 @@ pub fn inner_reply(text: &str) -> &str {
         " -> ",
     ];
     static ANY: LazyLock<Option<Searcher>> = LazyLock::new(|| Searcher::new(MARKERS));
-    static SAID: LazyLock<[Finder<'static>; 2]> =
-        LazyLock::new(|| [Finder::new(MARKERS[0]), Finder::new(MARKERS[1])]);
-    static IN_REPLY: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(MARKERS[2]));
-    static ARROW: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(MARKERS[3]));
+    static FINDERS: LazyLock<[Finder<'static>; 4]> = LazyLock::new(|| MARKERS.map(Finder::new));
     if holds_none(&ANY, text.as_bytes()) {
         return text.trim();
     }
+    let [said, refused, in_reply, arrow] = &*FINDERS;
     let mut inner = text;
-    for marker in SAID.iter() {
+    for marker in [said, refused] {
         if let Some(pos) = marker.find(inner.as_bytes()) {
             inner = &inner[pos + marker.needle().len()..];
             break;
         }
     }
-    if let Some(pos) = last_match(&IN_REPLY, inner.as_bytes()) {
+    if let Some(pos) = last_match(in_reply, inner.as_bytes()) {
         inner = &inner[..pos];
     }
     // Exchange Online quotes the next hop's refusal after " -> " ("550 5.7.350 Remote
     // server returned message detected as spam -> 554 5.7.1 ... blocked using ..."):
     // the quoted reply is the cause, the wrapper's own words are not.
-    if let Some(pos) = ARROW.find(inner.as_bytes())
+    if let Some(pos) = arrow.find(inner.as_bytes())
         && inner.as_bytes()[..pos]
             .windows(22)
             .any(|w| w.eq_ignore_ascii_case(b"remote server returned"))
     {
-        inner = &inner[pos + 4..];
+        inner = &inner[pos + arrow.needle().len()..];
     }
     inner.trim()
 }

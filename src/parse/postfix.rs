@@ -44,9 +44,8 @@ impl Format for PostfixFormat {
                 continue;
             }
             seen += 1;
-            if let Some((line, _)) = line::may_be_syslog(raw)
-                .then(|| line::parse_syslog_line_raw(raw))
-                .flatten()
+            if line::may_be_syslog(raw)
+                && let Some((line, _)) = line::parse_syslog_line_raw(raw)
             {
                 syslog += 1;
                 postfix += usize::from(line.is_postfix());
