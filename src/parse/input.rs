@@ -67,6 +67,13 @@ impl Opened {
 
 /// Opens a path (or `-`), transparently decompressing gzip.
 pub fn open(path: &Path) -> io::Result<Opened> {
+    open_reusing(path, Vec::new())
+}
+
+/// [`open`], reading a small file into `buffer` (cleared first): a worker that opens
+/// thousands of emails one after another reuses one buffer, instead of new memory for
+/// each, which the kernel must hand over zeroed.
+pub fn open_reusing(path: &Path, buffer: Vec<u8>) -> io::Result<Opened> {
     let is_stdin = is_stdin(path);
     let name = if is_stdin {
         "<stdin>".to_string()
@@ -102,7 +109,12 @@ pub fn open(path: &Path) -> io::Result<Opened> {
     // of 0 may be a pseudo-file with content (/proc): read as any other.
     let mut raw = raw;
     if let Some(n) = size.filter(|&n| n > 0 && n <= BUFFER as u64) {
-        let mut bytes = Vec::with_capacity(n as usize);
+        let mut bytes = buffer;
+        bytes.clear();
+        if bytes.capacity() < n as usize {
+            // Not `reserve`: growing would copy the old bytes, which are not wanted.
+            bytes = Vec::with_capacity(n as usize);
+        }
         raw.by_ref().take(n).read_to_end(&mut bytes)?;
         if !bytes.starts_with(&GZIP_MAGIC) {
             return Ok(Opened {
@@ -397,6 +409,30 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         let expected: [&[u8]; 5] = [b"a.eml", b"b.eml", b"cur/2", b"new/1", b"\xff.eml"];
         assert_eq!(listed, expected.map(<[u8]>::to_vec));
+    }
+
+    /// A buffer handed from file to file (a worker's, over a folder of emails) holds
+    /// just the file read into it: nothing of a bigger one before it.
+    #[test]
+    fn a_reused_buffer_holds_only_the_file_read() {
+        let dir = std::env::temp_dir().join(format!("bouncex-reuse-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut buffer = vec![b'x'; 100_000];
+        let files: [(&str, Vec<u8>); 4] = [
+            ("big", vec![b'a'; 50_000]),
+            ("small", b"Subject: y\n\nbody\n".to_vec()),
+            ("bigger", vec![b'b'; 200_000]),
+            ("empty", Vec::new()),
+        ];
+        for (name, content) in files {
+            let path = dir.join(name);
+            std::fs::write(&path, &content).unwrap();
+            let opened = super::open_reusing(&path, std::mem::take(&mut buffer)).unwrap();
+            assert!(opened.head_is_all(), "{name}");
+            assert_eq!(opened.head, content, "{name}");
+            buffer = opened.head;
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// Files of up to a read buffer are read whole into the head; compressed and bigger
