@@ -49,6 +49,9 @@ impl Format for PostfixFormat {
             {
                 syslog += 1;
                 postfix += usize::from(line.is_postfix());
+            } else if seen == 1 && starts_an_email(raw) {
+                // An email (of a folder of thousands, each sniffed): no log starts so.
+                return false;
             } else if seen == 10 && syslog == 0 {
                 // Ten lines and not one of syslog's: not a log (an email of a folder of
                 // thousands, sniffed once each).
@@ -61,6 +64,20 @@ impl Format for PostfixFormat {
     fn parser<'a>(&self, ctx: &'a Context<'a>) -> Box<dyn Parser + 'a> {
         Box::new(PostfixParser::new(ctx))
     }
+}
+
+/// Whether a first line is an email's: an mbox `From ` line, or a header field whose
+/// name is a word (`Return-Path:`, `X-Mailer:`). A log line's first word is a month, a
+/// date with digits first, or a `<priority>`, and never ends in a colon.
+fn starts_an_email(line: &[u8]) -> bool {
+    if line.starts_with(b"From ") {
+        return true;
+    }
+    let name_len = line
+        .iter()
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        .count();
+    name_len > 0 && line[0].is_ascii_alphabetic() && line.get(name_len) == Some(&b':')
 }
 
 /// A chunk parsed: its buffers (the chunk itself, which the records' spans point into,

@@ -936,11 +936,33 @@ fn sniffing() {
     assert!(f.sniff(format!("{FROM}\n{}", other.repeat(3)).as_bytes()));
     assert!(!f.sniff(format!("{FROM}\n{}", other.repeat(4)).as_bytes()));
     // Lines of other daemons first count as syslog lines; ten lines of no syslog at
-    // all (an email's header block) end the look.
+    // all end the look, and an email's first line (a header field, an mbox `From `
+    // line) ends it at once.
     let postfix = format!("{FROM}\n").repeat(20);
     assert!(f.sniff(format!("{}{postfix}", other.repeat(12)).as_bytes()));
-    assert!(f.sniff(format!("{}{postfix}", "Received: from a\n".repeat(9)).as_bytes()));
-    assert!(!f.sniff(format!("{}{postfix}", "Received: from a\n".repeat(10)).as_bytes()));
+    let junk = "==> /var/log/mail.log <==\n";
+    assert!(f.sniff(format!("{}{postfix}", junk.repeat(9)).as_bytes()));
+    assert!(!f.sniff(format!("{}{postfix}", junk.repeat(10)).as_bytes()));
+    assert!(f.sniff(format!("\n\n{postfix}").as_bytes()));
+    for email in [
+        "Received: from a",
+        "X-Mailer: x",
+        "From MAILER-DAEMON Thu Jan  1 00:00:00 2026",
+    ] {
+        assert!(
+            !f.sniff(format!("{email}\n{postfix}").as_bytes()),
+            "{email}"
+        );
+    }
+    // Nor is a log's first line taken for an email's.
+    for log in [
+        "2026-11-22T10:00:00Z mta1 postfix/smtp[1]: x",
+        "<22>Nov 22 10:00:00 mta1 postfix/smtp[1]: x",
+        "Nov 22 10:00:00 mta1 postfix/smtp[1]: x",
+        "-- Logs begin at Sun 2026-11-22 10:00:00 UTC. --",
+    ] {
+        assert!(!super::starts_an_email(log.as_bytes()), "{log}");
+    }
     assert_eq!(f.name(), "postfix");
 }
 
