@@ -47,12 +47,11 @@ emails=$(find "$work/maildir" -type f | wc -l)
 # runs (which slowed the first runs of both tools by up to a third).
 sync
 
-now() { date +%s.%N; }
-rate() { python3 -c "import sys; n, s = int(sys.argv[1]), float(sys.argv[2]); print(f'{s:8.2f} s {n / s:10.0f} emails/s')" "$@"; }
+rate() { python3 -c "import sys; n, s = int(sys.argv[1]), float(sys.argv[2]); print(f'{s:8.3f} s {n / s:10.0f} emails/s')" "$@"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-# seconds CMD...: runs CMD, output discarded, and prints its wall seconds. Each timed
-# run follows an untimed run of the same command (a warm-up, as hyperfine's), for
-# both tools alike:
+# seconds RUNS CMD...: runs CMD, output discarded, RUNS times and prints the median of
+# their wall seconds. The timed runs follow an untimed run of the same command (a
+# warm-up, as hyperfine's), for both tools alike:
 # - this machine's kernel reclaims page cache that has gone cold for a few seconds
 #   (kdamond), so a folder read before the other tool's 7-second run was read again
 #   from disk in the timed one;
@@ -61,11 +60,19 @@ median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) 
 #   against 4% run after run (0.30-0.38 s against 0.17-0.23 s, session 10), most
 #   likely as the pages the cat processes freed went back to the hypervisor (this
 #   VM reports free pages). A warm-up run of the same command leaves one state.
+# bouncex runs five times a turn, Sisimai once: a run of a tenth of a second is as
+# long as one of the host's stalls, which a run of seconds averages out (as hyperfine
+# repeats short commands). Times are bash's clock, so no process starts inside them.
 seconds() {
-  local t0 t1
+  local runs="$1" t0 times=()
+  shift
   "$@" >/dev/null 2>&1 || true
-  t0=$(now); "$@" >/dev/null; t1=$(now)
-  python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$t0" "$t1"
+  for _ in $(seq "$runs"); do
+    t0=$EPOCHREALTIME
+    "$@" >/dev/null
+    times+=("$(python3 -c 'import sys; print(float(sys.argv[2]) - float(sys.argv[1]))' "$t0" "$EPOCHREALTIME")")
+  done
+  median "${times[@]}"
 }
 
 # One untimed pass each, so both read from a warm page cache.
@@ -76,21 +83,21 @@ perl -MSisimai -e 'Sisimai->make($ARGV[0], delivered => 1)' "$work/maildir" >/de
 sisimai() { perl -MSisimai -e 'my $v = Sisimai->make($ARGV[0], delivered => 1) || []; print scalar(@$v), "\n"' "$1" 2>/dev/null; }
 s_results=$(sisimai "$work/maildir")
 s_mbox_results=$(sisimai "$work/all.mbox")
-# REPEAT turns (default 3), the tools taking turns; medians are reported, with each run.
+# REPEAT turns (default 3), the tools taking turns; medians are reported, with each turn.
 b_dir=() b_dir1=() b_mbox=() b_mbox1=() s_dir=() s_mbox=()
 for _ in $(seq "${REPEAT:-3}"); do
-  b_dir+=("$(seconds "$bin" events "$work/maildir")")
-  b_dir1+=("$(seconds "$bin" events --threads 1 "$work/maildir")")
-  b_mbox+=("$(seconds "$bin" events "$work/all.mbox")")
-  b_mbox1+=("$(seconds "$bin" events --threads 1 "$work/all.mbox")")
-  s_dir+=("$(seconds sisimai "$work/maildir")")
-  s_mbox+=("$(seconds sisimai "$work/all.mbox")")
+  b_dir+=("$(seconds 5 "$bin" events "$work/maildir")")
+  b_dir1+=("$(seconds 5 "$bin" events --threads 1 "$work/maildir")")
+  b_mbox+=("$(seconds 5 "$bin" events "$work/all.mbox")")
+  b_mbox1+=("$(seconds 5 "$bin" events --threads 1 "$work/all.mbox")")
+  s_dir+=("$(seconds 1 sisimai "$work/maildir")")
+  s_mbox+=("$(seconds 1 sisimai "$work/all.mbox")")
 done
-each() { printf ' %.2f' "$@"; }
+each() { printf ' %.3f' "$@"; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "emails: $emails ($copies copies of $corpus); bouncex events: $(wc -l <"$work/bouncex.ndjson"), Sisimai results: folder $s_results, mbox $s_mbox_results"
-echo "${REPEAT:-3} turn(s), medians (each run in seconds after it)"
+echo "${REPEAT:-3} turn(s), medians (each turn in seconds after it: bouncex the median of 5 runs)"
 echo "bouncex folder, default threads  $(rate "$emails" "$(median "${b_dir[@]}")")  $(each "${b_dir[@]}")"
 echo "bouncex folder, --threads 1      $(rate "$emails" "$(median "${b_dir1[@]}")")  $(each "${b_dir1[@]}")"
 echo "bouncex mbox, default threads    $(rate "$emails" "$(median "${b_mbox[@]}")")  $(each "${b_mbox[@]}")"
@@ -98,10 +105,17 @@ echo "bouncex mbox, --threads 1        $(rate "$emails" "$(median "${b_mbox1[@]}
 version=$(perl -MSisimai -e 'print $Sisimai::VERSION')
 echo "Sisimai $version folder           $(rate "$emails" "$(median "${s_dir[@]}")")  $(each "${s_dir[@]}")"
 echo "Sisimai $version mbox             $(rate "$emails" "$(median "${s_mbox[@]}")")  $(each "${s_mbox[@]}")"
-python3 - "$(median "${s_dir[@]}")" "$(median "${s_mbox[@]}")" "$(median "${b_dir[@]}")" \
-  "$(median "${b_dir1[@]}")" "$(median "${b_mbox[@]}")" "$(median "${b_mbox1[@]}")" <<'PY'
-import sys
-s, sm, d, d1, m, m1 = map(float, sys.argv[1:])
-print(f"ratio (bouncex / Sisimai emails/s, same container): folder {s / d:.1f}x "
-      f"(single-thread {s / d1:.1f}x), mbox {sm / m:.1f}x (single-thread {sm / m1:.1f}x)")
+# Each turn's ratio too: the tools ran minutes apart at most, so a slow phase of the
+# host weighs on both alike.
+join() { local IFS=,; echo "$*"; }
+python3 - "$(join "${s_dir[@]}")" "$(join "${s_mbox[@]}")" "$(join "${b_dir[@]}")" \
+  "$(join "${b_dir1[@]}")" "$(join "${b_mbox[@]}")" "$(join "${b_mbox1[@]}")" <<'PY'
+import statistics, sys
+s, sm, d, d1, m, m1 = ([float(x) for x in a.split(",")] for a in sys.argv[1:])
+med = statistics.median
+print(f"ratio (bouncex / Sisimai emails/s, same container): folder {med(s) / med(d):.1f}x "
+      f"(single-thread {med(s) / med(d1):.1f}x), mbox {med(sm) / med(m):.1f}x "
+      f"(single-thread {med(sm) / med(m1):.1f}x)")
+turns = lambda sis, bx: " ".join(f"{a / b:.1f}x" for a, b in zip(sis, bx))
+print(f"ratio per turn: folder {turns(s, d)}, mbox {turns(sm, m)}")
 PY
