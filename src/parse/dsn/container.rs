@@ -240,6 +240,27 @@ fn run_end_with_cr(window: &[u8], mbox: bool) -> usize {
     end
 }
 
+/// What [`MessageReader`] reads out of an input that is not an mbox and is shorter
+/// than [`MAX_MESSAGE`]: the one message, each line end (CRLF, a lone CR) an LF, the
+/// last line ended too. In one pass, where the reader goes line by line.
+pub fn with_lf_line_ends(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + 1);
+    let mut rest = bytes;
+    while let Some(cr) = memchr::memchr(b'\r', rest) {
+        out.extend_from_slice(&rest[..cr]);
+        out.push(b'\n');
+        rest = &rest[cr + 1..];
+        if let Some(after_crlf) = rest.strip_prefix(b"\n") {
+            rest = after_crlf;
+        }
+    }
+    out.extend_from_slice(rest);
+    if !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    out
+}
+
 /// Appends a line and an LF unless the message (from `start` on) is full; false when it
 /// was cut.
 fn push_line(buf: &mut Vec<u8>, start: usize, line: &[u8]) -> bool {

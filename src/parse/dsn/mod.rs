@@ -790,23 +790,27 @@ impl Parser for DsnParser<'_> {
         Ok(tally)
     }
 
-    /// An email read whole (a Maildir entry) is decoded in place when it is what
-    /// [`MessageReader`] would make of it anyway: one message (not an mbox), LF line
-    /// ends, a last line end, within [`container::MAX_MESSAGE`]. Else it is read as a
-    /// stream.
+    /// An email read whole (a Maildir entry) is decoded in memory when it is one
+    /// message (not an mbox) within [`container::MAX_MESSAGE`]: in place when its line
+    /// ends are LF already, else made so in one pass (what [`MessageReader`] would make
+    /// of it, line by line). An mbox is read as a stream.
     fn parse_bytes(
         &mut self,
         bytes: &[u8],
         meta: &InputMeta,
         sink: &mut dyn Sink,
     ) -> io::Result<Tally> {
-        let as_read = bytes.ends_with(b"\n")
-            && !bytes.starts_with(b"From ")
-            && bytes.len() <= container::MAX_MESSAGE
-            && memchr::memchr(b'\r', bytes).is_none();
-        if !as_read {
+        if bytes.is_empty() || bytes.starts_with(b"From ") || bytes.len() >= container::MAX_MESSAGE
+        {
             return self.parse(&mut io::Cursor::new(bytes), meta, sink);
         }
+        let normalized;
+        let bytes = if bytes.ends_with(b"\n") && memchr::memchr(b'\r', bytes).is_none() {
+            bytes
+        } else {
+            normalized = container::with_lf_line_ends(bytes);
+            &normalized[..]
+        };
         let mut tally = Tally::new(NAME, &meta.file, "messages");
         tally.total = 1;
         let info = MessageInfo {

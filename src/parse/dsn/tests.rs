@@ -418,10 +418,16 @@ fn an_email_in_memory_reads_as_streamed() {
         }
     }
     assert!(compared >= 50, "{compared} emails compared");
-    // Inputs no fixture is: empty, a lone line end, bytes that are not UTF-8.
-    let odd: [&[u8]; 4] = [
+    // Inputs no fixture is: empty, lone line ends, mixed and doubled ones, bytes that
+    // are not UTF-8.
+    let odd: [&[u8]; 9] = [
         b"",
         b"\n",
+        b"\r",
+        b"\r\n",
+        b"Subject: x\r\r\nTo: a@b.example\n\rbody\r",
+        b"Subject: x\n\r\nbody\r\n\r\n",
+        b"From: a@b.example\r\nSubject: x\r\n\r\nFrom here on\r\n>From there",
         b"Subject: caf\xe9\nContent-Type: text/plain\n\nr\xe9sum\xe9\n",
         b"Content-Type: text/plain; charset=\"\xe9\"\n\n\xff\n",
     ];
