@@ -6,6 +6,7 @@
 //! end (LF, CRLF or a lone CR) is normalised to LF, so the decoders see one shape. MIME
 //! parsing is left to the decoders.
 
+use std::borrow::Cow;
 use std::io::{self, BufRead};
 use std::sync::LazyLock;
 
@@ -240,10 +241,82 @@ fn run_end_with_cr(window: &[u8], mbox: bool) -> usize {
     end
 }
 
-/// What [`MessageReader`] reads out of an input that is not an mbox and is shorter
-/// than [`MAX_MESSAGE`]: the one message, each line end (CRLF, a lone CR) an LF, the
-/// last line ended too. In one pass, where the reader goes line by line.
-pub fn with_lf_line_ends(bytes: &[u8]) -> Vec<u8> {
+/// What [`MessageReader`] reads out of an input read whole, when it is one message
+/// within [`MAX_MESSAGE`]: each line end (CRLF, a lone CR) an LF, the last line ended
+/// too, and in an mbox the `From ` line dropped and `>From ` lines unescaped. In a pass
+/// or two, where the reader goes line by line; borrowed when nothing changes. `None`
+/// when it takes the reader: an empty input (no message), a long one (cut), an mbox
+/// of several messages.
+pub fn whole_message(bytes: &[u8]) -> Option<Cow<'_, [u8]>> {
+    if bytes.is_empty() || bytes.len() >= MAX_MESSAGE {
+        return None;
+    }
+    if !bytes.starts_with(b"From ") {
+        return Some(with_lf_line_ends(bytes));
+    }
+    let body = after_first_line(bytes);
+    if body.is_empty() {
+        // Not even a line end to make: the reader's message is empty.
+        return Some(Cow::Borrowed(body));
+    }
+    mbox_message(with_lf_line_ends(body))
+}
+
+/// What follows the first line and its end (LF, CRLF or a lone CR).
+fn after_first_line(bytes: &[u8]) -> &[u8] {
+    let Some(end) = memchr::memchr2(b'\n', b'\r', bytes) else {
+        return &[];
+    };
+    let rest = &bytes[end + 1..];
+    match bytes[end] {
+        b'\r' => rest.strip_prefix(b"\n").unwrap_or(rest),
+        _ => rest,
+    }
+}
+
+/// An mbox message's text (LF line ends, after its `From ` line) with one `>` removed
+/// from each line that is `From ` behind `>`s (mboxrd); `None` when it holds the next
+/// message's separator (a `From ` line after a blank line). Both kinds of line found
+/// by one search for `From `.
+fn mbox_message(text: Cow<'_, [u8]>) -> Option<Cow<'_, [u8]>> {
+    static FROM: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("From "));
+    let mut escapes = Vec::new();
+    for p in FROM.find_iter(&text) {
+        let line_start = text[..p]
+            .iter()
+            .rposition(|&b| b != b'>')
+            .map_or(0, |q| q + 1);
+        let before = &text[..line_start];
+        if !before.is_empty() && !before.ends_with(b"\n") {
+            // Not at a line's start.
+            continue;
+        }
+        if line_start < p {
+            escapes.push(line_start);
+        } else if before == b"\n" || before.ends_with(b"\n\n") {
+            // After a blank line: the next message's separator.
+            return None;
+        }
+    }
+    if escapes.is_empty() {
+        return Some(text);
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut copied = 0;
+    for escape in escapes {
+        out.extend_from_slice(&text[copied..escape]);
+        copied = escape + 1;
+    }
+    out.extend_from_slice(&text[copied..]);
+    Some(Cow::Owned(out))
+}
+
+/// `bytes` with each line end (CRLF, a lone CR) an LF and the last line ended, as
+/// [`MessageReader`] makes them: borrowed when they are so already.
+fn with_lf_line_ends(bytes: &[u8]) -> Cow<'_, [u8]> {
+    if bytes.ends_with(b"\n") && memchr::memchr(b'\r', bytes).is_none() {
+        return Cow::Borrowed(bytes);
+    }
     let mut out = Vec::with_capacity(bytes.len() + 1);
     let mut rest = bytes;
     while let Some(cr) = memchr::memchr(b'\r', rest) {
@@ -258,7 +331,7 @@ pub fn with_lf_line_ends(bytes: &[u8]) -> Vec<u8> {
     if !out.ends_with(b"\n") {
         out.push(b'\n');
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Appends a line and an LF unless the message (from `start` on) is full; false when it

@@ -791,25 +791,17 @@ impl Parser for DsnParser<'_> {
     }
 
     /// An email read whole (a Maildir entry) is decoded in memory when it is one
-    /// message (not an mbox) within [`container::MAX_MESSAGE`]: in place when its line
-    /// ends are LF already, else made so in one pass (what [`MessageReader`] would make
-    /// of it, line by line). An mbox is read as a stream.
+    /// message within [`container::MAX_MESSAGE`], an mbox of one message too: its
+    /// bytes made what [`MessageReader`] would make of them, line by line. Anything
+    /// else is read as a stream.
     fn parse_bytes(
         &mut self,
         bytes: &[u8],
         meta: &InputMeta,
         sink: &mut dyn Sink,
     ) -> io::Result<Tally> {
-        if bytes.is_empty() || bytes.starts_with(b"From ") || bytes.len() >= container::MAX_MESSAGE
-        {
+        let Some(message) = container::whole_message(bytes) else {
             return self.parse(&mut io::Cursor::new(bytes), meta, sink);
-        }
-        let normalized;
-        let bytes = if bytes.ends_with(b"\n") && memchr::memchr(b'\r', bytes).is_none() {
-            bytes
-        } else {
-            normalized = container::with_lf_line_ends(bytes);
-            &normalized[..]
         };
         let mut tally = Tally::new(NAME, &meta.file, "messages");
         tally.total = 1;
@@ -818,7 +810,7 @@ impl Parser for DsnParser<'_> {
             truncated: false,
         };
         let classify = !self.ctx.classify_later;
-        self.message(bytes, info, &meta.file, &mut tally, sink, classify);
+        self.message(&message, info, &meta.file, &mut tally, sink, classify);
         Ok(tally)
     }
 

@@ -84,6 +84,77 @@ fn message_splitting_does_not_depend_on_the_read_buffer() {
     }
 }
 
+/// An input read whole is made in one go what the reader makes of it: one message, or
+/// `None` only when the reader finds none or several. Generated mboxes and plain
+/// emails, with escaped and unescaped `From ` lines, blank lines and mixed line ends.
+#[test]
+fn a_whole_message_reads_as_streamed() {
+    let pieces: &[&[u8]] = &[
+        b"From a@b Mon\n",
+        b"From x",
+        b">From y\n",
+        b">>From z\r\n",
+        b"a>From ",
+        b">>",
+        b"Subject: s\n",
+        b"\n",
+        b"\r\n",
+        b"\r",
+        b"body text ",
+        b">",
+        b"From ",
+        b"\n\n",
+    ];
+    let odd: [&[u8]; 12] = [
+        b"From a@b",
+        b"From a@b\r",
+        b"From a@b\r\n",
+        b"From a@b\n\n",
+        b"From a@b\n\n\n",
+        b"From a@b\nFrom c@d\nx",
+        b"From a@b\n\nFrom c@d\n",
+        b"From a@b\r\rFrom c@d\r",
+        b"From a@b\nx\r\n\r\nFrom c@d",
+        b"From a@b\n>From x\n>>From y\n>>>From\n>From\n>\n",
+        b"From a@b\rx\r\n\n>From y\rz",
+        b">From a@b\n\nFrom c@d\n",
+    ];
+    let mut inputs: Vec<Vec<u8>> = odd.iter().map(|b| b.to_vec()).collect();
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    for round in 0..2000 {
+        let mut input = Vec::new();
+        if round % 4 != 0 {
+            input.extend_from_slice(b"From first@b Mon\n");
+        }
+        for _ in 0..round % 40 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            input.extend_from_slice(pieces[(state % pieces.len() as u64) as usize]);
+        }
+        inputs.push(input);
+    }
+    let (mut whole, mut several) = (0, 0);
+    for input in &inputs {
+        let streamed = messages_with_buffer(input, 1 << 16);
+        let what = String::from_utf8_lossy(input);
+        match container::whole_message(input) {
+            Some(message) => {
+                assert_eq!(streamed, [(1, message.to_vec())], "{what:?}");
+                whole += 1;
+            }
+            None => {
+                assert!(input.is_empty() || streamed.len() > 1, "{what:?}");
+                several += 1;
+            }
+        }
+    }
+    assert!(
+        whole > 1000 && several > 100,
+        "{whole} whole, {several} not"
+    );
+}
+
 #[test]
 fn one_email_per_file_with_any_line_end() {
     for input in [
@@ -420,8 +491,13 @@ fn an_email_in_memory_reads_as_streamed() {
     assert!(compared >= 50, "{compared} emails compared");
     // Inputs no fixture is: empty, lone line ends, mixed and doubled ones, bytes that
     // are not UTF-8.
-    let odd: [&[u8]; 9] = [
+    let odd: [&[u8]; 14] = [
         b"",
+        b"From a@b\n",
+        b"From a@b\r\n\r\n",
+        b"From a@b\nSubject: x\n\n>From here\n>>From there\nFrom where\n\n",
+        b"From a@b\r\nSubject: x\r\n\r\nbody\r\n\r\nFrom c@d\r\nSubject: y\r\n\r\nz\r\n",
+        b"From a@b\rSubject: x\r\r>From body",
         b"\n",
         b"\r",
         b"\r\n",
