@@ -302,12 +302,11 @@ fn sniff_one(
     let read_once = opened.size.is_none();
     if format.independent_files() && !read_once {
         if opened.head_is_all() {
-            let name = opened.name.clone();
-            let head = &opened.head;
+            let Opened { name, head, .. } = opened;
             let outcome = parse_file(format, name, ctx, |parser, meta, recorded| {
-                parser.parse_bytes(head, meta, recorded)
+                parser.parse_bytes(&head, meta, recorded)
             });
-            *buffer = opened.head;
+            *buffer = head;
             return Sniffed::Parsed(outcome);
         }
         if !opened.compressed && opened.size.is_some_and(|n| n <= POOLED_FILE_MAX as u64) {

@@ -80,9 +80,8 @@ pub fn open_reusing(path: &Path, buffer: Vec<u8>) -> io::Result<Opened> {
     } else {
         display_name(path)
     };
-    let stdin: Box<dyn Read + Send> = Box::new(io::stdin());
-    let (raw, modified, size) = if is_stdin {
-        (stdin, None, None)
+    let (raw, modified, size): (Box<dyn Read + Send>, _, _) = if is_stdin {
+        (Box::new(io::stdin()), None, None)
     } else {
         let file = File::open(path)?;
         let meta = file.metadata()?;
