@@ -83,7 +83,7 @@ pub fn open_reusing(path: &Path, buffer: Vec<u8>) -> io::Result<Opened> {
     let (raw, modified, size): (Box<dyn Read + Send>, _, _) = if is_stdin {
         (Box::new(io::stdin()), None, None)
     } else {
-        let file = File::open(path)?;
+        let mut file = File::open(path)?;
         let meta = file.metadata()?;
         if meta.is_dir() {
             return Err(io::Error::new(
@@ -92,43 +92,37 @@ pub fn open_reusing(path: &Path, buffer: Vec<u8>) -> io::Result<Opened> {
             ));
         }
         let modified = meta.modified().ok();
-        // Progress only for inputs big enough to take a while.
-        let raw: Box<dyn Read + Send> = if meta.len() > BUFFER as u64 && show_progress() {
-            Box::new(Progress::new(file, name.clone(), meta.len()))
-        } else {
-            Box::new(file)
-        };
         // A pipe or device (`<(zcat log.gz)`) has no size and cannot be read twice.
-        (raw, modified, meta.is_file().then_some(meta.len()))
+        let size = meta.is_file().then_some(meta.len());
+        // A file that fits a read buffer (an email in a folder, or one with a big
+        // attachment) is read whole, straight into the head: no buffer to fill and
+        // copy out of, one allocation and one read per file, and none again to parse
+        // it. A size of 0 may be a pseudo-file with content (/proc): read as any other.
+        let raw: Box<dyn Read + Send> = match size.filter(|&n| n > 0 && n <= BUFFER as u64) {
+            Some(n) => {
+                let bytes = read_whole(&mut file, n, buffer)?;
+                if !bytes.starts_with(&GZIP_MAGIC) {
+                    return Ok(Opened {
+                        name,
+                        reader: Box::new(io::empty()),
+                        head: bytes,
+                        whole: true,
+                        modified,
+                        compressed: false,
+                        size,
+                    });
+                }
+                // Compressed: inflated below, from the bytes read on.
+                Box::new(io::Cursor::new(bytes).chain(file))
+            }
+            // Progress only for inputs big enough to take a while.
+            None if meta.len() > BUFFER as u64 && show_progress() => {
+                Box::new(Progress::new(file, name.clone(), meta.len()))
+            }
+            None => Box::new(file),
+        };
+        (raw, modified, size)
     };
-    // A file that fits a read buffer (an email in a folder, or one with a big
-    // attachment) is read whole, straight into the head: no buffer to fill and copy
-    // out of, one allocation and one read per file, and none again to parse it. As many
-    // bytes as it had when opened: one growing meanwhile is read up to there. A size
-    // of 0 may be a pseudo-file with content (/proc): read as any other.
-    let mut raw = raw;
-    if let Some(n) = size.filter(|&n| n > 0 && n <= BUFFER as u64) {
-        let mut bytes = buffer;
-        bytes.clear();
-        if bytes.capacity() < n as usize {
-            // Not `reserve`: growing would copy the old bytes, which are not wanted.
-            bytes = Vec::with_capacity(n as usize);
-        }
-        raw.by_ref().take(n).read_to_end(&mut bytes)?;
-        if !bytes.starts_with(&GZIP_MAGIC) {
-            return Ok(Opened {
-                name,
-                reader: Box::new(io::empty()),
-                head: bytes,
-                whole: true,
-                modified,
-                compressed: false,
-                size,
-            });
-        }
-        // Compressed: inflated below, from the bytes read on.
-        raw = Box::new(io::Cursor::new(bytes).chain(raw));
-    }
     // A small file (a compressed email) needs no megabyte of buffer.
     let capacity = size.map_or(BUFFER, |n| (n as usize + 1).clamp(8 << 10, BUFFER));
     let mut buffered = BufReader::with_capacity(capacity, raw);
@@ -167,6 +161,18 @@ fn display_name(path: &Path) -> String {
         Some(name) => name.to_owned(),
         None => path.to_string_lossy().into_owned(),
     }
+}
+
+/// The file's first `n` bytes (as many as it had when opened: one growing meanwhile is
+/// read up to there), in `bytes` (cleared first).
+fn read_whole(file: &mut File, n: u64, mut bytes: Vec<u8>) -> io::Result<Vec<u8>> {
+    bytes.clear();
+    if bytes.capacity() < n as usize {
+        // Not `reserve`: growing would copy the old bytes, which are not wanted.
+        bytes = Vec::with_capacity(n as usize);
+    }
+    file.take(n).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Copies up to `n` bytes from the front of the reader without consuming them; when
