@@ -568,13 +568,17 @@ impl<'m> Walk<'m> {
                     // mail-parser gets a one-field stand-in for its header block; the
                     // original's identity is read from the block itself (see
                     // `Skeleton::returned_headers`).
-                    let nested_end = nested_header_end(message, body);
+                    let block_end = nested_header_end(message, body);
+                    let nested_end = block_end.unwrap_or(message.len());
                     // A header block running past the next delimiter is cut there by
                     // mail-parser. Else that delimiter is the first after the block.
                     match next {
                         Some(delimiter) if delimiter < nested_end => return Err(Unusual),
                         Some(_) => {}
-                        None => self.read_through = false,
+                        // Unterminated, the message runs to the end: mail-parser reads
+                        // it as a message when a blank line ends its header block, as
+                        // text (no message) when the block runs to the end.
+                        None => self.read_through &= block_end.is_some(),
                     }
                     self.leaf(&kind, content_type);
                     self.emptied.push((self.out.len(), kind));
@@ -647,7 +651,8 @@ impl<'m> Walk<'m> {
             }
             // Encoded, it is decoded before it is parsed: kept as it is.
             "message" if matches!(sub, "rfc822" | "global") && !encoded => {
-                let nested = &self.message[body..nested_header_end(self.message, body)];
+                let end = nested_header_end(self.message, body).unwrap_or(self.message.len());
+                let nested = &self.message[body..end];
                 // A bounce returned inside a bounce is decoded from the nested message.
                 if is_returned_notice(nested) {
                     Body::Keep
@@ -960,9 +965,9 @@ impl Delimiter {
 
 /// The end of a returned message's header block starting at `pos`: after the first
 /// empty line, as the original's fields are read (a line end at `pos` itself does not
-/// end it), or the message's end.
-fn nested_header_end(message: &[u8], pos: usize) -> usize {
-    find_blank_line(&message[pos..]).map_or(message.len(), |p| pos + p + 2)
+/// end it); `None` when the block runs to the message's end.
+fn nested_header_end(message: &[u8], pos: usize) -> Option<usize> {
+    find_blank_line(&message[pos..]).map(|p| pos + p + 2)
 }
 
 /// `type/subtype` of a Content-Type value, lowercased.

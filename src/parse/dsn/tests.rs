@@ -1237,3 +1237,56 @@ fn quoted_printable_text_reads_as_mail_parser_decodes_it() {
     assert!(panics * 20 < cases, "{panics} panics in {cases}");
     assert!(decoded * 2 > cases, "{decoded} of {cases} decoded");
 }
+
+/// A returned message with no boundary after it (a notice cut off) runs to the end:
+/// the walk reads it as mail-parser reads the message whole, a message when a blank
+/// line ends its header block, whatever its own body holds (parts left open, a message
+/// within it, an encoding); a block that runs to the end is left to mail-parser.
+#[test]
+fn an_unterminated_returned_message_reads_as_mail_parser_reads_it() {
+    let head = "From: MAILER-DAEMON@mx.example\nSubject: Undelivered\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\n\n--b1\nContent-Type: text/plain\n\n550 5.1.1 no such user\n--b1\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; a@b.example\nStatus: 5.1.1\n--b1\nContent-Type: message/rfc822\n\n";
+    let walked = [
+        "Message-ID: <m1@b.example>\nFrom: s@b.example\n\nbody\n",
+        "Message-ID: <m1@b.example>\n\n",
+        "Message-ID: <m1@b.example>\n\nno line end",
+        "\nMessage-ID: <m1@b.example>\n\nbody\n",
+        "\n\n",
+        "Message-ID: <m1@b.example>\n   \nTo: t@b.example\n\nbody\n",
+        "not a field\nMessage-ID: <m1@b.example>\n\nbody\n",
+        "Content-Type: multipart/mixed; boundary=i\n\n--i\nContent-Type: text/plain\n\ninner, left open\n",
+        "Content-Type: multipart/mixed; boundary=i\n\n--i\nContent-Type: text/plain\n\ninner\n--i--\nepilogue\n",
+        "Content-Type: message/rfc822\n\nSubject: within\n\nbody\n",
+        "Content-Type: text/plain; name=\"a\n\nb\"\n\nbody\n",
+        "Subject: =?utf-8?B?w6k\n\n=?=\n\nbody\n",
+        "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\nYWJj\n",
+        "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\nnot base64!\n",
+    ];
+    let left = [
+        "",
+        "\n",
+        "Message-ID: <m1@b.example>\n",
+        "Message-ID: <m1@b.example>",
+        "Message-ID: <m1@b.example>\r\n\r\nbody\r\n",
+        // A returned notice is decoded from the nested message.
+        "From: MAILER-DAEMON@relay.example\n\nbody\n",
+        // A boundary the notice's starts: not walked at all.
+        "Message-ID: <m1@b.example>\n\n--b1x\n",
+    ];
+    let walks = |raw: &[u8]| skeleton(raw).is_some_and(|s| s.leaves().is_some());
+    for (nested, walk) in walked
+        .iter()
+        .map(|n| (n, true))
+        .chain(left.iter().map(|n| (n, false)))
+    {
+        let raw = format!("{head}{nested}");
+        let crlf = raw.replace('\n', "\r\n");
+        for raw in [raw.as_bytes(), crlf.as_bytes()] {
+            let whole = mail::Mail::parse_with(raw, mail::Reading::Whole).map(|m| mail_view(&m));
+            for reading in [mail::Reading::Skeleton, mail::Reading::Walk] {
+                let read = mail::Mail::parse_with(raw, reading).map(|m| mail_view(&m));
+                assert_eq!(read, whole, "{reading:?}: {}", String::from_utf8_lossy(raw));
+            }
+        }
+        assert_eq!(walks(raw.as_bytes()), walk, "{raw}");
+    }
+}
