@@ -814,11 +814,11 @@ fn the_skeleton_leaves_out_what_no_decoder_reads() {
     assert!(cut(&raw).is_some_and(|s| !s.contains("HTMLBODY") && !s.contains("Inner plain")));
 
     // Shapes not walked: a boundary another one starts with, text after a boundary,
-    // an inner multipart without a boundary.
+    // an inner multipart with an empty boundary.
     let longer = "--b1x\nContent-Type: text/plain\n\nx\n";
     let trailing = "--b1 trailing words\nContent-Type: text/plain\n\nx\n";
-    let no_boundary = "--b1\nContent-Type: multipart/mixed\n\nx\n";
-    for part in [longer, trailing, no_boundary] {
+    let empty_boundary = "--b1\nContent-Type: multipart/mixed; boundary=\"\"\n\nx\n";
+    for part in [longer, trailing, empty_boundary] {
         let raw = mail(&[plain, part, image, close]);
         assert!(skeleton(raw.as_bytes()).is_none(), "{raw}");
         same_either_way(&raw);
@@ -1288,5 +1288,63 @@ fn an_unterminated_returned_message_reads_as_mail_parser_reads_it() {
             }
         }
         assert_eq!(walks(raw.as_bytes()), walk, "{raw}");
+    }
+}
+
+/// A part's header block with a line without a colon (a fold that lost its indent,
+/// often a multipart's boundary) reads as mail-parser reads it: the line is skipped,
+/// and a multipart left without a boundary is bytes. A fold after such a line, a
+/// boundary mail-parser may read its own way, are left to mail-parser.
+#[test]
+fn part_header_lines_without_a_colon_read_as_mail_parser_reads_them() {
+    let head = "From: MAILER-DAEMON@mx.example\nSubject: s\nContent-Type: multipart/report; report-type=delivery-status; boundary=b1\n\n";
+    let status = "--b1\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; a@b.example\nStatus: 5.1.1\n";
+    let inner = "--b2\nContent-Type: text/plain\n\n550 5.1.1 inner text\n--b2\nContent-Type: text/html\n\n<p>inner</p>\n--b2--\n";
+    let walked = [
+        format!("--b1\nContent-Type: multipart/alternative;\nboundary=\"b2\"\n\n{inner}"),
+        format!(
+            "--b1\nContent-Type: multipart/alternative; differences=Content-Type;\nboundary=\"b2\"\n\n{inner}"
+        ),
+        format!("--b1\nContent-Type: multipart/mixed\n\n{inner}"),
+        format!("--b1\nContent-Type: multipart/mixed; Boundary-X=b2\n\n{inner}"),
+        "--b1\nContent-Type: multipart/mixed\nContent-Transfer-Encoding: base64\n\nnot base64!\n"
+            .to_string(),
+        "--b1\nContent-Type: text/plain\nno colon here\n\n550 text\n".to_string(),
+        "--b1\nno colon first\nContent-Type: text/plain\n\n550 text\n".to_string(),
+        "--b1\nContent-Type: text/plain;\ncharset=iso-8859-1\nX-Note: x\n folded\n\ncaf\u{e9}\n"
+            .to_string(),
+        "--b1\nContent-Type: text/plain; charset=iso-8859-1\nX-Note: a\n\t\nlost\n\n550 text\n"
+            .to_string(),
+    ];
+    let left = [
+        "--b1\nContent-Type: text/html\nno colon\n Content-Type: text/plain\n\n550 text\n"
+            .to_string(),
+        format!("--b1\nContent-Type: multipart/mixed; boundary=\"\"\n\n{inner}"),
+        format!("--b1\nContent-Type: multipart/mixed; boundary*=b2\n\n{inner}"),
+        format!("--b1\nContent-Type: multipart/mixed (b2)\n\n{inner}"),
+    ];
+    let walks = |raw: &str| skeleton(raw.as_bytes()).is_some_and(|s| s.leaves().is_some());
+    for (part, walk) in walked
+        .iter()
+        .map(|p| (p, true))
+        .chain(left.iter().map(|p| (p, false)))
+    {
+        for last in [false, true] {
+            let raw = if last {
+                format!("{head}{status}{part}--b1--\n")
+            } else {
+                format!("{head}{part}{status}--b1--\n")
+            };
+            let crlf = raw.replace('\n', "\r\n");
+            for raw in [raw.as_bytes(), crlf.as_bytes()] {
+                let whole =
+                    mail::Mail::parse_with(raw, mail::Reading::Whole).map(|m| mail_view(&m));
+                for reading in [mail::Reading::Skeleton, mail::Reading::Walk] {
+                    let read = mail::Mail::parse_with(raw, reading).map(|m| mail_view(&m));
+                    assert_eq!(read, whole, "{reading:?}: {}", String::from_utf8_lossy(raw));
+                }
+            }
+            assert_eq!(walks(&raw), walk, "{raw}");
+        }
     }
 }
