@@ -16,9 +16,9 @@
 //!   ([`Skeleton::body_apart`]), so mail-parser need not walk it byte by byte for its
 //!   boundary;
 //!
-//! and it decodes the quoted-printable body of a text part itself ([`super::qp`], much
-//! quicker than mail-parser's decoder, and the bytes are then not scanned again by
-//! mail-parser): the part keeps its header block, with `Content-Transfer-Encoding:
+//! and it decodes the quoted-printable or base64 body of a text part itself
+//! ([`super::qp`], much quicker than mail-parser's decoder, [`super::base64`]; the
+//! bytes are then not scanned again by mail-parser): the part keeps its header block, with `Content-Transfer-Encoding:
 //! 8bit`, and an empty body; [`Skeleton::body_apart`] has the decoded bytes too.
 //! The reader turns either into text as mail-parser would (`mail::text_as_parsed`).
 //!
@@ -48,7 +48,7 @@ use memchr::memmem;
 use super::mail::{
     FieldsReader, Headers, find_blank_line, is_returned_notice, lossy, part_type, top_block,
 };
-use super::qp;
+use super::{base64, qp};
 use crate::parse::trim_line_end;
 
 /// The top-level fields mail-parser reads (lowercase): the MIME structure's, and the
@@ -78,7 +78,7 @@ pub(super) struct Skeleton {
     /// Where in `bytes` a part whose body is read from the message starts its (empty)
     /// body, and where that body lies in the message.
     plain: Vec<(usize, Range<usize>)>,
-    /// Text parts whose quoted-printable body was decoded.
+    /// Text parts whose quoted-printable or base64 body was decoded.
     decoded: Vec<Decoded>,
     /// An HTML body was left out because a plain text part came before it.
     pub html_emptied: bool,
@@ -103,7 +103,7 @@ pub(super) struct Leaf {
     pub content_type: String,
 }
 
-/// A text part whose quoted-printable body the walk decoded.
+/// A text part whose quoted-printable or base64 body the walk decoded.
 #[derive(Debug)]
 struct Decoded {
     /// Where in `bytes` its rewritten Content-Transfer-Encoding field starts.
@@ -156,7 +156,7 @@ impl Walk<'_> {
             body,
             content_type,
             encoded,
-            quoted_printable: qp_field,
+            decodable: decodable_field,
             kept_every_field,
             plainly_typed,
         } = head;
@@ -173,9 +173,9 @@ impl Walk<'_> {
                     .ok()?;
                 // The epilogue, as it is.
                 self.out.extend_from_slice(&message[end..]);
-            } else if let Some(field) = qp_field.filter(|_| read_as_text(&kind, false))
+            } else if let Some(field) = decodable_field.filter(|_| read_as_text(&kind, false))
                 // Read to the end, with no boundary: whatever it decodes to is read 8bit.
-                && let Some(text) = qp::decode(&message[body..], false)
+                && let Some(text) = field.decode(&message[body..], false)
             {
                 // The field was copied whole, where `field` says.
                 self.out.splice(field.value, *b" 8bit");
@@ -229,7 +229,7 @@ impl Skeleton {
 
     /// The body of the part whose (empty) body starts at `offset` in the skeleton, when
     /// the walk read it apart: as it stands in `message` (the message the skeleton was
-    /// made of), or its quoted-printable decoded. The reader converts it to text as
+    /// made of), or its transfer encoding decoded. The reader converts it to text as
     /// mail-parser would (`mail::text_as_parsed`).
     pub fn body_apart<'a>(&'a self, message: &'a [u8], offset: usize) -> Option<&'a [u8]> {
         match self.plain.iter().find(|(at, _)| *at == offset) {
@@ -304,7 +304,7 @@ impl Skeleton {
             ),
             _ => None,
         });
-        // Read from the rewritten field, the original one says quoted-printable to
+        // Read from the rewritten field, the original one names its encoding to
         // mail-parser too: the message whole reads as text what was decoded here.
         let decoded_found = self.decoded.iter().all(|decoded| {
             parts.iter().any(|part| {
@@ -356,7 +356,7 @@ enum Body {
         boundary: Vec<u8>,
         digest: bool,
     },
-    /// A text part's quoted-printable body, decoded (`field`: where the rewritten
+    /// A text part's quoted-printable or base64 body, decoded (`field`: where the rewritten
     /// Content-Transfer-Encoding field starts in the skeleton).
     Decoded {
         field: usize,
@@ -432,7 +432,7 @@ impl<'m> Walk<'m> {
             plainly_typed: content_type.is_plain(),
             content_type: content_type.value.unwrap_or_default(),
             encoded: transfer_encoding.encoded,
-            quoted_printable: transfer_encoding.quoted_printable,
+            decodable: transfer_encoding.decodable,
             kept_every_field,
         };
         kept_any.then(|| (head, fields.and_then(TopFields::headers)))
@@ -503,9 +503,9 @@ impl<'m> Walk<'m> {
             let kind = type_of(content_type);
             let next = find(body);
             let mut fate = self.body_of(&kind, content_type, head.encoded, body)?;
-            if let (Body::Keep, Some(field), Some(end)) = (&fate, &head.quoted_printable, next)
+            if let (Body::Keep, Some(field), Some(end)) = (&fate, &head.decodable, next)
                 && read_as_text(&kind, digest)
-                && let Some(text) = qp::decode(&message[body..end], true)
+                && let Some(text) = field.decode(&message[body..end], true)
             {
                 // The part's header block, its transfer encoding now none.
                 let field_at = self.out.len() + field.start - at;
@@ -679,8 +679,9 @@ struct TopHead {
     content_type: String,
     /// It names a transfer encoding other than none.
     encoded: bool,
-    /// Where the quoted-printable Content-Transfer-Encoding field was copied to.
-    quoted_printable: Option<QpField>,
+    /// Where the quoted-printable or base64 Content-Transfer-Encoding field was copied
+    /// to.
+    decodable: Option<DecodableField>,
     kept_every_field: bool,
     /// Its Content-Type reads the same by a plain split as by mail-parser.
     plainly_typed: bool,
@@ -732,7 +733,7 @@ struct PartHead {
     content_type: String,
     /// It names a transfer encoding other than none.
     encoded: bool,
-    quoted_printable: Option<QpField>,
+    decodable: Option<DecodableField>,
     /// Every line is a field, a fold of one, or a line without a colon, and the
     /// Content-Type reads the same by a plain split as by mail-parser.
     plainly_written: bool,
@@ -766,7 +767,7 @@ fn part_header_block(message: &[u8], pos: usize) -> Option<PartHead> {
                 plainly_written: plain_lines && content_type.is_plain(),
                 content_type: content_type.value.unwrap_or_default(),
                 encoded: transfer_encoding.encoded,
-                quoted_printable: transfer_encoding.quoted_printable,
+                decodable: transfer_encoding.decodable,
             });
         }
     }
@@ -867,12 +868,24 @@ impl ContentType {
     }
 }
 
-/// A Content-Transfer-Encoding field that says quoted-printable, on one line: where
-/// its line starts and where its value lies.
+/// A Content-Transfer-Encoding field that says quoted-printable or base64, on one
+/// line: where its line starts and where its value lies.
 #[derive(Clone)]
-struct QpField {
+struct DecodableField {
     start: usize,
     value: Range<usize>,
+    base64: bool,
+}
+
+impl DecodableField {
+    /// The body decoded as mail-parser decodes it (see [`qp::decode`]).
+    fn decode(&self, body: &[u8], closed: bool) -> Option<Vec<u8>> {
+        if self.base64 {
+            base64::decode(body, closed)
+        } else {
+            qp::decode(body, closed)
+        }
+    }
 }
 
 /// The Content-Transfer-Encoding field of a header block read line by line: the last
@@ -881,8 +894,8 @@ struct QpField {
 struct TransferEncoding {
     /// It names an encoding other than none (the walk then keeps the body as it is).
     encoded: bool,
-    /// It is a [`QpField`] (the walk decodes a text body itself).
-    quoted_printable: Option<QpField>,
+    /// It is a [`DecodableField`] (the walk decodes a text body itself).
+    decodable: Option<DecodableField>,
     /// The line before was this field or one of its folds.
     open: bool,
 }
@@ -901,16 +914,17 @@ impl TransferEncoding {
                     let last = value.iter().rposition(|b| !skipped(b));
                     let word = first.zip(last).map_or(&[][..], |(f, l)| &value[f..=l]);
                     let value_at = at + name.len() + 1;
-                    self.quoted_printable =
-                        word.eq_ignore_ascii_case(b"quoted-printable")
-                            .then(|| QpField {
-                                start: at,
-                                value: value_at..value_at + value.len(),
-                            });
+                    let base64 = word.eq_ignore_ascii_case(b"base64");
+                    self.decodable = (base64 || word.eq_ignore_ascii_case(b"quoted-printable"))
+                        .then(|| DecodableField {
+                            start: at,
+                            value: value_at..value_at + value.len(),
+                            base64,
+                        });
                 }
             }
             // A folded value is left as it is.
-            HeaderLine::Fold(_) if self.open => self.quoted_printable = None,
+            HeaderLine::Fold(_) if self.open => self.decodable = None,
             HeaderLine::Fold(_) => {}
             HeaderLine::Blank | HeaderLine::Other => self.open = false,
         }
