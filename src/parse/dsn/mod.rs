@@ -17,6 +17,7 @@
 //!
 //! Adding a decoder: one file here and one line in [`DECODERS`].
 
+mod base64;
 pub mod container;
 pub mod mail;
 mod qp;

@@ -890,11 +890,11 @@ fn the_skeleton_leaves_out_what_no_decoder_reads() {
     assert!(cut(&raw).is_some_and(|s| !s.contains("HTMLBODY") && !s.contains("Inner plain")));
 
     // Shapes not walked: a boundary another one starts with, text after a boundary,
-    // an inner multipart without a boundary.
+    // an inner multipart with an empty boundary.
     let longer = "--b1x\nContent-Type: text/plain\n\nx\n";
     let trailing = "--b1 trailing words\nContent-Type: text/plain\n\nx\n";
-    let no_boundary = "--b1\nContent-Type: multipart/mixed\n\nx\n";
-    for part in [longer, trailing, no_boundary] {
+    let empty_boundary = "--b1\nContent-Type: multipart/mixed; boundary=\"\"\n\nx\n";
+    for part in [longer, trailing, empty_boundary] {
         let raw = mail(&[plain, part, image, close]);
         assert!(skeleton(raw.as_bytes()).is_none(), "{raw}");
         same_either_way(&raw);
@@ -1312,4 +1312,217 @@ fn quoted_printable_text_reads_as_mail_parser_decodes_it() {
     // mail-parser overflows (in debug builds only) cutting a line break it never wrote.
     assert!(panics * 20 < cases, "{panics} panics in {cases}");
     assert!(decoded * 2 > cases, "{decoded} of {cases} decoded");
+}
+
+/// A returned message with no boundary after it (a notice cut off) runs to the end:
+/// the walk reads it as mail-parser reads the message whole, a message when a blank
+/// line ends its header block, whatever its own body holds (parts left open, a message
+/// within it, an encoding); a block that runs to the end is left to mail-parser.
+#[test]
+fn an_unterminated_returned_message_reads_as_mail_parser_reads_it() {
+    let head = "From: MAILER-DAEMON@mx.example\nSubject: Undelivered\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\n\n--b1\nContent-Type: text/plain\n\n550 5.1.1 no such user\n--b1\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; a@b.example\nStatus: 5.1.1\n--b1\nContent-Type: message/rfc822\n\n";
+    let walked = [
+        "Message-ID: <m1@b.example>\nFrom: s@b.example\n\nbody\n",
+        "Message-ID: <m1@b.example>\n\n",
+        "Message-ID: <m1@b.example>\n\nno line end",
+        "\nMessage-ID: <m1@b.example>\n\nbody\n",
+        "\n\n",
+        "Message-ID: <m1@b.example>\n   \nTo: t@b.example\n\nbody\n",
+        "not a field\nMessage-ID: <m1@b.example>\n\nbody\n",
+        "Content-Type: multipart/mixed; boundary=i\n\n--i\nContent-Type: text/plain\n\ninner, left open\n",
+        "Content-Type: multipart/mixed; boundary=i\n\n--i\nContent-Type: text/plain\n\ninner\n--i--\nepilogue\n",
+        "Content-Type: message/rfc822\n\nSubject: within\n\nbody\n",
+        "Content-Type: text/plain; name=\"a\n\nb\"\n\nbody\n",
+        "Subject: =?utf-8?B?w6k\n\n=?=\n\nbody\n",
+        "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\nYWJj\n",
+        "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\nnot base64!\n",
+    ];
+    let left = [
+        "",
+        "\n",
+        "Message-ID: <m1@b.example>\n",
+        "Message-ID: <m1@b.example>",
+        "Message-ID: <m1@b.example>\r\n\r\nbody\r\n",
+        // A returned notice is decoded from the nested message.
+        "From: MAILER-DAEMON@relay.example\n\nbody\n",
+        // A boundary the notice's starts: not walked at all.
+        "Message-ID: <m1@b.example>\n\n--b1x\n",
+    ];
+    let walks = |raw: &[u8]| skeleton(raw).is_some_and(|s| s.leaves().is_some());
+    for (nested, walk) in walked
+        .iter()
+        .map(|n| (n, true))
+        .chain(left.iter().map(|n| (n, false)))
+    {
+        let raw = format!("{head}{nested}");
+        let crlf = raw.replace('\n', "\r\n");
+        for raw in [raw.as_bytes(), crlf.as_bytes()] {
+            let whole = mail::Mail::parse_with(raw, mail::Reading::Whole).map(|m| mail_view(&m));
+            for reading in [mail::Reading::Skeleton, mail::Reading::Walk] {
+                let read = mail::Mail::parse_with(raw, reading).map(|m| mail_view(&m));
+                assert_eq!(read, whole, "{reading:?}: {}", String::from_utf8_lossy(raw));
+            }
+        }
+        assert_eq!(walks(raw.as_bytes()), walk, "{raw}");
+    }
+}
+
+/// A part's header block with a line without a colon (a fold that lost its indent,
+/// often a multipart's boundary) reads as mail-parser reads it: the line is skipped,
+/// and a multipart left without a boundary is bytes. A fold after such a line, a
+/// boundary mail-parser may read its own way, are left to mail-parser.
+#[test]
+fn part_header_lines_without_a_colon_read_as_mail_parser_reads_them() {
+    let head = "From: MAILER-DAEMON@mx.example\nSubject: s\nContent-Type: multipart/report; report-type=delivery-status; boundary=b1\n\n";
+    let status = "--b1\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; a@b.example\nStatus: 5.1.1\n";
+    let inner = "--b2\nContent-Type: text/plain\n\n550 5.1.1 inner text\n--b2\nContent-Type: text/html\n\n<p>inner</p>\n--b2--\n";
+    let walked = [
+        format!("--b1\nContent-Type: multipart/alternative;\nboundary=\"b2\"\n\n{inner}"),
+        format!(
+            "--b1\nContent-Type: multipart/alternative; differences=Content-Type;\nboundary=\"b2\"\n\n{inner}"
+        ),
+        format!("--b1\nContent-Type: multipart/mixed\n\n{inner}"),
+        format!("--b1\nContent-Type: multipart/mixed; Boundary-X=b2\n\n{inner}"),
+        "--b1\nContent-Type: multipart/mixed\nContent-Transfer-Encoding: base64\n\nnot base64!\n"
+            .to_string(),
+        "--b1\nContent-Type: text/plain\nno colon here\n\n550 text\n".to_string(),
+        "--b1\nno colon first\nContent-Type: text/plain\n\n550 text\n".to_string(),
+        "--b1\nContent-Type: text/plain;\ncharset=iso-8859-1\nX-Note: x\n folded\n\ncaf\u{e9}\n"
+            .to_string(),
+        "--b1\nContent-Type: text/plain; charset=iso-8859-1\nX-Note: a\n\t\nlost\n\n550 text\n"
+            .to_string(),
+    ];
+    let left = [
+        "--b1\nContent-Type: text/html\nno colon\n Content-Type: text/plain\n\n550 text\n"
+            .to_string(),
+        format!("--b1\nContent-Type: multipart/mixed; boundary=\"\"\n\n{inner}"),
+        format!("--b1\nContent-Type: multipart/mixed; boundary*=b2\n\n{inner}"),
+        format!("--b1\nContent-Type: multipart/mixed (b2)\n\n{inner}"),
+    ];
+    let walks = |raw: &str| skeleton(raw.as_bytes()).is_some_and(|s| s.leaves().is_some());
+    for (part, walk) in walked
+        .iter()
+        .map(|p| (p, true))
+        .chain(left.iter().map(|p| (p, false)))
+    {
+        for last in [false, true] {
+            let raw = if last {
+                format!("{head}{status}{part}--b1--\n")
+            } else {
+                format!("{head}{part}{status}--b1--\n")
+            };
+            let crlf = raw.replace('\n', "\r\n");
+            for raw in [raw.as_bytes(), crlf.as_bytes()] {
+                let whole =
+                    mail::Mail::parse_with(raw, mail::Reading::Whole).map(|m| mail_view(&m));
+                for reading in [mail::Reading::Skeleton, mail::Reading::Walk] {
+                    let read = mail::Mail::parse_with(raw, reading).map(|m| mail_view(&m));
+                    assert_eq!(read, whole, "{reading:?}: {}", String::from_utf8_lossy(raw));
+                }
+            }
+            assert_eq!(walks(&raw), walk, "{raw}");
+        }
+    }
+}
+
+/// Text parts with a base64 body are decoded by the skeleton walk, not by mail-parser:
+/// hand-written tricky bodies and generated ones, in a multipart (plain text, HTML,
+/// another charset, the last part, CRLF lines) and at the top level, read into the very
+/// text mail-parser decodes from the message whole; a body mail-parser gives up on is
+/// left to it.
+#[test]
+fn base64_text_reads_as_mail_parser_decodes_it() {
+    let mut bodies: Vec<Vec<u8>> = [
+        &b""[..],
+        b"\n",
+        b"NTUwIG5vIHN1Y2ggdXNlcg==\n",
+        b"NTUwIG5v\r\nIHN1Y2gg\r\ndXNlcg==\r\n",
+        b"w6kgw6k=\n",
+        b"QQ",
+        b"QUI",
+        b"Q",
+        b"Q=",
+        b"QU=I=Q===",
+        b"=QUJD",
+        b"QU JD\t\n",
+        b"QUJD-QUJD\n",
+        b"QUJD--QUJD\n",
+        b"QUJD\n-",
+        b"QUJD!\n",
+        b"QUJD_\n",
+        b"6Q==\n",
+        b"/+/+\n",
+        b"QUJD\n--b1x\n",
+    ]
+    .iter()
+    .map(|b| b.to_vec())
+    .collect();
+    let pieces: &[&[u8]] = &[
+        b"Q", b"UJ", b"D", b"w6k", b"+/", b"=", b"==", b" ", b"\t", b"\r", b"\n", b"-", b"--",
+        b"b1", b"--b1", b"!", b"\xe9", b"_", b"YWJj\n",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    for _ in 0..2500 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let mut s = seed;
+        let mut body = Vec::new();
+        for _ in 0..(seed >> 59) {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            body.extend_from_slice(pieces[(s >> 33) as usize % pieces.len()]);
+        }
+        bodies.push(body);
+    }
+    let head = "From: MAILER-DAEMON@mx.example\nSubject: Undelivered\nContent-Type: multipart/mixed; boundary=\"b1\"\n\nPreamble.\n";
+    let part =
+        |ct: &str| format!("{head}--b1\nContent-Type: {ct}\nContent-Transfer-Encoding: base64\n\n");
+    let status = "--b1\nContent-Type: message/delivery-status\n\nStatus: 5.1.1\n--b1--\n";
+    let crlf = |s: String| s.replace('\n', "\r\n");
+    let shapes = [
+        (part("text/plain; charset=utf-8"), status.to_string()),
+        (part("text/html"), status.to_string()),
+        (part("text/plain; charset=iso-8859-1"), "--b1--\n".to_string()),
+        (crlf(part("text/plain")), crlf(status.to_string())),
+        (
+            "Received: from a\nSubject: s\nContent-Type: text/plain\nContent-Transfer-Encoding: BASE64 \n\n".to_string(),
+            String::new(),
+        ),
+        (
+            "Received: from a\nContent-Transfer-Encoding: base64\n\n".to_string(),
+            String::new(),
+        ),
+    ];
+    let (mut cases, mut decoded) = (0, 0);
+    for body in &bodies {
+        for (before, after) in &shapes {
+            let raw = [before.as_bytes(), body, after.as_bytes()].concat();
+            let whole = part_texts(&raw, false);
+            cases += 1;
+            assert_eq!(
+                part_texts(&raw, true),
+                whole,
+                "{:?}",
+                String::from_utf8_lossy(&raw)
+            );
+            decoded += usize::from(skeleton(&raw).is_some_and(|s| {
+                memchr::memmem::find(&s.bytes, b"Content-Transfer-Encoding: 8bit").is_some()
+            }));
+            let whole = mail::Mail::parse_with(&raw, mail::Reading::Whole).map(|m| mail_view(&m));
+            let cut = mail::Mail::parse_with(&raw, mail::Reading::Walk).map(|m| mail_view(&m));
+            assert_eq!(cut, whole, "{:?}", String::from_utf8_lossy(&raw));
+        }
+    }
+    // Most generated bodies hold a byte mail-parser gives up on.
+    assert!(decoded * 10 > cases, "{decoded} of {cases} decoded");
+    // Decoded by the walk: mail-parser gets an empty body.
+    let raw = format!("{}w6kgNTUw\n{status}", part("text/plain; charset=utf-8"));
+    let cut = skeleton(raw.as_bytes()).expect("cut down");
+    let read = String::from_utf8(cut.bytes_read()).unwrap();
+    assert!(
+        read.contains("Encoding: 8bit\n\n\u{e9} 550\n--b1\n"),
+        "{read}"
+    );
 }
