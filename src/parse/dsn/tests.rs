@@ -1205,46 +1205,11 @@ fn quoted_printable_text_reads_as_mail_parser_decodes_it() {
         b"=3D",
         b"words",
     ];
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    for _ in 0..2500 {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let mut s = seed;
-        let mut body = Vec::new();
-        for _ in 0..(seed >> 59) {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            body.extend_from_slice(pieces[(s >> 33) as usize % pieces.len()]);
-        }
-        bodies.push(body);
-    }
+    bodies.extend(random_bodies(0x9e37_79b9_7f4a_7c15, pieces, 2500));
 
     // What comes before and after the body.
     let head = "From: MAILER-DAEMON@mx.example\nReceived: from a by b\nSubject: Undelivered\nContent-Type: multipart/mixed; boundary=\"b1\"\n\nPreamble.\n";
-    let part = |ct: &str| {
-        format!("{head}--b1\nContent-Type: {ct}\nContent-Transfer-Encoding: quoted-printable\n\n")
-    };
-    let status = "--b1\nContent-Type: message/delivery-status\n\nStatus: 5.1.1\n--b1--\n";
-    let crlf = |s: String| s.replace('\n', "\r\n");
-    let shapes = [
-        (part("text/plain; charset=utf-8"), status.to_string()),
-        (part("text/html"), status.to_string()),
-        // The last part, in another charset.
-        (part("text/plain; charset=iso-8859-1"), "--b1--\n".to_string()),
-        // CRLF lines around the body (inside it, line ends are as generated).
-        (crlf(part("text/plain")), crlf(status.to_string())),
-        // The top level, with and without a Content-Type.
-        (
-            "Received: from a\nSubject: s\nContent-Type: text/plain\nContent-Transfer-Encoding: Quoted-Printable \n\n".to_string(),
-            String::new(),
-        ),
-        (
-            "Received: from a\nContent-Transfer-Encoding: quoted-printable\n\n".to_string(),
-            String::new(),
-        ),
-    ];
+    let shapes = encoded_body_shapes(head, "quoted-printable", "Quoted-Printable");
     // Decoded by the walk (mail-parser gets an empty body), whatever it decodes to;
     // left as it is where mail-parser gives up on the encoding, or reads a part with no
     // boundary after it otherwise.
@@ -1461,40 +1426,9 @@ fn base64_text_reads_as_mail_parser_decodes_it() {
         b"Q", b"UJ", b"D", b"w6k", b"+/", b"=", b"==", b" ", b"\t", b"\r", b"\n", b"-", b"--",
         b"b1", b"--b1", b"!", b"\xe9", b"_", b"YWJj\n",
     ];
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    for _ in 0..2500 {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let mut s = seed;
-        let mut body = Vec::new();
-        for _ in 0..(seed >> 59) {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            body.extend_from_slice(pieces[(s >> 33) as usize % pieces.len()]);
-        }
-        bodies.push(body);
-    }
+    bodies.extend(random_bodies(0x2545_f491_4f6c_dd1d, pieces, 2500));
     let head = "From: MAILER-DAEMON@mx.example\nSubject: Undelivered\nContent-Type: multipart/mixed; boundary=\"b1\"\n\nPreamble.\n";
-    let part =
-        |ct: &str| format!("{head}--b1\nContent-Type: {ct}\nContent-Transfer-Encoding: base64\n\n");
-    let status = "--b1\nContent-Type: message/delivery-status\n\nStatus: 5.1.1\n--b1--\n";
-    let crlf = |s: String| s.replace('\n', "\r\n");
-    let shapes = [
-        (part("text/plain; charset=utf-8"), status.to_string()),
-        (part("text/html"), status.to_string()),
-        (part("text/plain; charset=iso-8859-1"), "--b1--\n".to_string()),
-        (crlf(part("text/plain")), crlf(status.to_string())),
-        (
-            "Received: from a\nSubject: s\nContent-Type: text/plain\nContent-Transfer-Encoding: BASE64 \n\n".to_string(),
-            String::new(),
-        ),
-        (
-            "Received: from a\nContent-Transfer-Encoding: base64\n\n".to_string(),
-            String::new(),
-        ),
-    ];
+    let shapes = encoded_body_shapes(head, "base64", "BASE64");
     let (mut cases, mut decoded) = (0, 0);
     for body in &bodies {
         for (before, after) in &shapes {
@@ -1518,11 +1452,67 @@ fn base64_text_reads_as_mail_parser_decodes_it() {
     // Most generated bodies hold a byte mail-parser gives up on.
     assert!(decoded * 10 > cases, "{decoded} of {cases} decoded");
     // Decoded by the walk: mail-parser gets an empty body.
-    let raw = format!("{}w6kgNTUw\n{status}", part("text/plain; charset=utf-8"));
+    let (before, after) = &shapes[0];
+    let raw = format!("{before}w6kgNTUw\n{after}");
     let cut = skeleton(raw.as_bytes()).expect("cut down");
     let read = String::from_utf8(cut.bytes_read()).unwrap();
     assert!(
         read.contains("Encoding: 8bit\n\n\u{e9} 550\n--b1\n"),
         "{read}"
     );
+}
+
+/// `count` bodies of up to 31 pieces each, drawn from `pieces` by a linear congruential
+/// generator started at `seed`: the same bodies on every run.
+fn random_bodies(mut seed: u64, pieces: &[&[u8]], count: usize) -> Vec<Vec<u8>> {
+    let step = |x: u64| {
+        x.wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407)
+    };
+    (0..count)
+        .map(|_| {
+            seed = step(seed);
+            let mut s = seed;
+            let mut body = Vec::new();
+            for _ in 0..(seed >> 59) {
+                s = step(s);
+                body.extend_from_slice(pieces[(s >> 33) as usize % pieces.len()]);
+            }
+            body
+        })
+        .collect()
+}
+
+/// Where a generated body goes, as (before, after): a text part encoded with
+/// `encoding` in a notice with the header block `head` (several types and charsets,
+/// CRLF lines around it, the last part; the first is plain UTF-8 text before a
+/// delivery-status part), or the top level (the encoding spelled `top_spelling`, with
+/// and without a Content-Type).
+fn encoded_body_shapes(head: &str, encoding: &str, top_spelling: &str) -> Vec<(String, String)> {
+    let part = |ct: &str| {
+        format!("{head}--b1\nContent-Type: {ct}\nContent-Transfer-Encoding: {encoding}\n\n")
+    };
+    let status = "--b1\nContent-Type: message/delivery-status\n\nStatus: 5.1.1\n--b1--\n";
+    let crlf = |s: String| s.replace('\n', "\r\n");
+    vec![
+        (part("text/plain; charset=utf-8"), status.to_string()),
+        (part("text/html"), status.to_string()),
+        // The last part, in another charset.
+        (
+            part("text/plain; charset=iso-8859-1"),
+            "--b1--\n".to_string(),
+        ),
+        // CRLF lines around the body (inside it, line ends are as generated).
+        (crlf(part("text/plain")), crlf(status.to_string())),
+        (
+            format!(
+                "Received: from a\nSubject: s\nContent-Type: text/plain\nContent-Transfer-Encoding: {top_spelling} \n\n"
+            ),
+            String::new(),
+        ),
+        (
+            format!("Received: from a\nContent-Transfer-Encoding: {encoding}\n\n"),
+            String::new(),
+        ),
+    ]
 }
