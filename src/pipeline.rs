@@ -165,9 +165,9 @@ impl<'a> Streams<'a> {
     /// Parses one input into the sink with its format's parser, which uses the
     /// threads itself where its format can.
     fn stream(&mut self, p: Planned, ctx: &'a Context<'a>, sink: &mut dyn Sink) {
-        let name = p.format.name();
-        let parser = self.parsers.entry(name).or_insert_with(|| {
-            self.order.push(name);
+        let format_name = p.format.name();
+        let parser = self.parsers.entry(format_name).or_insert_with(|| {
+            self.order.push(format_name);
             p.format.parser(ctx)
         });
         let opened = match p.kept {
@@ -294,6 +294,8 @@ fn sniff_one(
                     "could not detect the input format (known: {}); use --input-format",
                     parse::format_names().join(", ")
                 );
+                // The buffer goes back to the worker, as after a file it parsed.
+                *buffer = opened.head;
                 return Sniffed::Failed(error_row(opened.name, message));
             }
         },

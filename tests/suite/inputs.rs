@@ -450,3 +450,51 @@ fn a_big_mbox_between_small_emails_keeps_the_input_order() {
     events_one.extend_from_slice(&files);
     assert_eq!(run_ok(&events).stdout, run_ok(&events_one).stdout);
 }
+
+/// A folder read in one pass keeps every file's row: emails and a file of no known
+/// format in name order (the emails decoded around the unreadable one), an empty file
+/// (read as a Postfix log) after them; the emails' events are those of the emails
+/// alone.
+#[test]
+fn a_folder_with_an_empty_and_an_unknown_file_keeps_every_row() {
+    let dir = scratch("mixed-folder");
+    let email = |name: &str| std::fs::read(format!("tests/fixtures/dsn/{name}")).expect("fixture");
+    let files: [(&str, Vec<u8>); 4] = [
+        ("a.eml", email("exim.eml")),
+        ("b.empty", Vec::new()),
+        (
+            "c.txt",
+            b"\xff\xfe not a log, an email or an export\n".to_vec(),
+        ),
+        ("d.eml", email("qmail.eml")),
+    ];
+    for (name, bytes) in &files {
+        std::fs::write(dir.join(name), bytes).expect("writing a scratch file");
+    }
+    let r = run(&["analyze", "--year", "2026", "--format", "json", arg(&dir)]);
+    assert_eq!(r.code, 2, "the unknown file is an input error");
+    let report = r.json();
+    let rows: Vec<(String, bool)> = report["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .map(|i| {
+            (
+                i["file"].as_str().expect("file").to_string(),
+                i["error"].is_string(),
+            )
+        })
+        .collect();
+    let path = |name: &str| arg(&dir.join(name)).to_string();
+    assert_eq!(
+        rows,
+        [
+            (path("a.eml"), false),
+            (path("c.txt"), true),
+            (path("d.eml"), false),
+            (path("b.empty"), false),
+        ]
+    );
+    let emails = analyze(&[&path("a.eml"), &path("d.eml")], &[]);
+    assert_eq!(report["totals"], emails["totals"]);
+}

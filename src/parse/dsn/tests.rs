@@ -491,7 +491,7 @@ fn an_email_in_memory_reads_as_streamed() {
     assert!(compared >= 50, "{compared} emails compared");
     // Inputs no fixture is: empty, lone line ends, mixed and doubled ones, bytes that
     // are not UTF-8.
-    let odd: [&[u8]; 14] = [
+    let odd: [&[u8]; 16] = [
         b"",
         b"From a@b\n",
         b"From a@b\r\n\r\n",
@@ -505,6 +505,9 @@ fn an_email_in_memory_reads_as_streamed() {
         b"Subject: x\n\r\nbody\r\n\r\n",
         b"From: a@b.example\r\nSubject: x\r\n\r\nFrom here on\r\n>From there",
         b"Subject: caf\xe9\nContent-Type: text/plain\n\nr\xe9sum\xe9\n",
+        // Bytes that are not UTF-8 around the line ends a one-pass rewrite changes.
+        b"Subject: caf\xe9\r\nContent-Type: text/plain\r\n\r\nr\xe9\rsum\xe9\r",
+        b"From x\r\nSubject: \xff\r\n\r\n>From \xfe\r\n",
         b"Content-Type: text/plain; charset=\"\xe9\"\n\n\xff\n",
     ];
     for bytes in odd {
