@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::model::Timestamp;
-use crate::parse::input::{self, Opened};
+use crate::parse::input::{self, InputPath, Opened};
 use crate::parse::ordered::Ordered;
 use crate::parse::postfix::{self, LogLine};
 use crate::parse::{self, Context, Format, InputMeta, Leftovers, Parser, Recorded, Sink, Tally};
@@ -221,7 +221,7 @@ struct FileOutcome {
 /// of stateless formats there, and hands what became of each path to `done` in input
 /// order.
 fn sniff_all(
-    paths: &[PathBuf],
+    paths: &[InputPath],
     options: &RunOptions,
     ctx: &Context<'_>,
     mut done: impl FnMut(Sniffed),
@@ -273,14 +273,17 @@ fn sniff_all(
 /// Opens one input into `buffer` and detects its format; parses it at once when it
 /// is a small file of a stateless format. `buffer` gets the memory back for the next.
 fn sniff_one(
-    path: &std::path::Path,
+    input: &InputPath,
     options: &RunOptions,
     ctx: &Context<'_>,
     buffer: &mut Vec<u8>,
 ) -> Sniffed {
-    let opened = match input::open_reusing(path, std::mem::take(buffer)) {
+    let opened = match input::open_reusing(input, std::mem::take(buffer)) {
         Ok(opened) => opened,
-        Err(e) => return Sniffed::Failed(error_row(path.display().to_string(), e.to_string())),
+        Err(e) => {
+            let name = input.path.display().to_string();
+            return Sniffed::Failed(error_row(name, e.to_string()));
+        }
     };
     let format = match options.format {
         Some(f) => f,
@@ -336,7 +339,7 @@ fn sniff_one(
     };
     Sniffed::Planned(Box::new(Planned {
         name,
-        path: path.to_path_buf(),
+        path: input.path.clone(),
         format,
         first_time,
         mtime,

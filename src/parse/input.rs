@@ -4,6 +4,7 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 // The bufread decoder inflates straight from the file's buffer; the read one would
@@ -65,15 +66,53 @@ impl Opened {
     }
 }
 
+/// A path to read: as named on the command line, or listed from a folder.
+#[derive(Debug, Clone)]
+pub struct InputPath {
+    pub path: PathBuf,
+    /// The folder the file was listed in, held open: the file is opened by its name in
+    /// it, so the kernel looks up one name instead of every folder on the way (a fifth
+    /// of the time opening a Maildir's emails took).
+    #[cfg(unix)]
+    folder: Option<Arc<std::os::fd::OwnedFd>>,
+}
+
+impl InputPath {
+    pub fn new(path: PathBuf) -> InputPath {
+        InputPath {
+            path,
+            #[cfg(unix)]
+            folder: None,
+        }
+    }
+
+    fn open_file(&self) -> io::Result<File> {
+        #[cfg(unix)]
+        if let Some(folder) = &self.folder {
+            use rustix::fs::{Mode, OFlags};
+            let name = file_name_bytes(&self.path);
+            let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+            return Ok(File::from(rustix::fs::openat(
+                folder,
+                name,
+                flags,
+                Mode::empty(),
+            )?));
+        }
+        File::open(&self.path)
+    }
+}
+
 /// Opens a path (or `-`), transparently decompressing gzip.
 pub fn open(path: &Path) -> io::Result<Opened> {
-    open_reusing(path, Vec::new())
+    open_reusing(&InputPath::new(path.to_path_buf()), Vec::new())
 }
 
 /// [`open`], reading a small file into `buffer` (cleared first): a worker that opens
 /// thousands of emails one after another reuses one buffer, instead of new memory for
 /// each, which the kernel must hand over zeroed.
-pub fn open_reusing(path: &Path, buffer: Vec<u8>) -> io::Result<Opened> {
+pub fn open_reusing(input: &InputPath, buffer: Vec<u8>) -> io::Result<Opened> {
+    let path = input.path.as_path();
     let is_stdin = is_stdin(path);
     let name = if is_stdin {
         "<stdin>".to_string()
@@ -83,7 +122,7 @@ pub fn open_reusing(path: &Path, buffer: Vec<u8>) -> io::Result<Opened> {
     let (raw, modified, size): (Box<dyn Read + Send>, _, _) = if is_stdin {
         (Box::new(io::stdin()), None, None)
     } else {
-        let mut file = File::open(path)?;
+        let mut file = input.open_file()?;
         let meta = file.metadata()?;
         if meta.is_dir() {
             return Err(io::Error::new(
@@ -279,19 +318,28 @@ fn year_month_of(time: std::time::SystemTime) -> Option<(i32, u32)> {
 
 /// Expands directories into the files below them (sorted, hidden files skipped);
 /// files and `-` pass through.
-pub fn expand(paths: &[PathBuf]) -> Vec<io::Result<PathBuf>> {
+pub fn expand(paths: &[PathBuf]) -> Vec<io::Result<InputPath>> {
     let mut out = Vec::new();
+    let mut open_folders = 0;
     for path in paths {
         if !is_stdin(path) && path.is_dir() {
-            walk(path, &mut out);
+            walk(path, &mut out, &mut open_folders);
         } else {
-            out.push(Ok(path.clone()));
+            out.push(Ok(InputPath::new(path.clone())));
         }
     }
     out
 }
 
-fn walk(dir: &Path, out: &mut Vec<io::Result<PathBuf>>) {
+/// A folder listing at least this many files is held open to open them by name.
+const FOLDER_FILES_MIN: usize = 16;
+
+/// At most this many folders are held open at once (a Maildir holds two or three), far
+/// below the usual limit of 1,024 open files; the files of any folder after them are
+/// opened by their paths.
+const OPEN_FOLDERS_MAX: usize = 64;
+
+fn walk(dir: &Path, out: &mut Vec<io::Result<InputPath>>, open_folders: &mut usize) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => {
@@ -323,12 +371,29 @@ fn walk(dir: &Path, out: &mut Vec<io::Result<PathBuf>>) {
         })
         .collect();
     paths.sort_unstable_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
-    out.reserve(paths.len());
+    let files = paths.iter().filter(|(_, is_dir)| !is_dir).count();
+    #[cfg(unix)]
+    let folder = (files >= FOLDER_FILES_MIN && *open_folders < OPEN_FOLDERS_MAX)
+        .then(|| {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            rustix::fs::open(dir, flags, Mode::empty()).ok()
+        })
+        .flatten()
+        .map(|fd| {
+            *open_folders += 1;
+            Arc::new(fd)
+        });
+    out.reserve(files);
     for (path, is_dir) in paths {
         if is_dir {
-            walk(&path, out);
+            walk(&path, out, open_folders);
         } else {
-            out.push(Ok(path));
+            out.push(Ok(InputPath {
+                path,
+                #[cfg(unix)]
+                folder: folder.clone(),
+            }));
         }
     }
 }
@@ -403,7 +468,7 @@ mod tests {
         let listed: Vec<Vec<u8>> = super::expand(std::slice::from_ref(&dir))
             .into_iter()
             .map(|p| {
-                let p = p.unwrap();
+                let p = p.unwrap().path;
                 p.strip_prefix(&dir)
                     .unwrap()
                     .as_os_str()
@@ -432,7 +497,8 @@ mod tests {
         for (name, content) in files {
             let path = dir.join(name);
             std::fs::write(&path, &content).unwrap();
-            let opened = super::open_reusing(&path, std::mem::take(&mut buffer)).unwrap();
+            let input = super::InputPath::new(path);
+            let opened = super::open_reusing(&input, std::mem::take(&mut buffer)).unwrap();
             assert!(opened.head_is_all(), "{name}");
             assert_eq!(opened.head, content, "{name}");
             buffer = opened.head;
