@@ -846,29 +846,39 @@ impl ContentType {
         !self.folded_within && self.value.as_deref().is_none_or(is_plain_content_type)
     }
 
+    /// Inlined into the walk's loops: most lines are other fields, for which a call
+    /// costs more than the look at the name.
+    #[inline(always)]
     fn read(&mut self, line: &HeaderLine<'_>) {
         match line {
             HeaderLine::Field { name, value } => {
                 self.open = name.eq_ignore_ascii_case(b"content-type");
                 if self.open {
-                    self.value = Some(lossy(value).trim_ascii().to_string());
-                    self.folded_within = false;
+                    self.start(value);
                 }
             }
-            HeaderLine::Fold(text) => {
-                if self.open
-                    && let Some(v) = self.value.as_mut()
-                {
-                    self.folded_within |= !v.ends_with(';');
-                    let text = lossy(text);
-                    let text = text.trim_ascii();
-                    // One reallocation for the space and the text.
-                    v.reserve(1 + text.len());
-                    v.push(' ');
-                    v.push_str(text);
-                }
-            }
+            HeaderLine::Fold(text) if self.open => self.unfold(text),
+            HeaderLine::Fold(_) => {}
             HeaderLine::Blank | HeaderLine::Other => self.open = false,
+        }
+    }
+
+    /// A Content-Type field's first line.
+    fn start(&mut self, value: &[u8]) {
+        self.value = Some(lossy(value).trim_ascii().to_string());
+        self.folded_within = false;
+    }
+
+    /// A fold of the Content-Type field.
+    fn unfold(&mut self, text: &[u8]) {
+        if let Some(v) = self.value.as_mut() {
+            self.folded_within |= !v.ends_with(';');
+            let text = lossy(text);
+            let text = text.trim_ascii();
+            // One reallocation for the space and the text.
+            v.reserve(1 + text.len());
+            v.push(' ');
+            v.push_str(text);
         }
     }
 }
@@ -906,26 +916,15 @@ struct TransferEncoding {
 }
 
 impl TransferEncoding {
-    /// `at`: where the line starts in the bytes the field is rewritten in.
+    /// `at`: where the line starts in the bytes the field is rewritten in. Inlined
+    /// into the walk's loops, as [`ContentType::read`].
+    #[inline(always)]
     fn read(&mut self, at: usize, line: &HeaderLine<'_>) {
         match line {
             HeaderLine::Field { name, value } => {
                 self.open = name.eq_ignore_ascii_case(b"content-transfer-encoding");
                 if self.open {
-                    self.encoded = names_encoding(value);
-                    // mail-parser's reading of the value skips spaces, tabs and CRs.
-                    let skipped = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
-                    let first = value.iter().position(|b| !skipped(b));
-                    let last = value.iter().rposition(|b| !skipped(b));
-                    let word = first.zip(last).map_or(&[][..], |(f, l)| &value[f..=l]);
-                    let value_at = at + name.len() + 1;
-                    let base64 = word.eq_ignore_ascii_case(b"base64");
-                    self.decodable = (base64 || word.eq_ignore_ascii_case(b"quoted-printable"))
-                        .then(|| DecodableField {
-                            start: at,
-                            value: value_at..value_at + value.len(),
-                            base64,
-                        });
+                    self.start(at..at + name.len() + 1, value);
                 }
             }
             // A folded value is left as it is.
@@ -933,6 +932,24 @@ impl TransferEncoding {
             HeaderLine::Fold(_) => {}
             HeaderLine::Blank | HeaderLine::Other => self.open = false,
         }
+    }
+
+    /// A Content-Transfer-Encoding field's first line: `name` its name and colon,
+    /// where the line starts in the bytes the field is rewritten in.
+    fn start(&mut self, name: Range<usize>, value: &[u8]) {
+        self.encoded = names_encoding(value);
+        // mail-parser's reading of the value skips spaces, tabs and CRs.
+        let skipped = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
+        let first = value.iter().position(|b| !skipped(b));
+        let last = value.iter().rposition(|b| !skipped(b));
+        let word = first.zip(last).map_or(&[][..], |(f, l)| &value[f..=l]);
+        let base64 = word.eq_ignore_ascii_case(b"base64");
+        self.decodable =
+            (base64 || word.eq_ignore_ascii_case(b"quoted-printable")).then(|| DecodableField {
+                start: name.start,
+                value: name.end..name.end + value.len(),
+                base64,
+            });
     }
 }
 
