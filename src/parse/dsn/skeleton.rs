@@ -1106,24 +1106,36 @@ pub(super) fn plain_params(value: &str) -> Option<impl Iterator<Item = (&str, &s
 /// Whether a Content-Type value is written plainly: `type/subtype` then `name=value`
 /// or `name="value"` parameters between `;`, printable ASCII, no comments, escapes,
 /// encoded words or RFC 2231 parts. mail-parser reads such a value as [`params`]
-/// splits it. One pass over the bytes: this runs on every part.
+/// splits it. One pass over the bytes, one table lookup a byte: this runs on every
+/// part.
 pub(super) fn is_plain_content_type(value: &str) -> bool {
     let b = value.as_bytes();
-    let mut i = 0;
+    // The end of the run of bytes of `class` from `i`.
+    let run = |i: usize, class: u8| {
+        i + b[i..]
+            .iter()
+            .position(|&c| BYTE_CLASSES[usize::from(c)] & class == 0)
+            .unwrap_or(b.len() - i)
+    };
     let token = |i: &mut usize| {
         let start = *i;
-        while b.get(*i).is_some_and(|&c| is_token_byte(c)) {
-            *i += 1;
-        }
+        *i = run(start, TOKEN);
         *i > start
     };
-    let blanks = |i: &mut usize| {
-        while matches!(b.get(*i), Some(b' ' | b'\t')) {
-            *i += 1;
+    let blanks = |i: &mut usize| *i = run(*i, BLANK);
+    // A value's bytes from `start`: a `?` may stand in it, but not as an encoded
+    // word's start (mail-parser decodes it in a value).
+    let value_run = |start: usize, class: u8| {
+        let mut end = run(start, class);
+        while b.get(end) == Some(&b'?') {
+            if end > start && b[end - 1] == b'=' {
+                return None;
+            }
+            end = run(end + 1, class);
         }
+        Some(end)
     };
-    // An encoded word starts here: mail-parser decodes it in a value.
-    let encoded_word = |i: usize| b[i] == b'=' && b.get(i + 1) == Some(&b'?');
+    let mut i = 0;
     if !token(&mut i) || b.get(i) != Some(&b'/') {
         return false;
     }
@@ -1151,39 +1163,64 @@ pub(super) fn is_plain_content_type(value: &str) -> bool {
         }
         i += 1;
         blanks(&mut i);
-        let start = i;
         if b.get(i) == Some(&b'"') {
             // Within quotes, spaces and parentheses are the value's own.
-            i += 1;
-            while let Some(&c) = b.get(i).filter(|&&c| c != b'"') {
-                if !(c.is_ascii_graphic() || c == b' ')
-                    || matches!(c, b'\\' | b';')
-                    || encoded_word(i)
-                {
-                    return false;
-                }
-                i += 1;
-            }
-            if i == b.len() || i == start + 1 {
+            let Some(end) = value_run(i + 1, QUOTED) else {
+                return false;
+            };
+            if end == i + 1 || b.get(end) != Some(&b'"') {
                 return false;
             }
-            i += 1;
+            i = end + 1;
         } else {
-            while let Some(&c) = b.get(i).filter(|&&c| !matches!(c, b';' | b' ' | b'\t')) {
-                if !c.is_ascii_graphic()
-                    || matches!(c, b'"' | b'\\' | b'(' | b')')
-                    || encoded_word(i)
-                {
-                    return false;
-                }
-                i += 1;
-            }
-            if i == start {
+            let Some(end) = value_run(i, BARE) else {
+                return false;
+            };
+            if end == i || !matches!(b.get(end), None | Some(b';' | b' ' | b'\t')) {
                 return false;
             }
+            i = end;
         }
     }
 }
+
+/// [`BYTE_CLASSES`]: a byte of an RFC 2045 token: printable ASCII but the separators
+/// (and `*`, which starts an RFC 2231 part).
+const TOKEN: u8 = 1;
+/// A space or a tab (what mail-parser skips between tokens).
+const BLANK: u8 = 2;
+/// A byte of a quoted value but its `?` (checked apart for encoded words):
+/// printable ASCII or a space, but `"`, `\` and `;`.
+const QUOTED: u8 = 4;
+/// A byte of an unquoted value but its `?`: printable ASCII but `"`, `\`, `(`, `)`
+/// and `;`.
+const BARE: u8 = 8;
+
+/// The classes of each byte in a plainly written Content-Type value.
+static BYTE_CLASSES: [u8; 256] = {
+    let mut classes = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let graphic = c.is_ascii_graphic() && c != b'?';
+        let mut class = 0;
+        if is_token_byte(c) {
+            class |= TOKEN;
+        }
+        if matches!(c, b' ' | b'\t') {
+            class |= BLANK;
+        }
+        if (graphic || c == b' ') && !matches!(c, b'"' | b'\\' | b';') {
+            class |= QUOTED;
+        }
+        if graphic && !matches!(c, b'"' | b'\\' | b'(' | b')' | b';') {
+            class |= BARE;
+        }
+        classes[b] = class;
+        b += 1;
+    }
+    classes
+};
 
 /// Whether mail-parser may find a parameter of this name in a Content-Type value: a
 /// value written plainly has it or not, one written otherwise is read its own way.
@@ -1218,7 +1255,7 @@ fn trim_blanks(s: &str) -> &str {
 
 /// A byte of an RFC 2045 token: printable ASCII but the separators (and `*`, which
 /// starts an RFC 2231 part).
-fn is_token_byte(b: u8) -> bool {
+const fn is_token_byte(b: u8) -> bool {
     b.is_ascii_graphic()
         && !matches!(
             b,
