@@ -48,6 +48,7 @@ use memchr::memmem;
 use super::mail::{
     FieldsReader, Headers, find_blank_line, is_returned_notice, lossy, part_type, top_block,
 };
+use super::text::trim;
 use super::{base64, qp};
 use crate::parse::trim_line_end;
 
@@ -179,7 +180,7 @@ impl Walk<'_> {
             {
                 // The field was copied whole, where `field` says.
                 self.out.splice(field.value, *b" 8bit");
-                self.leaf(&kind, &content_type);
+                self.leaf(&kind, content_type.clone());
                 self.decoded.push(Decoded {
                     field: field.start,
                     body: self.out.len(),
@@ -187,7 +188,7 @@ impl Walk<'_> {
                 });
             } else if !encoded && !is_message(&kind) {
                 // Without a boundary, the body runs to the message's end.
-                self.leave_plain(kind, &content_type, body..message.len());
+                self.leave_plain(kind, content_type.clone(), body..message.len());
             } else {
                 self.read_through = false;
                 self.out.extend_from_slice(&message[body..]);
@@ -498,11 +499,11 @@ impl<'m> Walk<'m> {
                 return Ok(message.len());
             };
             self.read_through &= head.plainly_written;
-            let (body, content_type) = (head.body, &head.content_type);
+            let (body, content_type) = (head.body, head.content_type);
             // Its `type/subtype`, read once for every decision below.
-            let kind = type_of(content_type);
+            let kind = type_of(&content_type);
             let next = find(body);
-            let mut fate = self.body_of(&kind, content_type, head.encoded, body)?;
+            let mut fate = self.body_of(&kind, &content_type, head.encoded, body)?;
             if let (Body::Keep, Some(field), Some(end)) = (&fate, &head.decodable, next)
                 && read_as_text(&kind, digest)
                 && let Some(text) = field.decode(&message[body..end], true)
@@ -609,19 +610,19 @@ impl<'m> Walk<'m> {
 
     /// Leaves out a body mail-parser would take as it stands, to be read from the
     /// message ([`Skeleton::body_apart`]).
-    fn leave_plain(&mut self, kind: String, content_type: &str, body: Range<usize>) {
+    fn leave_plain(&mut self, kind: String, content_type: String, body: Range<usize>) {
         self.leaf(&kind, content_type);
         self.emptied.push((self.out.len(), kind));
         self.plain.push((self.out.len(), body));
     }
 
     /// Records a part read through, its body starting at the end of `out`.
-    fn leaf(&mut self, kind: &str, content_type: &str) {
+    fn leaf(&mut self, kind: &str, content_type: String) {
         if self.read_through {
             self.leaves.push(Leaf {
                 at: self.out.len(),
                 kind: kind.to_string(),
-                content_type: content_type.to_string(),
+                content_type,
             });
         }
     }
@@ -635,7 +636,7 @@ impl<'m> Walk<'m> {
         encoded: bool,
         body: usize,
     ) -> Result<Body, Unusual> {
-        let (main, sub) = kind.split_once('/').unwrap_or((kind, ""));
+        let (main, sub) = split_once_byte(kind, b'/').unwrap_or((kind, ""));
         Ok(match main {
             "multipart" => match boundary_of(content_type) {
                 Some(boundary) => Body::Multipart {
@@ -845,25 +846,39 @@ impl ContentType {
         !self.folded_within && self.value.as_deref().is_none_or(is_plain_content_type)
     }
 
+    /// Inlined into the walk's loops: most lines are other fields, for which a call
+    /// costs more than the look at the name.
+    #[inline(always)]
     fn read(&mut self, line: &HeaderLine<'_>) {
         match line {
             HeaderLine::Field { name, value } => {
                 self.open = name.eq_ignore_ascii_case(b"content-type");
                 if self.open {
-                    self.value = Some(lossy(value).trim_ascii().to_string());
-                    self.folded_within = false;
+                    self.start(value);
                 }
             }
-            HeaderLine::Fold(text) => {
-                if self.open
-                    && let Some(v) = self.value.as_mut()
-                {
-                    self.folded_within |= !v.ends_with(';');
-                    v.push(' ');
-                    v.push_str(lossy(text).trim_ascii());
-                }
-            }
+            HeaderLine::Fold(text) if self.open => self.unfold(text),
+            HeaderLine::Fold(_) => {}
             HeaderLine::Blank | HeaderLine::Other => self.open = false,
+        }
+    }
+
+    /// A Content-Type field's first line.
+    fn start(&mut self, value: &[u8]) {
+        self.value = Some(lossy(value).trim_ascii().to_string());
+        self.folded_within = false;
+    }
+
+    /// A fold of the Content-Type field.
+    fn unfold(&mut self, text: &[u8]) {
+        if let Some(v) = self.value.as_mut() {
+            self.folded_within |= !v.ends_with(';');
+            let text = lossy(text);
+            let text = text.trim_ascii();
+            // One reallocation for the space and the text.
+            v.reserve(1 + text.len());
+            v.push(' ');
+            v.push_str(text);
         }
     }
 }
@@ -901,26 +916,15 @@ struct TransferEncoding {
 }
 
 impl TransferEncoding {
-    /// `at`: where the line starts in the bytes the field is rewritten in.
+    /// `at`: where the line starts in the bytes the field is rewritten in. Inlined
+    /// into the walk's loops, as [`ContentType::read`].
+    #[inline(always)]
     fn read(&mut self, at: usize, line: &HeaderLine<'_>) {
         match line {
             HeaderLine::Field { name, value } => {
                 self.open = name.eq_ignore_ascii_case(b"content-transfer-encoding");
                 if self.open {
-                    self.encoded = names_encoding(value);
-                    // mail-parser's reading of the value skips spaces, tabs and CRs.
-                    let skipped = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
-                    let first = value.iter().position(|b| !skipped(b));
-                    let last = value.iter().rposition(|b| !skipped(b));
-                    let word = first.zip(last).map_or(&[][..], |(f, l)| &value[f..=l]);
-                    let value_at = at + name.len() + 1;
-                    let base64 = word.eq_ignore_ascii_case(b"base64");
-                    self.decodable = (base64 || word.eq_ignore_ascii_case(b"quoted-printable"))
-                        .then(|| DecodableField {
-                            start: at,
-                            value: value_at..value_at + value.len(),
-                            base64,
-                        });
+                    self.start(at..at + name.len() + 1, value);
                 }
             }
             // A folded value is left as it is.
@@ -929,12 +933,31 @@ impl TransferEncoding {
             HeaderLine::Blank | HeaderLine::Other => self.open = false,
         }
     }
+
+    /// A Content-Transfer-Encoding field's first line: `name` its name and colon,
+    /// where the line starts in the bytes the field is rewritten in.
+    fn start(&mut self, name: Range<usize>, value: &[u8]) {
+        self.encoded = names_encoding(value);
+        // mail-parser's reading of the value skips spaces, tabs and CRs.
+        let skipped = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
+        let first = value.iter().position(|b| !skipped(b));
+        let last = value.iter().rposition(|b| !skipped(b));
+        let word = first.zip(last).map_or(&[][..], |(f, l)| &value[f..=l]);
+        let base64 = word.eq_ignore_ascii_case(b"base64");
+        self.decodable =
+            (base64 || word.eq_ignore_ascii_case(b"quoted-printable")).then(|| DecodableField {
+                start: name.start,
+                value: name.end..name.end + value.len(),
+                base64,
+            });
+    }
 }
 
 /// Whether mail-parser decodes a part of this `type/subtype` as text (a part without
 /// a type is text/plain, but a message in a digest).
 fn read_as_text(kind: &str, in_digest: bool) -> bool {
-    kind.split('/').next() == Some("text") || kind.is_empty() && !in_digest
+    split_once_byte(kind, b'/').map_or(kind, |(main, _)| main) == "text"
+        || kind.is_empty() && !in_digest
 }
 
 /// A multipart's boundary delimiter, `--boundary`, found wherever it stands (as
@@ -1000,7 +1023,7 @@ fn nested_header_end(message: &[u8], pos: usize) -> Option<usize> {
 pub(super) fn type_of(content_type: &str) -> String {
     // By memchr: the char search costs more on every part's value.
     let end = memchr::memchr(b';', content_type.as_bytes()).unwrap_or(content_type.len());
-    content_type[..end].trim().to_ascii_lowercase()
+    trim(&content_type[..end]).to_ascii_lowercase()
 }
 
 /// Whether mail-parser reads a part of this `type/subtype` as a message of its own
@@ -1027,16 +1050,16 @@ fn body_end(message: &[u8], body: usize, next: usize) -> usize {
 /// written in a way mail-parser may read otherwise (escapes, RFC 2231 parts).
 fn boundary_of(content_type: &str) -> Option<Vec<u8>> {
     let mut found = None;
-    for param in content_type.split(';').skip(1) {
-        let Some((name, value)) = param.split_once('=') else {
+    for param in pieces(content_type, b';').skip(1) {
+        let Some((name, value)) = split_once_byte(param, b'=') else {
             continue;
         };
-        let name = name.trim();
+        let name = trim(name);
         if name.len() >= 8 && name.as_bytes()[..8].eq_ignore_ascii_case(b"boundary") {
             if name.len() != 8 || found.is_some() {
                 return None;
             }
-            let value = value.trim();
+            let value = trim(value);
             let (value, quoted) = match value.strip_prefix('"') {
                 Some(quoted) => (quoted.strip_suffix('"')?, true),
                 None => (value, false),
@@ -1052,6 +1075,26 @@ fn boundary_of(content_type: &str) -> Option<Vec<u8>> {
     found
 }
 
+/// `value.split(char::from(separator))` for an ASCII separator, by memchr: the char
+/// pattern's search costs more on every part's Content-Type value.
+fn pieces(value: &str, separator: u8) -> impl Iterator<Item = &str> {
+    let mut ends = memchr::memchr_iter(separator, value.as_bytes());
+    let mut start = Some(0);
+    std::iter::from_fn(move || {
+        let from = start?;
+        let end = ends.next();
+        start = end.map(|end| end + 1);
+        Some(&value[from..end.unwrap_or(value.len())])
+    })
+}
+
+/// `s.split_once(char::from(separator))` for an ASCII separator, byte by byte: the
+/// char pattern's search costs more on a parameter's few bytes.
+fn split_once_byte(s: &str, separator: u8) -> Option<(&str, &str)> {
+    let at = s.bytes().position(|b| b == separator)?;
+    Some((&s[..at], &s[at + 1..]))
+}
+
 /// The parameters of a Content-Type value written plainly (see
 /// [`is_plain_content_type`]), `(name, value)` with the quotes taken off; `None` for
 /// any other value.
@@ -1063,24 +1106,36 @@ pub(super) fn plain_params(value: &str) -> Option<impl Iterator<Item = (&str, &s
 /// Whether a Content-Type value is written plainly: `type/subtype` then `name=value`
 /// or `name="value"` parameters between `;`, printable ASCII, no comments, escapes,
 /// encoded words or RFC 2231 parts. mail-parser reads such a value as [`params`]
-/// splits it. One pass over the bytes: this runs on every part.
+/// splits it. One pass over the bytes, one table lookup a byte: this runs on every
+/// part.
 pub(super) fn is_plain_content_type(value: &str) -> bool {
     let b = value.as_bytes();
-    let mut i = 0;
+    // The end of the run of bytes of `class` from `i`.
+    let run = |i: usize, class: u8| {
+        i + b[i..]
+            .iter()
+            .position(|&c| BYTE_CLASSES[usize::from(c)] & class == 0)
+            .unwrap_or(b.len() - i)
+    };
     let token = |i: &mut usize| {
         let start = *i;
-        while b.get(*i).is_some_and(|&c| is_token_byte(c)) {
-            *i += 1;
-        }
+        *i = run(start, TOKEN);
         *i > start
     };
-    let blanks = |i: &mut usize| {
-        while matches!(b.get(*i), Some(b' ' | b'\t')) {
-            *i += 1;
+    let blanks = |i: &mut usize| *i = run(*i, BLANK);
+    // A value's bytes from `start`: a `?` may stand in it, but not as an encoded
+    // word's start (mail-parser decodes it in a value).
+    let value_run = |start: usize, class: u8| {
+        let mut end = run(start, class);
+        while b.get(end) == Some(&b'?') {
+            if end > start && b[end - 1] == b'=' {
+                return None;
+            }
+            end = run(end + 1, class);
         }
+        Some(end)
     };
-    // An encoded word starts here: mail-parser decodes it in a value.
-    let encoded_word = |i: usize| b[i] == b'=' && b.get(i + 1) == Some(&b'?');
+    let mut i = 0;
     if !token(&mut i) || b.get(i) != Some(&b'/') {
         return false;
     }
@@ -1108,39 +1163,64 @@ pub(super) fn is_plain_content_type(value: &str) -> bool {
         }
         i += 1;
         blanks(&mut i);
-        let start = i;
         if b.get(i) == Some(&b'"') {
             // Within quotes, spaces and parentheses are the value's own.
-            i += 1;
-            while let Some(&c) = b.get(i).filter(|&&c| c != b'"') {
-                if !(c.is_ascii_graphic() || c == b' ')
-                    || matches!(c, b'\\' | b';')
-                    || encoded_word(i)
-                {
-                    return false;
-                }
-                i += 1;
-            }
-            if i == b.len() || i == start + 1 {
+            let Some(end) = value_run(i + 1, QUOTED) else {
+                return false;
+            };
+            if end == i + 1 || b.get(end) != Some(&b'"') {
                 return false;
             }
-            i += 1;
+            i = end + 1;
         } else {
-            while let Some(&c) = b.get(i).filter(|&&c| !matches!(c, b';' | b' ' | b'\t')) {
-                if !c.is_ascii_graphic()
-                    || matches!(c, b'"' | b'\\' | b'(' | b')')
-                    || encoded_word(i)
-                {
-                    return false;
-                }
-                i += 1;
-            }
-            if i == start {
+            let Some(end) = value_run(i, BARE) else {
+                return false;
+            };
+            if end == i || !matches!(b.get(end), None | Some(b';' | b' ' | b'\t')) {
                 return false;
             }
+            i = end;
         }
     }
 }
+
+/// [`BYTE_CLASSES`]: a byte of an RFC 2045 token: printable ASCII but the separators
+/// (and `*`, which starts an RFC 2231 part).
+const TOKEN: u8 = 1;
+/// A space or a tab (what mail-parser skips between tokens).
+const BLANK: u8 = 2;
+/// A byte of a quoted value but its `?` (checked apart for encoded words):
+/// printable ASCII or a space, but `"`, `\` and `;`.
+const QUOTED: u8 = 4;
+/// A byte of an unquoted value but its `?`: printable ASCII but `"`, `\`, `(`, `)`
+/// and `;`.
+const BARE: u8 = 8;
+
+/// The classes of each byte in a plainly written Content-Type value.
+static BYTE_CLASSES: [u8; 256] = {
+    let mut classes = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let graphic = c.is_ascii_graphic() && c != b'?';
+        let mut class = 0;
+        if is_token_byte(c) {
+            class |= TOKEN;
+        }
+        if matches!(c, b' ' | b'\t') {
+            class |= BLANK;
+        }
+        if (graphic || c == b' ') && !matches!(c, b'"' | b'\\' | b';') {
+            class |= QUOTED;
+        }
+        if graphic && !matches!(c, b'"' | b'\\' | b'(' | b')' | b';') {
+            class |= BARE;
+        }
+        classes[b] = class;
+        b += 1;
+    }
+    classes
+};
 
 /// Whether mail-parser may find a parameter of this name in a Content-Type value: a
 /// value written plainly has it or not, one written otherwise is read its own way.
@@ -1152,8 +1232,8 @@ fn may_have_param(content_type: &str, name: &str) -> bool {
 /// The parameters of a plainly written Content-Type value ([`is_plain_content_type`]),
 /// `(name, value)` with the quotes taken off. No value holds a `;`, and no name a `=`.
 pub(super) fn params(value: &str) -> impl Iterator<Item = (&str, &str)> {
-    value.split(';').skip(1).filter_map(|piece| {
-        let (name, value) = piece.split_once('=')?;
+    pieces(value, b';').skip(1).filter_map(|piece| {
+        let (name, value) = split_once_byte(piece, b'=')?;
         let value = trim_blanks(value);
         let bare = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
         Some((trim_blanks(name), bare.unwrap_or(value)))
@@ -1175,7 +1255,7 @@ fn trim_blanks(s: &str) -> &str {
 
 /// A byte of an RFC 2045 token: printable ASCII but the separators (and `*`, which
 /// starts an RFC 2231 part).
-fn is_token_byte(b: u8) -> bool {
+const fn is_token_byte(b: u8) -> bool {
     b.is_ascii_graphic()
         && !matches!(
             b,
@@ -1259,6 +1339,30 @@ mod tests {
             read_off_the_walk >= 600,
             "{read_off_the_walk} of {messages}"
         );
+    }
+
+    /// The byte splits cut where the char patterns cut: empty pieces, separators at
+    /// either end or doubled, none at all, non-ASCII text around them.
+    #[test]
+    fn byte_splits_cut_as_char_patterns() {
+        let values = [
+            "",
+            ";",
+            ";;",
+            "a",
+            "text/plain",
+            "text/plain; charset=us-ascii",
+            "multipart/report; report-type=delivery-status;\tboundary=\"b=1\";",
+            ";é;=;a=b=c;ü=ö",
+            "x=;=y; =z = ",
+        ];
+        for value in values {
+            assert!(pieces(value, b';').eq(value.split(';')), "{value:?}");
+            for piece in value.split(';') {
+                assert_eq!(split_once_byte(piece, b'='), piece.split_once('='));
+                assert_eq!(split_once_byte(piece, b'/'), piece.split_once('/'));
+            }
+        }
     }
 
     /// The delimiter search finds what memmem finds: short and long boundaries (the

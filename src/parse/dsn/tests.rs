@@ -757,6 +757,7 @@ fn plain_content_types_read_as_mail_parser_reads_them() {
         "text/plain;charset=us-ascii;format=flowed",
         "multipart/mixed; boundary=----=_Part_1_2.3",
         "message/delivery-status ; name = \"a b\"",
+        "text/plain; name=\"a?b=\"; c=?d; e=\"?\"; f=?",
     ];
     for value in plain {
         let raw = format!("Content-Type: {value}\n\nx");
@@ -783,6 +784,11 @@ fn plain_content_types_read_as_mail_parser_reads_them() {
         "text",
         "text/plain; charset",
         "text/plain; name==?utf-8?q?x?=",
+        "text/plain; name=\"x=?utf-8?q?y?=\"",
+        "text/plain; a=b=?",
+        "text/plain; a=\"x",
+        "text/plain; a=\"x\ty\"",
+        "text/plain; a=x\u{e9}",
         "text/plain; a=\"x;y\"",
         "text/plain; a=x y",
         "text/plain; a=\"\"",
