@@ -18,7 +18,7 @@ use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
 use memchr::memmem::Finder;
 
-use super::skeleton::{Skeleton, params, skeleton_and_fields, type_of};
+use super::skeleton::{Skeleton, skeleton_and_fields, trim_blanks, type_of};
 use crate::model::Timestamp;
 
 /// The MIME parser, built once: MIME headers and Subject decoded, the rest left raw
@@ -365,7 +365,7 @@ impl<'t> Gathered<'t> {
         if html_emptied && texts.is_empty() {
             return None;
         }
-        let mut body = String::new();
+        let mut body = String::with_capacity(texts.iter().map(|t| t.len() + 1).sum());
         if texts.is_empty() {
             for h in &html {
                 body.push_str(&html_to_text(h));
@@ -425,11 +425,24 @@ fn mail_parser_kind(kind: &str) -> PartKind {
 }
 
 /// The first parameter of this name in a plainly written Content-Type value (see
-/// [`super::skeleton::is_plain_content_type`]), as mail-parser's `attribute` gives it.
+/// [`super::skeleton::is_plain_content_type`]), as mail-parser's `attribute` gives it:
+/// the first of [`super::skeleton::params`] by this name, its pieces cut by memchr (the char split
+/// costs more, on every part).
 fn param<'v>(content_type: &'v str, name: &str) -> Option<&'v str> {
-    params(content_type)
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, value)| value)
+    let mut semicolons = memchr::memchr_iter(b';', content_type.as_bytes());
+    let mut start = semicolons.next()? + 1;
+    loop {
+        let end = semicolons.next();
+        let piece = &content_type[start..end.unwrap_or(content_type.len())];
+        if let Some(eq) = memchr::memchr(b'=', piece.as_bytes())
+            && trim_blanks(&piece[..eq]).eq_ignore_ascii_case(name)
+        {
+            let value = trim_blanks(&piece[eq + 1..]);
+            let bare = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
+            return Some(bare.unwrap_or(value));
+        }
+        start = end? + 1;
+    }
 }
 
 /// The Subject as mail-parser reads an unstructured field without encoded words:
@@ -438,7 +451,7 @@ fn param<'v>(content_type: &'v str, name: &str) -> Option<&'v str> {
 /// it). `field`: the whole field, name and folds included.
 fn plain_subject(field: &[u8]) -> Option<String> {
     let value = &field[memchr::memchr(b':', field)? + 1..];
-    if memchr::memmem::find(value, b"=?").is_some() {
+    if has_encoded_word(value) {
         return None;
     }
     let mut subject = String::new();
@@ -454,6 +467,12 @@ fn plain_subject(field: &[u8]) -> Option<String> {
         subject.push_str(&String::from_utf8_lossy(&line[first..=last]));
     }
     Some(subject)
+}
+
+/// Whether a header value holds `=?`, where an encoded word starts: found at its `=`s
+/// (rare in a header) by memchr, without building a searcher for two bytes.
+fn has_encoded_word(value: &[u8]) -> bool {
+    memchr::memchr_iter(b'=', value).any(|at| value.get(at + 1) == Some(&b'?'))
 }
 
 /// `String::from_utf8_lossy`, with valid UTF-8 (nearly every part) checked by
@@ -1172,7 +1191,7 @@ impl Original {
 
 /// Decodes RFC 2047 encoded words in a header value.
 pub fn decode_words(value: &str) -> String {
-    if !value.contains("=?") {
+    if !has_encoded_word(value.as_bytes()) {
         return value.to_string();
     }
     let raw = format!("Subject: {value}\n\n");
@@ -1239,6 +1258,54 @@ mod tests {
             plain_subject(b"Subject: caf\xe9  x\n").as_deref(),
             parsed.subject()
         );
+    }
+
+    /// The memchr cut of [`param`] finds what the first of [`params`] by name gives.
+    #[test]
+    fn param_reads_as_the_first_of_params() {
+        use super::super::skeleton::params;
+        let values = [
+            "text/plain",
+            "text/plain; charset=utf-8",
+            "text/plain;charset=\"ISO-8859-1\"",
+            "text/plain ; CHARSET = \"x\" ; charset=y",
+            "text/plain; name=\"a;charset=b\"; charset=c",
+            "text/plain; charset; charset==d",
+            "text/plain;;=;charset=\t e \t;",
+            "text/plain; charset=\"",
+            "text/plain; charset=\"\"",
+            "text/plain; x-charset=a; charset",
+            "multipart/report; report-type=delivery-status;\tboundary=\"=_b\"",
+            "text/plain; caf\u{e9}=\u{e9}; charset=\u{e9}t\u{e9}",
+            ";charset=a",
+            "charset=a",
+            "",
+        ];
+        for value in values {
+            for name in ["charset", "report-type", "boundary", "x", ""] {
+                let first = params(value).find(|(n, _)| n.eq_ignore_ascii_case(name));
+                assert_eq!(
+                    param(value, name),
+                    first.map(|(_, v)| v),
+                    "{value:?} {name}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn encoded_words_start_at_equals_question_mark() {
+        for (value, has) in [
+            ("", false),
+            ("=", false),
+            ("a = ? b", false),
+            ("x=?", true),
+            ("==?utf-8?q?a?=", true),
+            ("a=b=", false),
+        ] {
+            assert_eq!(has_encoded_word(value.as_bytes()), has, "{value:?}");
+            assert_eq!(value.contains("=?"), has, "{value:?}");
+        }
     }
 
     /// mail-parser's reading of a date, as `parse_date` took it before
