@@ -820,14 +820,11 @@ pub fn first_address(value: &str) -> Option<&str> {
     if let Some(start) = memchr::memchr(b'<', value.as_bytes()) {
         let rest = &value[start + 1..];
         if let Some(end) = memchr::memchr(b'>', rest.as_bytes()) {
-            let addr = rest[..end].trim();
+            let addr = super::text::trim(&rest[..end]);
             if memchr::memchr(b'@', addr.as_bytes()).is_some() {
                 return Some(addr);
             }
         }
-    }
-    fn bare(t: &str) -> &str {
-        t.trim_matches(|c: char| matches!(c, '<' | '>' | '\'' | ':'))
     }
     if value.is_ascii() {
         return ascii_tokens(value).map(bare).find(|t| is_address(t));
@@ -838,52 +835,104 @@ pub fn first_address(value: &str) -> Option<&str> {
         .find(|t| is_address(t))
 }
 
+/// A token without the `<>':` around it: `trim_matches` by bytes (the marks are
+/// ASCII, so the cuts fall between chars), without decoding a char at each end.
+fn bare(t: &str) -> &str {
+    let is_mark = |b: &u8| matches!(b, b'<' | b'>' | b'\'' | b':');
+    let bytes = t.as_bytes();
+    let start = bytes
+        .iter()
+        .position(|b| !is_mark(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_mark(b))
+        .map_or(start, |last| last + 1);
+    &t[start..end]
+}
+
 /// The tokens of an ASCII header value between whitespace and `,;"()`, as the char
 /// split of [`first_address`] gives them, split by bytes: most values are ASCII,
 /// and the char split decodes every char to test it.
 fn ascii_tokens(value: &str) -> impl Iterator<Item = &str> {
-    value
-        .as_bytes()
-        .split(|&b| matches!(b, b'\t'..=b'\r' | b' ' | b',' | b';' | b'"' | b'(' | b')'))
-        // ASCII, so every piece is UTF-8.
-        .map(|t| std::str::from_utf8(t).unwrap_or_default())
+    let is_separator =
+        |b: &u8| matches!(b, b'\t'..=b'\r' | b' ' | b',' | b';' | b'"' | b'(' | b')');
+    let mut rest = Some(value);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match text.as_bytes().iter().position(is_separator) {
+            Some(at) => {
+                rest = Some(&text[at + 1..]);
+                Some(&text[..at])
+            }
+            None => rest.take(),
+        }
+    })
 }
 
 /// A plausible e-mail address: local@domain, the domain with a dot or a bracketed IP.
 pub fn is_address(s: &str) -> bool {
+    let s = s.as_bytes();
     // Split at the last `@`, found by memrchr (as `rsplit_once('@')`, quicker).
-    let Some(at) = memchr::memrchr(b'@', s.as_bytes()) else {
+    let Some(at) = memchr::memrchr(b'@', s) else {
         return false;
     };
     let (local, domain) = (&s[..at], &s[at + 1..]);
     if local.is_empty() || domain.len() < 3 {
         return false;
     }
-    let domain_ok = match domain.strip_prefix('[') {
-        Some(ip) => ip.ends_with(']'),
-        None => {
-            memchr::memchr(b'.', domain.as_bytes()).is_some()
-                && !domain.starts_with(['.', '-'])
-                && !domain.ends_with('.')
-                && domain.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') || b >= 0x80
-                })
-        }
+    let domain_ok = match domain.strip_prefix(b"[") {
+        Some(ip) => ip.ends_with(b"]"),
+        None => is_domain_name(domain),
     };
     // A quoted local part ("a..b"@example.org) may hold anything but a quote.
-    if local.len() > 2 && local.starts_with('"') && local.ends_with('"') {
-        return domain_ok && !local[1..local.len() - 1].contains('"');
+    if local.len() > 2 && local.starts_with(b"\"") && local.ends_with(b"\"") {
+        return domain_ok && !local[1..local.len() - 1].contains(&b'"');
     }
-    domain_ok
-        && local.bytes().all(|b| {
-            b > b' '
-                && b != 0x7f
-                && !matches!(
-                    b,
-                    b'<' | b'>' | b'(' | b')' | b',' | b';' | b':' | b'"' | b'[' | b']' | b'\\'
-                )
-        })
+    domain_ok && local.iter().all(|&b| LOCAL_PART_BYTES[usize::from(b)])
 }
+
+/// A domain of [`is_address`]: [`DOMAIN_BYTES`] only, a dot among them, neither a
+/// dot nor a hyphen first nor a dot last. One walk over the bytes, by table.
+fn is_domain_name(domain: &[u8]) -> bool {
+    let mut dot = false;
+    let allowed = domain.iter().all(|&b| {
+        dot |= b == b'.';
+        DOMAIN_BYTES[usize::from(b)]
+    });
+    allowed && dot && !matches!(domain.first(), Some(b'.' | b'-')) && domain.last() != Some(&b'.')
+}
+
+/// The bytes of a domain name: ASCII letters and digits, `.-_`, and the bytes of
+/// non-ASCII chars.
+static DOMAIN_BYTES: [bool; 256] = {
+    let mut set = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        set[b] = byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'-' | b'_') || byte >= 0x80;
+        b += 1;
+    }
+    set
+};
+
+/// The bytes of an unquoted local part: anything but controls, space, DEL and the
+/// specials that end an address in a header (`<>(),;:"[]\`).
+static LOCAL_PART_BYTES: [bool; 256] = {
+    let mut set = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        set[b] = byte > b' '
+            && byte != 0x7f
+            && !matches!(
+                byte,
+                b'<' | b'>' | b'(' | b')' | b',' | b';' | b':' | b'"' | b'[' | b']' | b'\\'
+            );
+        b += 1;
+    }
+    set
+};
 
 /// An RFC 5322 date (as in Date, Arrival-Date, Last-Attempt-Date).
 pub fn parse_date(value: &str) -> Option<Timestamp> {
@@ -1124,13 +1173,15 @@ impl Original {
         let mut folding_into: Option<usize> = None;
         for line in super::text::split_lf(text) {
             let line = line.strip_suffix('\r').unwrap_or(line);
-            if line.is_empty() {
+            // Bytes tested, not chars: a char pattern decodes the first char of
+            // every line.
+            let Some(&first) = line.as_bytes().first() else {
                 if !found_any {
                     continue;
                 }
                 break;
-            }
-            if line.starts_with([' ', '\t']) {
+            };
+            if matches!(first, b' ' | b'\t') {
                 if let Some(slot) = folding_into
                     && let Some(value) = &mut values[slot]
                 {
@@ -1401,6 +1452,69 @@ mod tests {
         assert_eq!(first_address("To: 'a@b.org', c@d.org"), Some("a@b.org"));
         assert_eq!(first_address("x\u{a0}a@b.org"), Some("a@b.org"));
         assert_eq!(first_address("x@y"), None);
+    }
+
+    /// [`is_address`] as it read by chars, before its tables.
+    fn is_address_by_chars(s: &str) -> bool {
+        let Some((local, domain)) = s.rsplit_once('@') else {
+            return false;
+        };
+        if local.is_empty() || domain.len() < 3 {
+            return false;
+        }
+        let domain_ok = match domain.strip_prefix('[') {
+            Some(ip) => ip.ends_with(']'),
+            None => {
+                domain.contains('.')
+                    && !domain.starts_with(['.', '-'])
+                    && !domain.ends_with('.')
+                    && domain.bytes().all(|b| {
+                        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') || b >= 0x80
+                    })
+            }
+        };
+        if local.len() > 2 && local.starts_with('"') && local.ends_with('"') {
+            return domain_ok && !local[1..local.len() - 1].contains('"');
+        }
+        domain_ok
+            && local.bytes().all(|b| {
+                b > b' '
+                    && b != 0x7f
+                    && !matches!(
+                        b,
+                        b'<' | b'>' | b'(' | b')' | b',' | b';' | b':' | b'"' | b'[' | b']' | b'\\'
+                    )
+            })
+    }
+
+    /// Every short mix of the bytes that matter reads as the char version read it,
+    /// and so do the fixtures' tokens; each token is bared as `trim_matches` bares it.
+    #[test]
+    fn addresses_read_by_table_as_by_chars() {
+        let pieces = [
+            "a", "@", ".", "-", "_", "[", "]", "\"", "\u{e9}", " ", "<", ">", ":", "'", "\x7f",
+            "b.org", "\\",
+        ];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| pieces.iter().map(move |p| format!("{t}{p}")))
+                .collect();
+            texts.extend(longer);
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dsn");
+        for entry in std::fs::read_dir(dir).expect("fixtures") {
+            if let Ok(bytes) = std::fs::read(entry.expect("entry").path()) {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                texts.extend(text.split_whitespace().map(str::to_string));
+            }
+        }
+        let marks = |c: char| matches!(c, '<' | '>' | '\'' | ':');
+        for text in &texts {
+            assert_eq!(is_address(text), is_address_by_chars(text), "{text:?}");
+            assert_eq!(bare(text), text.trim_matches(marks), "{text:?}");
+        }
     }
 
     #[test]
