@@ -502,6 +502,8 @@ fn text_in_charset<'b>(charset: Option<&str>, bytes: &'b [u8]) -> Cow<'b, str> {
         // Most bodies are ASCII; these decoders map each ASCII byte to itself, one
         // char push at a time.
         Some(_) if charset.is_some_and(keeps_ascii) && bytes.is_ascii() => lossy(bytes),
+        // Decoded as UTF-8 by the lossy decoder's byte-by-byte walk, and copied.
+        Some(_) if charset.is_some_and(|c| is_one_of(c, &LOSSY_UTF8_CHARSETS)) => lossy(bytes),
         Some(decode) => Cow::Owned(decode(bytes)),
         None => lossy(bytes),
     }
@@ -520,12 +522,29 @@ pub(super) const ASCII_KEEPING_CHARSETS: [&str; 8] = [
     "iso_8859_2",
 ];
 
+/// Charsets (named as in [`ASCII_KEEPING_CHARSETS`]) that mail-parser, built without
+/// its `full_encoding` feature, decodes by `String::from_utf8_lossy` (tested):
+/// ISO-2022-JP is common in Japanese notices.
+pub(super) const LOSSY_UTF8_CHARSETS: [&str; 6] = [
+    "iso_2022_jp",
+    "shift_jis",
+    "euc_jp",
+    "gbk",
+    "big5",
+    "euc_kr",
+];
+
 fn keeps_ascii(charset: &str) -> bool {
+    is_one_of(charset, &ASCII_KEEPING_CHARSETS)
+}
+
+/// Whether a charset is one of these names, as mail-parser normalizes it.
+fn is_one_of(charset: &str, names: &[&str]) -> bool {
     let normalized = |b: u8| match b {
         b'-' => b'_',
         b => b.to_ascii_lowercase(),
     };
-    ASCII_KEEPING_CHARSETS.iter().any(|name| {
+    names.iter().any(|name| {
         name.len() == charset.len()
             && name
                 .bytes()
@@ -1340,6 +1359,32 @@ mod tests {
                     first.map(|(_, v)| v),
                     "{value:?} {name}"
                 );
+            }
+        }
+    }
+
+    /// The charsets read as UTF-8 directly are those mail-parser decodes so: not
+    /// UTF-8, escapes and the bytes of other charsets come out as the lossy decoder
+    /// makes them.
+    #[test]
+    fn lossy_utf8_charsets_decode_as_lossy_utf8() {
+        let texts: [&[u8]; 5] = [
+            b"plain ascii",
+            b"\x1b$B$3$s$K$A$O\x1b(B",
+            b"\x82\xb1\x82\xf1 \xa4\xb3 \xb0\xa1",
+            "caf\u{e9} \u{65e5}\u{672c}".as_bytes(),
+            b"\xff\xfe\x80",
+        ];
+        for name in LOSSY_UTF8_CHARSETS {
+            let decode = charset_decoder(name.as_bytes()).expect("a decoder");
+            for text in texts {
+                assert_eq!(
+                    decode(text),
+                    String::from_utf8_lossy(text),
+                    "{name} {text:?}"
+                );
+                let upper = name.to_ascii_uppercase().replace('_', "-");
+                assert_eq!(text_in_charset(Some(&upper), text), decode(text), "{name}");
             }
         }
     }
