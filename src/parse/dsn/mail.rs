@@ -18,7 +18,7 @@ use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
 use memchr::memmem::Finder;
 
-use super::skeleton::{Skeleton, params, skeleton_and_fields, type_of};
+use super::skeleton::{Skeleton, skeleton_and_fields, trim_blanks, type_of};
 use crate::model::Timestamp;
 
 /// The MIME parser, built once: MIME headers and Subject decoded, the rest left raw
@@ -365,7 +365,7 @@ impl<'t> Gathered<'t> {
         if html_emptied && texts.is_empty() {
             return None;
         }
-        let mut body = String::new();
+        let mut body = String::with_capacity(texts.iter().map(|t| t.len() + 1).sum());
         if texts.is_empty() {
             for h in &html {
                 body.push_str(&html_to_text(h));
@@ -425,11 +425,24 @@ fn mail_parser_kind(kind: &str) -> PartKind {
 }
 
 /// The first parameter of this name in a plainly written Content-Type value (see
-/// [`super::skeleton::is_plain_content_type`]), as mail-parser's `attribute` gives it.
+/// [`super::skeleton::is_plain_content_type`]), as mail-parser's `attribute` gives it:
+/// the first of [`super::skeleton::params`] by this name, its pieces cut by memchr (the char split
+/// costs more, on every part).
 fn param<'v>(content_type: &'v str, name: &str) -> Option<&'v str> {
-    params(content_type)
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, value)| value)
+    let mut semicolons = memchr::memchr_iter(b';', content_type.as_bytes());
+    let mut start = semicolons.next()? + 1;
+    loop {
+        let end = semicolons.next();
+        let piece = &content_type[start..end.unwrap_or(content_type.len())];
+        if let Some(eq) = memchr::memchr(b'=', piece.as_bytes())
+            && trim_blanks(&piece[..eq]).eq_ignore_ascii_case(name)
+        {
+            let value = trim_blanks(&piece[eq + 1..]);
+            let bare = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
+            return Some(bare.unwrap_or(value));
+        }
+        start = end? + 1;
+    }
 }
 
 /// The Subject as mail-parser reads an unstructured field without encoded words:
@@ -438,7 +451,7 @@ fn param<'v>(content_type: &'v str, name: &str) -> Option<&'v str> {
 /// it). `field`: the whole field, name and folds included.
 fn plain_subject(field: &[u8]) -> Option<String> {
     let value = &field[memchr::memchr(b':', field)? + 1..];
-    if memchr::memmem::find(value, b"=?").is_some() {
+    if has_encoded_word(value) {
         return None;
     }
     let mut subject = String::new();
@@ -454,6 +467,12 @@ fn plain_subject(field: &[u8]) -> Option<String> {
         subject.push_str(&String::from_utf8_lossy(&line[first..=last]));
     }
     Some(subject)
+}
+
+/// Whether a header value holds `=?`, where an encoded word starts: found at its `=`s
+/// (rare in a header) by memchr, without building a searcher for two bytes.
+fn has_encoded_word(value: &[u8]) -> bool {
+    memchr::memchr_iter(b'=', value).any(|at| value.get(at + 1) == Some(&b'?'))
 }
 
 /// `String::from_utf8_lossy`, with valid UTF-8 (nearly every part) checked by
@@ -483,6 +502,8 @@ fn text_in_charset<'b>(charset: Option<&str>, bytes: &'b [u8]) -> Cow<'b, str> {
         // Most bodies are ASCII; these decoders map each ASCII byte to itself, one
         // char push at a time.
         Some(_) if charset.is_some_and(keeps_ascii) && bytes.is_ascii() => lossy(bytes),
+        // Decoded as UTF-8 by the lossy decoder's byte-by-byte walk, and copied.
+        Some(_) if charset.is_some_and(|c| is_one_of(c, &LOSSY_UTF8_CHARSETS)) => lossy(bytes),
         Some(decode) => Cow::Owned(decode(bytes)),
         None => lossy(bytes),
     }
@@ -501,12 +522,29 @@ pub(super) const ASCII_KEEPING_CHARSETS: [&str; 8] = [
     "iso_8859_2",
 ];
 
+/// Charsets (named as in [`ASCII_KEEPING_CHARSETS`]) that mail-parser, built without
+/// its `full_encoding` feature, decodes by `String::from_utf8_lossy` (tested):
+/// ISO-2022-JP is common in Japanese notices.
+pub(super) const LOSSY_UTF8_CHARSETS: [&str; 6] = [
+    "iso_2022_jp",
+    "shift_jis",
+    "euc_jp",
+    "gbk",
+    "big5",
+    "euc_kr",
+];
+
 fn keeps_ascii(charset: &str) -> bool {
+    is_one_of(charset, &ASCII_KEEPING_CHARSETS)
+}
+
+/// Whether a charset is one of these names, as mail-parser normalizes it.
+fn is_one_of(charset: &str, names: &[&str]) -> bool {
     let normalized = |b: u8| match b {
         b'-' => b'_',
         b => b.to_ascii_lowercase(),
     };
-    ASCII_KEEPING_CHARSETS.iter().any(|name| {
+    names.iter().any(|name| {
         name.len() == charset.len()
             && name
                 .bytes()
@@ -801,14 +839,11 @@ pub fn first_address(value: &str) -> Option<&str> {
     if let Some(start) = memchr::memchr(b'<', value.as_bytes()) {
         let rest = &value[start + 1..];
         if let Some(end) = memchr::memchr(b'>', rest.as_bytes()) {
-            let addr = rest[..end].trim();
+            let addr = super::text::trim(&rest[..end]);
             if memchr::memchr(b'@', addr.as_bytes()).is_some() {
                 return Some(addr);
             }
         }
-    }
-    fn bare(t: &str) -> &str {
-        t.trim_matches(|c: char| matches!(c, '<' | '>' | '\'' | ':'))
     }
     if value.is_ascii() {
         return ascii_tokens(value).map(bare).find(|t| is_address(t));
@@ -819,52 +854,104 @@ pub fn first_address(value: &str) -> Option<&str> {
         .find(|t| is_address(t))
 }
 
+/// A token without the `<>':` around it: `trim_matches` by bytes (the marks are
+/// ASCII, so the cuts fall between chars), without decoding a char at each end.
+fn bare(t: &str) -> &str {
+    let is_mark = |b: &u8| matches!(b, b'<' | b'>' | b'\'' | b':');
+    let bytes = t.as_bytes();
+    let start = bytes
+        .iter()
+        .position(|b| !is_mark(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_mark(b))
+        .map_or(start, |last| last + 1);
+    &t[start..end]
+}
+
 /// The tokens of an ASCII header value between whitespace and `,;"()`, as the char
 /// split of [`first_address`] gives them, split by bytes: most values are ASCII,
 /// and the char split decodes every char to test it.
 fn ascii_tokens(value: &str) -> impl Iterator<Item = &str> {
-    value
-        .as_bytes()
-        .split(|&b| matches!(b, b'\t'..=b'\r' | b' ' | b',' | b';' | b'"' | b'(' | b')'))
-        // ASCII, so every piece is UTF-8.
-        .map(|t| std::str::from_utf8(t).unwrap_or_default())
+    let is_separator =
+        |b: &u8| matches!(b, b'\t'..=b'\r' | b' ' | b',' | b';' | b'"' | b'(' | b')');
+    let mut rest = Some(value);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        match text.as_bytes().iter().position(is_separator) {
+            Some(at) => {
+                rest = Some(&text[at + 1..]);
+                Some(&text[..at])
+            }
+            None => rest.take(),
+        }
+    })
 }
 
 /// A plausible e-mail address: local@domain, the domain with a dot or a bracketed IP.
 pub fn is_address(s: &str) -> bool {
+    let s = s.as_bytes();
     // Split at the last `@`, found by memrchr (as `rsplit_once('@')`, quicker).
-    let Some(at) = memchr::memrchr(b'@', s.as_bytes()) else {
+    let Some(at) = memchr::memrchr(b'@', s) else {
         return false;
     };
     let (local, domain) = (&s[..at], &s[at + 1..]);
     if local.is_empty() || domain.len() < 3 {
         return false;
     }
-    let domain_ok = match domain.strip_prefix('[') {
-        Some(ip) => ip.ends_with(']'),
-        None => {
-            memchr::memchr(b'.', domain.as_bytes()).is_some()
-                && !domain.starts_with(['.', '-'])
-                && !domain.ends_with('.')
-                && domain.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') || b >= 0x80
-                })
-        }
+    let domain_ok = match domain.strip_prefix(b"[") {
+        Some(ip) => ip.ends_with(b"]"),
+        None => is_domain_name(domain),
     };
     // A quoted local part ("a..b"@example.org) may hold anything but a quote.
-    if local.len() > 2 && local.starts_with('"') && local.ends_with('"') {
-        return domain_ok && !local[1..local.len() - 1].contains('"');
+    if local.len() > 2 && local.starts_with(b"\"") && local.ends_with(b"\"") {
+        return domain_ok && !local[1..local.len() - 1].contains(&b'"');
     }
-    domain_ok
-        && local.bytes().all(|b| {
-            b > b' '
-                && b != 0x7f
-                && !matches!(
-                    b,
-                    b'<' | b'>' | b'(' | b')' | b',' | b';' | b':' | b'"' | b'[' | b']' | b'\\'
-                )
-        })
+    domain_ok && local.iter().all(|&b| LOCAL_PART_BYTES[usize::from(b)])
 }
+
+/// A domain of [`is_address`]: [`DOMAIN_BYTES`] only, a dot among them, neither a
+/// dot nor a hyphen first nor a dot last. One walk over the bytes, by table.
+fn is_domain_name(domain: &[u8]) -> bool {
+    let mut dot = false;
+    let allowed = domain.iter().all(|&b| {
+        dot |= b == b'.';
+        DOMAIN_BYTES[usize::from(b)]
+    });
+    allowed && dot && !matches!(domain.first(), Some(b'.' | b'-')) && domain.last() != Some(&b'.')
+}
+
+/// The bytes of a domain name: ASCII letters and digits, `.-_`, and the bytes of
+/// non-ASCII chars.
+static DOMAIN_BYTES: [bool; 256] = {
+    let mut set = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        set[b] = byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'-' | b'_') || byte >= 0x80;
+        b += 1;
+    }
+    set
+};
+
+/// The bytes of an unquoted local part: anything but controls, space, DEL and the
+/// specials that end an address in a header (`<>(),;:"[]\`).
+static LOCAL_PART_BYTES: [bool; 256] = {
+    let mut set = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        set[b] = byte > b' '
+            && byte != 0x7f
+            && !matches!(
+                byte,
+                b'<' | b'>' | b'(' | b')' | b',' | b';' | b':' | b'"' | b'[' | b']' | b'\\'
+            );
+        b += 1;
+    }
+    set
+};
 
 /// An RFC 5322 date (as in Date, Arrival-Date, Last-Attempt-Date).
 pub fn parse_date(value: &str) -> Option<Timestamp> {
@@ -1105,13 +1192,15 @@ impl Original {
         let mut folding_into: Option<usize> = None;
         for line in super::text::split_lf(text) {
             let line = line.strip_suffix('\r').unwrap_or(line);
-            if line.is_empty() {
+            // Bytes tested, not chars: a char pattern decodes the first char of
+            // every line.
+            let Some(&first) = line.as_bytes().first() else {
                 if !found_any {
                     continue;
                 }
                 break;
-            }
-            if line.starts_with([' ', '\t']) {
+            };
+            if matches!(first, b' ' | b'\t') {
                 if let Some(slot) = folding_into
                     && let Some(value) = &mut values[slot]
                 {
@@ -1172,7 +1261,7 @@ impl Original {
 
 /// Decodes RFC 2047 encoded words in a header value.
 pub fn decode_words(value: &str) -> String {
-    if !value.contains("=?") {
+    if !has_encoded_word(value.as_bytes()) {
         return value.to_string();
     }
     let raw = format!("Subject: {value}\n\n");
@@ -1239,6 +1328,80 @@ mod tests {
             plain_subject(b"Subject: caf\xe9  x\n").as_deref(),
             parsed.subject()
         );
+    }
+
+    /// The memchr cut of [`param`] finds what the first of [`params`] by name gives.
+    #[test]
+    fn param_reads_as_the_first_of_params() {
+        use super::super::skeleton::params;
+        let values = [
+            "text/plain",
+            "text/plain; charset=utf-8",
+            "text/plain;charset=\"ISO-8859-1\"",
+            "text/plain ; CHARSET = \"x\" ; charset=y",
+            "text/plain; name=\"a;charset=b\"; charset=c",
+            "text/plain; charset; charset==d",
+            "text/plain;;=;charset=\t e \t;",
+            "text/plain; charset=\"",
+            "text/plain; charset=\"\"",
+            "text/plain; x-charset=a; charset",
+            "multipart/report; report-type=delivery-status;\tboundary=\"=_b\"",
+            "text/plain; caf\u{e9}=\u{e9}; charset=\u{e9}t\u{e9}",
+            ";charset=a",
+            "charset=a",
+            "",
+        ];
+        for value in values {
+            for name in ["charset", "report-type", "boundary", "x", ""] {
+                let first = params(value).find(|(n, _)| n.eq_ignore_ascii_case(name));
+                assert_eq!(
+                    param(value, name),
+                    first.map(|(_, v)| v),
+                    "{value:?} {name}"
+                );
+            }
+        }
+    }
+
+    /// The charsets read as UTF-8 directly are those mail-parser decodes so: not
+    /// UTF-8, escapes and the bytes of other charsets come out as the lossy decoder
+    /// makes them.
+    #[test]
+    fn lossy_utf8_charsets_decode_as_lossy_utf8() {
+        let texts: [&[u8]; 5] = [
+            b"plain ascii",
+            b"\x1b$B$3$s$K$A$O\x1b(B",
+            b"\x82\xb1\x82\xf1 \xa4\xb3 \xb0\xa1",
+            "caf\u{e9} \u{65e5}\u{672c}".as_bytes(),
+            b"\xff\xfe\x80",
+        ];
+        for name in LOSSY_UTF8_CHARSETS {
+            let decode = charset_decoder(name.as_bytes()).expect("a decoder");
+            for text in texts {
+                assert_eq!(
+                    decode(text),
+                    String::from_utf8_lossy(text),
+                    "{name} {text:?}"
+                );
+                let upper = name.to_ascii_uppercase().replace('_', "-");
+                assert_eq!(text_in_charset(Some(&upper), text), decode(text), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn encoded_words_start_at_equals_question_mark() {
+        for (value, has) in [
+            ("", false),
+            ("=", false),
+            ("a = ? b", false),
+            ("x=?", true),
+            ("==?utf-8?q?a?=", true),
+            ("a=b=", false),
+        ] {
+            assert_eq!(has_encoded_word(value.as_bytes()), has, "{value:?}");
+            assert_eq!(value.contains("=?"), has, "{value:?}");
+        }
     }
 
     /// mail-parser's reading of a date, as `parse_date` took it before
@@ -1334,6 +1497,69 @@ mod tests {
         assert_eq!(first_address("To: 'a@b.org', c@d.org"), Some("a@b.org"));
         assert_eq!(first_address("x\u{a0}a@b.org"), Some("a@b.org"));
         assert_eq!(first_address("x@y"), None);
+    }
+
+    /// [`is_address`] as it read by chars, before its tables.
+    fn is_address_by_chars(s: &str) -> bool {
+        let Some((local, domain)) = s.rsplit_once('@') else {
+            return false;
+        };
+        if local.is_empty() || domain.len() < 3 {
+            return false;
+        }
+        let domain_ok = match domain.strip_prefix('[') {
+            Some(ip) => ip.ends_with(']'),
+            None => {
+                domain.contains('.')
+                    && !domain.starts_with(['.', '-'])
+                    && !domain.ends_with('.')
+                    && domain.bytes().all(|b| {
+                        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') || b >= 0x80
+                    })
+            }
+        };
+        if local.len() > 2 && local.starts_with('"') && local.ends_with('"') {
+            return domain_ok && !local[1..local.len() - 1].contains('"');
+        }
+        domain_ok
+            && local.bytes().all(|b| {
+                b > b' '
+                    && b != 0x7f
+                    && !matches!(
+                        b,
+                        b'<' | b'>' | b'(' | b')' | b',' | b';' | b':' | b'"' | b'[' | b']' | b'\\'
+                    )
+            })
+    }
+
+    /// Every short mix of the bytes that matter reads as the char version read it,
+    /// and so do the fixtures' tokens; each token is bared as `trim_matches` bares it.
+    #[test]
+    fn addresses_read_by_table_as_by_chars() {
+        let pieces = [
+            "a", "@", ".", "-", "_", "[", "]", "\"", "\u{e9}", " ", "<", ">", ":", "'", "\x7f",
+            "b.org", "\\",
+        ];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| pieces.iter().map(move |p| format!("{t}{p}")))
+                .collect();
+            texts.extend(longer);
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dsn");
+        for entry in std::fs::read_dir(dir).expect("fixtures") {
+            if let Ok(bytes) = std::fs::read(entry.expect("entry").path()) {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                texts.extend(text.split_whitespace().map(str::to_string));
+            }
+        }
+        let marks = |c: char| matches!(c, '<' | '>' | '\'' | ':');
+        for text in &texts {
+            assert_eq!(is_address(text), is_address_by_chars(text), "{text:?}");
+            assert_eq!(bare(text), text.trim_matches(marks), "{text:?}");
+        }
     }
 
     #[test]

@@ -1241,7 +1241,7 @@ pub(super) fn params(value: &str) -> impl Iterator<Item = (&str, &str)> {
 }
 
 /// `s` without the spaces and tabs around it (what mail-parser skips between tokens).
-fn trim_blanks(s: &str) -> &str {
+pub(super) fn trim_blanks(s: &str) -> &str {
     // Byte by byte, not by the char pattern's decoding: this runs on every parameter.
     let blank = |b: &u8| matches!(b, b' ' | b'\t');
     let bytes = s.as_bytes();

@@ -125,7 +125,7 @@ const ORIGINAL_MARKERS: &[&str] = &[
 #[inline]
 pub fn is_original_marker(line: &str) -> bool {
     let t = trim(line);
-    is_framed(t) && says_original_marker(t)
+    is_framed(t) && has_original_marker(t.as_bytes())
 }
 
 /// A marker stands framed by rules or ends in a colon; a sentence ending in a full
@@ -142,19 +142,11 @@ fn is_framed(t: &str) -> bool {
         || (last == b'.' && t.len() < 40)
 }
 
-/// Whether a framed line (trimmed, at most 120 bytes) holds a marker, in any case.
-fn says_original_marker(t: &str) -> bool {
-    let mut buf = [0u8; 128];
-    let lower = &mut buf[..t.len()];
-    lower.copy_from_slice(t.as_bytes());
-    lower.make_ascii_lowercase();
-    has_original_marker(lower)
-}
-
-/// Whether a lowercase line holds one of [`ORIGINAL_MARKERS`]. Each says "message"
-/// or "mail" (tested): the line is read at its m's only, each marker compared where
-/// its word would stand, rather than searched for through the line.
-fn has_original_marker(lower: &[u8]) -> bool {
+/// Whether a line holds one of [`ORIGINAL_MARKERS`], ignoring ASCII case. Each says
+/// "message" or "mail" (tested): the line is read at its m's only, each marker
+/// compared where its word would stand, rather than searched for through the line
+/// (and the line is not copied lowercased first: most framed lines hold no marker).
+fn has_original_marker(line: &[u8]) -> bool {
     /// The markers, with whether their word is "message" (else "mail") and where
     /// it first stands in them.
     static ANCHORED: LazyLock<Vec<(&[u8], bool, usize)>> = LazyLock::new(|| {
@@ -171,18 +163,21 @@ fn has_original_marker(lower: &[u8]) -> bool {
             })
             .collect()
     });
-    memchr::memchr_iter(b'm', lower).any(|at| {
-        let rest = &lower[at..];
-        let message = rest.starts_with(b"message");
-        if !message && !rest.starts_with(b"mail") {
+    let word_at = |at: usize, word: &[u8]| {
+        line.get(at..at + word.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(word))
+    };
+    memchr::memchr2_iter(b'm', b'M', line).any(|at| {
+        let message = word_at(at, b"message");
+        if !message && !word_at(at, b"mail") {
             return false;
         }
         ANCHORED.iter().any(|&(marker, says_message, offset)| {
             says_message == message
                 && at
                     .checked_sub(offset)
-                    .and_then(|start| lower.get(start..start + marker.len()))
-                    == Some(marker)
+                    .and_then(|start| line.get(start..start + marker.len()))
+                    .is_some_and(|there| there.eq_ignore_ascii_case(marker))
         })
     })
 }
@@ -1035,6 +1030,13 @@ mod tests {
         }
         for line in &lines {
             assert_eq!(has_original_marker(line.as_bytes()), plain(line), "{line}");
+            // Case is ignored.
+            let upper = line.to_ascii_uppercase();
+            assert_eq!(
+                has_original_marker(upper.as_bytes()),
+                plain(line),
+                "{upper}"
+            );
         }
     }
 
