@@ -14,7 +14,7 @@ pub const DECODER: Decoder = Decoder {
 
 fn detect(mail: &Mail<'_>) -> bool {
     let from = mail.from_lower();
-    (from.contains("@googlemail.com") || from.contains("@gmail.com"))
+    (has_phrase!(from, "@googlemail.com") || has_phrase!(from, "@gmail.com"))
         && has_phrase!(mail.notice(), "Technical details of")
 }
 

@@ -14,7 +14,7 @@ pub const DECODER: Decoder = Decoder {
 
 fn detect(mail: &Mail<'_>) -> bool {
     let from = mail.from_lower();
-    from.contains("@googlemail.com") && has_phrase!(mail.notice(), "Google Groups")
+    has_phrase!(from, "@googlemail.com") && has_phrase!(mail.notice(), "Google Groups")
 }
 
 fn decode(mail: &Mail<'_>) -> Option<Report> {

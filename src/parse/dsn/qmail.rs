@@ -29,24 +29,26 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
             continue;
         };
         // qmail-remote says what the remote refused in its own words.
-        r.stage = if d.contains("does not like recipient") || d.contains("RCPT TO response") {
+        r.stage = if has_phrase!(d, "does not like recipient") || has_phrase!(d, "RCPT TO response")
+        {
             Some(SmtpStage::Rcpt)
-        } else if d.contains("sender was rejected") {
+        } else if has_phrase!(d, "sender was rejected") {
             Some(SmtpStage::Mail)
-        } else if d.contains("failed after I sent the message")
-            || d.contains("failed on DATA command")
-            || d.contains("DATA command")
+        } else if has_phrase!(d, "failed after I sent the message")
+            || has_phrase!(d, "failed on DATA command")
+            || has_phrase!(d, "DATA command")
         {
             Some(SmtpStage::Data)
-        } else if d.contains("my name was rejected") {
+        } else if has_phrase!(d, "my name was rejected") {
             Some(SmtpStage::Helo)
-        } else if d.contains("establish an SMTP connection") || d.contains("didn't start the SMTP")
+        } else if has_phrase!(d, "establish an SMTP connection")
+            || has_phrase!(d, "didn't start the SMTP")
         {
             Some(SmtpStage::Connect)
         } else {
             None
         };
-        r.expired = text::says_expired(d) || d.contains("in the queue too long");
+        r.expired = text::says_expired(d) || has_phrase!(d, "in the queue too long");
     }
     Report::bounce(DECODER.name, recipients)
 }
