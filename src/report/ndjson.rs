@@ -1,12 +1,15 @@
 //! One JSON object per line: events (`bouncex events`) or deliveries
 //! (`bouncex events --deliveries`), for jq and databases.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use crate::model::{Action, Delivery, EnhancedCode, Event, ReplyCode, Source, Timestamp};
+use crate::model::{
+    Action, Delivery, EnhancedCode, Event, ReplyCode, Source, Timestamp, domain_of,
+};
 use crate::provider::provider_of;
 
 /// The wire form of an [`Event`]. Field names are the event model's.
@@ -15,7 +18,7 @@ pub struct EventLine<'a> {
     pub source: &'a Source,
     pub time: Option<Timestamp>,
     pub recipient: &'a str,
-    pub recipient_domain: String,
+    pub recipient_domain: Cow<'a, str>,
     pub sender: Option<&'a str>,
     pub queue_id: Option<&'a str>,
     pub message_id: Option<&'a str>,
@@ -65,7 +68,7 @@ impl<'a> EventLine<'a> {
             source: &e.source,
             time: e.time,
             recipient: &e.recipient,
-            recipient_domain: e.recipient_domain(),
+            recipient_domain: domain_of(&e.recipient),
             sender: e.sender.as_deref(),
             queue_id: e.queue_id.as_deref(),
             message_id: e.message_id.as_deref(),
