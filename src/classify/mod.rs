@@ -770,10 +770,7 @@ impl Classifier {
                 }
             }
             let evidence = match found {
-                Some(m) => format!(
-                    "text \"{}\"",
-                    String::from_utf8_lossy(&inner.as_bytes()[m.range()])
-                ),
+                Some(m) => text_evidence(inner, m.range()),
                 None if self.evidence => self.evidence(rule, d),
                 None => String::new(),
             };
@@ -804,20 +801,24 @@ impl Classifier {
         self.classify_indexed(d).0
     }
 
-    /// Classifies a failure event in place (no-op for deliveries).
+    /// Classifies a failure event in place (no-op for deliveries). Its stage is the
+    /// one its parser found: each seeks it in the diagnostic as it makes the event
+    /// ([`detect_stage`]), and a second search here cost as much again.
     pub fn classify_event(&self, event: &mut Event) {
         if !event.action.is_failure() {
             return;
         }
-        let domain = event.recipient_domain();
-        let text = event.diagnostic.as_deref().unwrap_or("");
+        // Only a user's rule can test the domain; the built-in table never does.
+        let domain = self
+            .uses_domain()
+            .then(|| crate::model::domain_of(&event.recipient));
         let d = Diagnosis {
             reply_code: event.reply_code,
             enhanced_code: event.enhanced_code,
-            text,
+            text: event.diagnostic.as_deref().unwrap_or(""),
             relay: event.relay_host.as_deref(),
-            domain: Some(domain.as_str()),
-            stage: event.smtp_stage.or_else(|| detect_stage(text)),
+            domain: domain.as_deref(),
+            stage: event.smtp_stage,
         };
         event.verdict = Some(self.classify(&d));
     }
@@ -852,6 +853,21 @@ impl Classifier {
         }
         parts.join(", ")
     }
+}
+
+/// `text "..."`: the text a rule's pattern matched, as it stands when the match lies
+/// on character boundaries (an ASCII-mode pattern may cut a character). Not by
+/// `format!`: its machinery cost more than the rest of writing a verdict.
+fn text_evidence(inner: &str, matched: std::ops::Range<usize>) -> String {
+    let text = match inner.get(matched.clone()) {
+        Some(text) => std::borrow::Cow::Borrowed(text),
+        None => String::from_utf8_lossy(&inner.as_bytes()[matched]),
+    };
+    let mut evidence = String::with_capacity(text.len() + 7);
+    evidence.push_str("text \"");
+    evidence.push_str(&text);
+    evidence.push('"');
+    evidence
 }
 
 /// The rules an enhanced code can satisfy, by its class and subject: most rules test

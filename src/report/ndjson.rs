@@ -1,12 +1,15 @@
 //! One JSON object per line: events (`bouncex events`) or deliveries
 //! (`bouncex events --deliveries`), for jq and databases.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
-use crate::model::{Action, Delivery, EnhancedCode, Event, ReplyCode, Source, Timestamp};
+use crate::model::{
+    Action, Delivery, EnhancedCode, Event, ReplyCode, Source, Timestamp, domain_of,
+};
 use crate::provider::provider_of;
 
 /// The wire form of an [`Event`]. Field names are the event model's.
@@ -15,7 +18,7 @@ pub struct EventLine<'a> {
     pub source: &'a Source,
     pub time: Option<Timestamp>,
     pub recipient: &'a str,
-    pub recipient_domain: String,
+    pub recipient_domain: Cow<'a, str>,
     pub sender: Option<&'a str>,
     pub queue_id: Option<&'a str>,
     pub message_id: Option<&'a str>,
@@ -65,7 +68,7 @@ impl<'a> EventLine<'a> {
             source: &e.source,
             time: e.time,
             recipient: &e.recipient,
-            recipient_domain: e.recipient_domain(),
+            recipient_domain: domain_of(&e.recipient),
             sender: e.sender.as_deref(),
             queue_id: e.queue_id.as_deref(),
             message_id: e.message_id.as_deref(),
@@ -314,58 +317,79 @@ fn json_enhanced_code(out: &mut Vec<u8>, code: EnhancedCode) {
 /// A JSON string, escaped as serde_json escapes it: `"`, `\\` and control characters
 /// (the short forms `\b \t \n \f \r`, else `\u00XX`); everything else as it is.
 fn json_str(out: &mut Vec<u8>, text: &str) {
-    let bytes = text.as_bytes();
+    let mut rest = text.as_bytes();
     // Room for the text and its quotes: most texts need no escape.
-    out.reserve(bytes.len() + 2);
+    out.reserve(rest.len() + 2);
     out.push(b'"');
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Eight bytes at a time while none of them needs escaping (most text), else
-        // on to the first that may. The last few are read as the word that ends the
-        // text, when it has eight bytes.
-        if let Some(word) = bytes.get(i..i + 8) {
-            let flags = escape_flags(u64::from_le_bytes(word.try_into().expect("eight")));
-            if flags == 0 {
-                i += 8;
-                continue;
-            }
-            i += (flags.trailing_zeros() / 8) as usize;
-        } else if let Some(last) = bytes.len().checked_sub(8)
-            && escape_flags(u64::from_le_bytes(bytes[last..].try_into().expect("eight"))) == 0
-        {
-            break;
-        }
-        let b = bytes[i];
-        i += 1;
-        if b >= 0x20 && b != b'"' && b != b'\\' {
-            continue;
-        }
-        out.extend_from_slice(&bytes[start..i - 1]);
-        start = i;
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 0xf)]);
-            }
+    while let Some(at) = first_escape(rest) {
+        out.extend_from_slice(&rest[..at]);
+        push_escaped(out, rest[at]);
+        rest = &rest[at + 1..];
+    }
+    out.extend_from_slice(rest);
+    out.push(b'"');
+}
+
+/// Where the first byte JSON escapes is, read eight bytes at a time. The strings
+/// written are short (25 bytes on average): the last few bytes are one more word too,
+/// the text's last eight when it has them (those before were clean, so the first
+/// flagged is new), else the few bytes zero-padded with the padding's flags cut off.
+fn first_escape(bytes: &[u8]) -> Option<usize> {
+    let mut words = bytes.chunks_exact(8);
+    for (n, word) in words.by_ref().enumerate() {
+        let flags = escape_flags(u64::from_le_bytes(word.try_into().expect("eight")));
+        if flags != 0 {
+            return Some(n * 8 + flag_index(flags));
         }
     }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
+    let tail = words.remainder();
+    if tail.is_empty() {
+        return None;
+    }
+    let (start, flags) = match bytes.len().checked_sub(8) {
+        Some(last) => (
+            last,
+            escape_flags(u64::from_le_bytes(bytes[last..].try_into().expect("eight"))),
+        ),
+        None => {
+            let word = tail
+                .iter()
+                .rev()
+                .fold(0u64, |word, &b| (word << 8) | u64::from(b));
+            let padding = !0u64 << (8 * tail.len());
+            (0, escape_flags(word) & !padding)
+        }
+    };
+    (flags != 0).then(|| start + flag_index(flags))
+}
+
+/// The byte a flag of [`escape_flags`] stands for, counted from the word's first.
+fn flag_index(flags: u64) -> usize {
+    (flags.trailing_zeros() / 8) as usize
+}
+
+/// A byte [`first_escape`] found, escaped.
+fn push_escaped(out: &mut Vec<u8>, b: u8) {
+    match b {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        0x0c => out.extend_from_slice(b"\\f"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        _ => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xf)]);
+        }
+    }
 }
 
 /// The high bit of each of eight bytes (little-endian) that is a control character,
 /// `"` or `\\`: the first flagged is the first such byte; a byte after it may be
-/// flagged wrongly (a borrow), so the caller looks at each byte it stops at.
+/// flagged wrongly (a borrow), so only the first is read.
 fn escape_flags(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -467,6 +491,24 @@ mod tests {
             for at in 0..len.max(1) {
                 for kind in kinds {
                     let text: String = (0..len).map(|i| if i == at { kind } else { "x" }).collect();
+                    let mut ours = Vec::new();
+                    super::json_str(&mut ours, &text);
+                    assert_eq!(ours, serde_json::to_vec(&text).unwrap(), "{text:?}");
+                }
+            }
+        }
+        // Two at once: a byte after an escaped one may be flagged wrongly.
+        let kinds = ["a", "\"", "\n", "\u{1}", "\u{1f}", "é"];
+        for len in 2..20 {
+            for (first, second) in (0..len).flat_map(|a| (a + 1..len).map(move |b| (a, b))) {
+                for (one, two) in kinds.iter().flat_map(|a| kinds.iter().map(move |b| (a, b))) {
+                    let text: String = (0..len)
+                        .map(|i| match i {
+                            _ if i == first => one,
+                            _ if i == second => two,
+                            _ => "x",
+                        })
+                        .collect();
                     let mut ours = Vec::new();
                     super::json_str(&mut ours, &text);
                     assert_eq!(ours, serde_json::to_vec(&text).unwrap(), "{text:?}");

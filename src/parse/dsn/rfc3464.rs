@@ -56,6 +56,23 @@ fn decode(mail: &Mail<'_>) -> Option<Report> {
 
 /// Whether a text part carries delivery-status fields itself.
 fn has_inline_fields(body: &str) -> bool {
+    names_recipient_field(body) && fields_on_lines(body)
+}
+
+/// Whether `body` holds `recipient:` anywhere, in any case, as a `Final-Recipient:` or
+/// `Original-Recipient:` field does: most notices' text holds none, and looking at its
+/// colons costs a fraction of reading it line by line.
+fn names_recipient_field(body: &str) -> bool {
+    const NAME: &[u8] = b"recipient:";
+    let b = body.as_bytes();
+    memchr::memchr_iter(b':', b).any(|colon| {
+        colon + 1 >= NAME.len() && b[colon + 1 - NAME.len()..=colon].eq_ignore_ascii_case(NAME)
+    })
+}
+
+/// [`has_inline_fields`] read line by line: a recipient field, and an `Action:` or
+/// `Status:` field.
+fn fields_on_lines(body: &str) -> bool {
     let mut final_recipient = false;
     let mut action_or_status = false;
     for line in text::lines(body) {
@@ -368,7 +385,40 @@ fn fill_from_text(mail: &Mail<'_>, report: &mut Report) {
 
 #[cfg(test)]
 mod tests {
-    use super::Field;
+    use super::{Field, fields_on_lines, has_inline_fields};
+
+    /// The colon scan rules out only texts the line by line reading would: fields in
+    /// any case, led by blanks, at the start and the end of the text, beside names
+    /// that only end like them.
+    #[test]
+    fn inline_fields_are_found_with_or_without_the_colon_scan() {
+        let recipients = [
+            "Final-Recipient: rfc822; a@b.example",
+            "FINAL-RECIPIENT:a@b.example",
+            "  original-rEcIpIeNt: <a@b.example>",
+            "\tFinal-Recipient:",
+            "Final-Recipient : a@b.example",
+            "X-Final-Recipient: a@b.example",
+            "Recipient: a@b.example",
+            "Final-Recipient",
+            "recipient:",
+        ];
+        let statuses = ["Action: failed", "STATUS: 5.1.1", "  status:", "Action", ""];
+        for recipient in recipients {
+            for status in statuses {
+                for body in [
+                    format!("{recipient}\n{status}"),
+                    format!("{status}\r\n{recipient}\r\n"),
+                    format!("Hello:\n\n{recipient}\nx: y\n{status}\n-- \n"),
+                ] {
+                    assert_eq!(has_inline_fields(&body), fields_on_lines(&body), "{body:?}");
+                }
+            }
+        }
+        assert!(has_inline_fields(
+            "  FINAL-recipient: a@b.example\r\nStatus: 5.1.1"
+        ));
+    }
 
     #[test]
     fn usual_spellings_read_as_any_spelling_does() {
