@@ -370,7 +370,7 @@ fn walk(dir: &Path, out: &mut Vec<io::Result<InputPath>>, open_folders: &mut usi
             Some((path, is_dir))
         })
         .collect();
-    paths.sort_unstable_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
+    sort_by_name(&mut paths);
     let files = paths.iter().filter(|(_, is_dir)| !is_dir).count();
     #[cfg(unix)]
     let folder = (files >= FOLDER_FILES_MIN && *open_folders < OPEN_FOLDERS_MAX)
@@ -396,6 +396,45 @@ fn walk(dir: &Path, out: &mut Vec<io::Result<InputPath>>, open_folders: &mut usi
             }));
         }
     }
+}
+
+/// Sorts a folder's entries by their paths' bytes, which orders them by name (they all
+/// start with the folder's path). Most comparisons are of one number: eight bytes of
+/// the name from where the names start to differ.
+fn sort_by_name(entries: &mut Vec<(PathBuf, bool)>) {
+    let Some(((first, _), rest)) = entries.split_first() else {
+        return;
+    };
+    let first = first.as_os_str().as_encoded_bytes();
+    let shared = rest.iter().fold(first.len(), |shared, (path, _)| {
+        let bytes = path.as_os_str().as_encoded_bytes();
+        first[..shared]
+            .iter()
+            .zip(bytes)
+            .take_while(|(a, b)| a == b)
+            .count()
+    });
+    let mut keyed: Vec<(u64, PathBuf, bool)> = std::mem::take(entries)
+        .into_iter()
+        .map(|(path, is_dir)| {
+            let key = order_key(&path.as_os_str().as_encoded_bytes()[shared..]);
+            (key, path, is_dir)
+        })
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| a.1.as_os_str().cmp(b.1.as_os_str()))
+    });
+    entries.extend(keyed.into_iter().map(|(_, path, is_dir)| (path, is_dir)));
+}
+
+/// The first eight bytes as a number that orders as the bytes do: a path holds no NUL,
+/// so the zeros after a shorter one sort it first, as a prefix sorts before the longer.
+fn order_key(bytes: &[u8]) -> u64 {
+    let mut key = [0; 8];
+    let n = bytes.len().min(8);
+    key[..n].copy_from_slice(&bytes[..n]);
+    u64::from_be_bytes(key)
 }
 
 /// The last component of a folder entry's path, its name: the bytes after the last
@@ -479,6 +518,53 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         let expected: [&[u8]; 5] = [b"a.eml", b"b.eml", b"cur/2", b"new/1", b"\xff.eml"];
         assert_eq!(listed, expected.map(<[u8]>::to_vec));
+    }
+
+    /// Sorting by a number made of eight bytes after the shared start orders names as
+    /// their bytes do: names that are prefixes of others, that share more than eight
+    /// bytes, that differ only past them, or hold bytes above 0x7f.
+    #[test]
+    fn names_sort_by_their_bytes() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        use std::path::PathBuf;
+        let pieces: [&[u8]; 8] = [
+            b"",
+            b"1",
+            b"17320000",
+            b"0",
+            b".M1P2",
+            b"\xff",
+            b"a",
+            b"\x01",
+        ];
+        let mut names = Vec::new();
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    names.push([a, b, c].concat());
+                }
+            }
+        }
+        // A folder's names are unique.
+        names.sort();
+        names.dedup();
+        for folder in ["/m/cur/", "/m/cur/1732", "x"] {
+            // Scrambled, as a folder lists its entries.
+            let mut entries: Vec<(PathBuf, bool)> = names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (i * 7919 % 8191, n))
+                .map(|(i, n)| {
+                    let path = [folder.as_bytes(), n].concat();
+                    (PathBuf::from(OsStr::from_bytes(&path)), i % 2 == 0)
+                })
+                .collect();
+            let mut expected = entries.clone();
+            expected.sort_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
+            super::sort_by_name(&mut entries);
+            assert_eq!(entries, expected, "{folder}");
+        }
     }
 
     /// The files of a folder of many are opened by name in the folder held open since
