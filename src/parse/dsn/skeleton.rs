@@ -985,12 +985,14 @@ impl Delimiter {
         {
             use memchr::arch::{all::packedpair::Pair, x86_64::avx2::packedpair::Finder};
             // The pair is its first dash and the boundary's last byte, not the two
-            // rarest: ranking every byte costs more than the few searches gain.
-            let last = u8::try_from(bytes.len() - 1).ok();
-            if let Some(finder) = last
-                .and_then(|last| Pair::with_indices(&bytes, 0, last))
-                .and_then(|pair| Finder::with_pair(&bytes, pair))
-            {
+            // rarest: ranking every byte costs more than the few searches gain. A
+            // boundary ending in a dash is ranked: with a dash at both ends, every
+            // run of dashes in a body would be a candidate to compare.
+            let pair = match u8::try_from(bytes.len() - 1) {
+                Ok(last) if bytes[usize::from(last)] != b'-' => Pair::with_indices(&bytes, 0, last),
+                _ => Pair::new(&bytes),
+            };
+            if let Some(finder) = pair.and_then(|pair| Finder::with_pair(&bytes, pair)) {
                 return Delimiter {
                     bytes,
                     search: DelimiterSearch::PackedPair(finder),
