@@ -1540,20 +1540,9 @@ mod tests {
             "a", "@", ".", "-", "_", "[", "]", "\"", "\u{e9}", " ", "<", ">", ":", "'", "\x7f",
             "b.org", "\\",
         ];
-        let mut texts = vec![String::new()];
-        for _ in 0..4 {
-            let longer: Vec<String> = texts
-                .iter()
-                .flat_map(|t| pieces.iter().map(move |p| format!("{t}{p}")))
-                .collect();
-            texts.extend(longer);
-        }
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dsn");
-        for entry in std::fs::read_dir(dir).expect("fixtures") {
-            if let Ok(bytes) = std::fs::read(entry.expect("entry").path()) {
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                texts.extend(text.split_whitespace().map(str::to_string));
-            }
+        let mut texts = crate::parse::dsn::tests::mixes(&pieces, 4);
+        for text in crate::parse::dsn::tests::fixture_texts() {
+            texts.extend(text.split_whitespace().map(str::to_string));
         }
         let marks = |c: char| matches!(c, '<' | '>' | '\'' | ':');
         for text in &texts {
@@ -1609,14 +1598,10 @@ mod tests {
     /// name does.
     #[test]
     fn kept_fields_are_the_first_of_each_name() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dsn");
-        let mut blocks = Vec::new();
-        for entry in std::fs::read_dir(dir).expect("fixtures") {
-            let path = entry.expect("entry").path();
-            if let Ok(bytes) = std::fs::read(&path) {
-                blocks.push(String::from_utf8_lossy(&bytes).replace("\r\n", "\n"));
-            }
-        }
+        let mut blocks: Vec<String> = crate::parse::dsn::tests::fixture_texts()
+            .iter()
+            .map(|text| text.replace("\r\n", "\n"))
+            .collect();
         let odd = "Return-Path: <>\nreturn-path: x\n y\nnot a field\n\tz\nDATE:\n  \n\
                    X-Mailer: m\nstray line\n\tz\nX-Mailer x: y\n\
                    X-Failed-Recipients : a\nx-failed-recipients:b@c.org,\n d@e.org\n\

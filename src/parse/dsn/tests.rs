@@ -11,6 +11,33 @@ use super::*;
 use crate::classify::Classifier;
 use crate::codes::EnhancedCode;
 
+/// Every text of up to `depth` of the pieces one after another, the empty one first:
+/// the inputs a fast path and its plain version must agree on.
+pub(super) fn mixes(pieces: &[&str], depth: usize) -> Vec<String> {
+    let mut texts = vec![String::new()];
+    for _ in 0..depth {
+        let longer: Vec<String> = texts
+            .iter()
+            .flat_map(|t| pieces.iter().map(move |p| format!("{t}{p}")))
+            .collect();
+        texts.extend(longer);
+    }
+    texts
+}
+
+/// The texts of the emails in tests/fixtures/dsn (not its subfolders), bytes that
+/// are not UTF-8 replaced.
+pub(super) fn fixture_texts() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dsn");
+    let mut texts = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("fixtures") {
+        if let Ok(bytes) = std::fs::read(entry.expect("entry").path()) {
+            texts.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    texts
+}
+
 fn messages(input: &[u8]) -> Vec<(u64, String)> {
     let mut reader = BufReader::with_capacity(7, input);
     let mut r = MessageReader::new(&mut reader);

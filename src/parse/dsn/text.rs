@@ -1066,12 +1066,8 @@ mod tests {
                 lines.push(format!("m {} mail", &marker[cut..]));
             }
         }
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dsn");
-        for entry in std::fs::read_dir(dir).expect("fixtures") {
-            if let Ok(bytes) = std::fs::read(entry.expect("entry").path()) {
-                let text = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
-                lines.extend(text.lines().map(str::to_string));
-            }
+        for text in crate::parse::dsn::tests::fixture_texts() {
+            lines.extend(text.to_ascii_lowercase().lines().map(str::to_string));
         }
         for line in &lines {
             assert_eq!(has_original_marker(line.as_bytes()), plain(line), "{line}");
@@ -1102,14 +1098,7 @@ mod tests {
     fn line_splitters_agree_with_the_standard_library() {
         // Every mix of a few pieces, with LF, CRLF, lone CR and no end at all.
         let pieces = ["a", "", "\n", "\r\n", "\r", "bc\r", "\n\n", "x\r\n\r"];
-        let mut texts = vec![String::new()];
-        for _ in 0..4 {
-            let longer: Vec<String> = texts
-                .iter()
-                .flat_map(|t| pieces.iter().map(move |p| format!("{t}{p}")))
-                .collect();
-            texts.extend(longer);
-        }
+        let texts = crate::parse::dsn::tests::mixes(&pieces, 4);
         for t in &texts {
             assert_eq!(
                 lines(t).collect::<Vec<_>>(),
@@ -1245,20 +1234,8 @@ mod tests {
             "mail to g@h.example failed\n",
             "text",
         ];
-        let mut texts = vec![String::new()];
-        for _ in 0..4 {
-            let longer: Vec<String> = texts
-                .iter()
-                .flat_map(|t| pieces.iter().map(move |p| format!("{t}{p}")))
-                .collect();
-            texts.extend(longer);
-        }
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dsn");
-        for entry in std::fs::read_dir(dir).expect("fixtures") {
-            if let Ok(bytes) = std::fs::read(entry.expect("entry").path()) {
-                texts.push(String::from_utf8_lossy(&bytes).into_owned());
-            }
-        }
+        let mut texts = crate::parse::dsn::tests::mixes(&pieces, 4);
+        texts.extend(crate::parse::dsn::tests::fixture_texts());
         for text in &texts {
             assert_eq!(address_blocks(text), every_line(text), "{text:?}");
         }
