@@ -18,7 +18,7 @@ use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::{HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
 use memchr::memmem::Finder;
 
-use super::skeleton::{Skeleton, skeleton_and_fields, trim_blanks, type_of};
+use super::skeleton::{Skeleton, params, skeleton_and_fields, type_of};
 use crate::model::Timestamp;
 
 /// The MIME parser, built once: MIME headers and Subject decoded, the rest left raw
@@ -425,24 +425,11 @@ fn mail_parser_kind(kind: &str) -> PartKind {
 }
 
 /// The first parameter of this name in a plainly written Content-Type value (see
-/// [`super::skeleton::is_plain_content_type`]), as mail-parser's `attribute` gives it:
-/// the first of [`super::skeleton::params`] by this name, its pieces cut by memchr (the char split
-/// costs more, on every part).
+/// [`super::skeleton::is_plain_content_type`]), as mail-parser's `attribute` gives it.
 fn param<'v>(content_type: &'v str, name: &str) -> Option<&'v str> {
-    let mut semicolons = memchr::memchr_iter(b';', content_type.as_bytes());
-    let mut start = semicolons.next()? + 1;
-    loop {
-        let end = semicolons.next();
-        let piece = &content_type[start..end.unwrap_or(content_type.len())];
-        if let Some(eq) = memchr::memchr(b'=', piece.as_bytes())
-            && trim_blanks(&piece[..eq]).eq_ignore_ascii_case(name)
-        {
-            let value = trim_blanks(&piece[eq + 1..]);
-            let bare = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
-            return Some(bare.unwrap_or(value));
-        }
-        start = end? + 1;
-    }
+    params(content_type)
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
 }
 
 /// The Subject as mail-parser reads an unstructured field without encoded words:
@@ -854,20 +841,9 @@ pub fn first_address(value: &str) -> Option<&str> {
         .find(|t| is_address(t))
 }
 
-/// A token without the `<>':` around it: `trim_matches` by bytes (the marks are
-/// ASCII, so the cuts fall between chars), without decoding a char at each end.
+/// A token without the `<>':` around it.
 fn bare(t: &str) -> &str {
-    let is_mark = |b: &u8| matches!(b, b'<' | b'>' | b'\'' | b':');
-    let bytes = t.as_bytes();
-    let start = bytes
-        .iter()
-        .position(|b| !is_mark(b))
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !is_mark(b))
-        .map_or(start, |last| last + 1);
-    &t[start..end]
+    super::text::trim_ascii_matching(t, |b| matches!(b, b'<' | b'>' | b'\'' | b':'))
 }
 
 /// The tokens of an ASCII header value between whitespace and `,;"()`, as the char

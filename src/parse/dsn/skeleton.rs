@@ -48,7 +48,7 @@ use memchr::memmem;
 use super::mail::{
     FieldsReader, Headers, find_blank_line, is_returned_notice, lossy, part_type, top_block,
 };
-use super::text::trim;
+use super::text::{trim, trim_ascii_matching};
 use super::{base64, qp};
 use crate::parse::trim_line_end;
 
@@ -1248,16 +1248,9 @@ pub(super) fn params(value: &str) -> impl Iterator<Item = (&str, &str)> {
 }
 
 /// `s` without the spaces and tabs around it (what mail-parser skips between tokens).
-pub(super) fn trim_blanks(s: &str) -> &str {
+fn trim_blanks(s: &str) -> &str {
     // Byte by byte, not by the char pattern's decoding: this runs on every parameter.
-    let blank = |b: &u8| matches!(b, b' ' | b'\t');
-    let bytes = s.as_bytes();
-    let start = bytes.iter().position(|b| !blank(b)).unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !blank(b))
-        .map_or(start, |last| last + 1);
-    &s[start..end]
+    trim_ascii_matching(s, |b| matches!(b, b' ' | b'\t'))
 }
 
 /// A byte of an RFC 2045 token: printable ASCII but the separators (and `*`, which

@@ -77,6 +77,19 @@ pub fn trim(text: &str) -> &str {
     }
 }
 
+/// `s` without the bytes `drop` picks at either end, as `str::trim_matches` with a
+/// char predicate, but by bytes (the char pattern decodes every character it looks
+/// at). `drop` picks ASCII bytes only, so the cuts fall between characters.
+pub fn trim_ascii_matching(s: &str, drop: impl Fn(u8) -> bool) -> &str {
+    let bytes = s.as_bytes();
+    let start = bytes.iter().position(|&b| !drop(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| !drop(b))
+        .map_or(start, |last| last + 1);
+    &s[start..end]
+}
+
 /// `str::split('\n')` (an empty last piece after a final LF included), line ends found
 /// by memchr ([`crate::parse::lf_pieces`]).
 pub fn split_lf(text: &str) -> impl Iterator<Item = &str> + Clone {
