@@ -25,6 +25,18 @@ pub(super) fn mixes(pieces: &[&str], depth: usize) -> Vec<String> {
     texts
 }
 
+/// A xorshift generator: the same numbers on every run.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
 /// The texts of the emails in tests/fixtures/dsn (not its subfolders), bytes that
 /// are not UTF-8 replaced.
 pub(super) fn fixture_texts() -> Vec<String> {
@@ -87,17 +99,14 @@ fn message_splitting_does_not_depend_on_the_read_buffer() {
         b"From ",
         b"\n\n",
     ];
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut random = XorShift(0x2545_F491_4F6C_DD1D);
     for round in 0..400 {
         let mut input = Vec::new();
         if round % 2 == 0 {
             input.extend_from_slice(b"From first@b Mon\n");
         }
         for _ in 0..60 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            input.extend_from_slice(pieces[(state % pieces.len() as u64) as usize]);
+            input.extend_from_slice(pieces[(random.next() % pieces.len() as u64) as usize]);
         }
         let line_by_line = messages_with_buffer(&input, 1);
         for capacity in [7, 64, 1 << 16] {
@@ -147,17 +156,14 @@ fn a_whole_message_reads_as_streamed() {
         b">From a@b\n\nFrom c@d\n",
     ];
     let mut inputs: Vec<Vec<u8>> = odd.iter().map(|b| b.to_vec()).collect();
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut random = XorShift(0x2545_F491_4F6C_DD1D);
     for round in 0..2000 {
         let mut input = Vec::new();
         if round % 4 != 0 {
             input.extend_from_slice(b"From first@b Mon\n");
         }
         for _ in 0..round % 40 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            input.extend_from_slice(pieces[(state % pieces.len() as u64) as usize]);
+            input.extend_from_slice(pieces[(random.next() % pieces.len() as u64) as usize]);
         }
         inputs.push(input);
     }
@@ -447,17 +453,14 @@ fn any_input_is_counted_without_panic() {
             assert!(tally.balanced(), "prefix {end}: {tally:?}");
         }
     }
-    // A small xorshift generator: reproducible bytes, biased to mail-like characters.
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    // Reproducible bytes, biased to mail-like characters.
+    let mut random = XorShift(0x9E37_79B9_7F4A_7C15);
     let alphabet =
         b"From: <>@.;\n\r -=:0123456789abcdefxyzContent-Type multipart/report boundary\"";
     for _ in 0..300 {
         let mut bytes = Vec::new();
         for _ in 0..400 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let b = (state % 300) as usize;
+            let b = (random.next() % 300) as usize;
             bytes.push(alphabet.get(b).copied().unwrap_or(b as u8));
         }
         let tally = parse_bytes(&mut parser, &bytes);
