@@ -169,6 +169,9 @@ pub struct Event {
     pub reply_code: Option<ReplyCode>,
     pub enhanced_code: Option<EnhancedCode>,
     pub diagnostic: Option<String>,
+    /// The SMTP stage the failure happened at, set by the parser that makes the event
+    /// (from its log line, or `classify::detect_stage` on the diagnostic): the
+    /// classifier reads it and does not seek it again.
     pub smtp_stage: Option<SmtpStage>,
     /// Which decoder or agent produced the event (`postfix/smtp`, `rfc3464`, ...).
     pub agent: Option<Arc<str>>,

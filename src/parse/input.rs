@@ -334,9 +334,9 @@ pub fn expand(paths: &[PathBuf]) -> Vec<io::Result<InputPath>> {
 /// A folder listing at least this many files is held open to open them by name.
 const FOLDER_FILES_MIN: usize = 16;
 
-/// At most this many folders are held open at once (a Maildir holds two or three), far
-/// below the usual limit of 1,024 open files; the files of any folder after them are
-/// opened by their paths.
+/// At most this many folders are held open in a run (a Maildir holds two or three),
+/// each until its files are read, far below the usual limit of 1,024 open files; the
+/// files of any folder after them are opened by their paths.
 const OPEN_FOLDERS_MAX: usize = 64;
 
 fn walk(dir: &Path, out: &mut Vec<io::Result<InputPath>>, open_folders: &mut usize) {
@@ -565,6 +565,44 @@ mod tests {
             super::sort_by_name(&mut entries);
             assert_eq!(entries, expected, "{folder}");
         }
+    }
+
+    /// In a folder held open, a name that is not UTF-8 and a link to a file elsewhere
+    /// open as by their paths, and a link to nothing fails as its path does.
+    #[test]
+    fn held_folders_open_links_and_any_name_as_paths_do() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let dir = std::env::temp_dir().join(format!("bouncex-links-{}", std::process::id()));
+        let outside = dir.with_extension("outside");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&outside, "elsewhere\n").unwrap();
+        for i in 0..super::FOLDER_FILES_MIN {
+            std::fs::write(dir.join(format!("{i:03}")), format!("mail {i}\n")).unwrap();
+        }
+        std::fs::write(dir.join(OsStr::from_bytes(b"\xff.eml")), "latin\n").unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join("link")).unwrap();
+        std::os::unix::fs::symlink(dir.join("gone"), dir.join("lost")).unwrap();
+        let listed: Vec<super::InputPath> = super::expand(std::slice::from_ref(&dir))
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert!(listed.iter().all(|p| p.folder.is_some()));
+        for input in &listed {
+            let held = super::open_reusing(input, Vec::new()).map(read_all);
+            let by_path = super::open(&input.path).map(read_all);
+            match (held, by_path) {
+                (Ok(held), Ok(by_path)) => assert_eq!(held, by_path, "{:?}", input.path),
+                (Err(held), Err(by_path)) => {
+                    assert_eq!(held.kind(), by_path.kind(), "{:?}", input.path);
+                    assert!(input.path.ends_with("lost"), "{:?}", input.path);
+                }
+                (held, by_path) => panic!("{:?}: {held:?} vs {by_path:?}", input.path),
+            }
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_file(&outside).unwrap();
+        assert_eq!(listed.len(), super::FOLDER_FILES_MIN + 3);
     }
 
     /// The files of a folder of many are opened by name in the folder held open since
